@@ -1,0 +1,88 @@
+//! The parsed record every format produces and every rule consumes.
+//!
+//! A [`Request`] borrows from the line it was parsed from: the hot path allocates nothing per
+//! record for the fields the engine needs. Strings that may carry escapes (JSON `\"`, `\/`)
+//! are [`Cow`]s that borrow whenever the source had no escape.
+
+use std::borrow::Cow;
+use std::net::IpAddr;
+
+/// Which log format a file was written in. Detected from content, never from the file name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// AWS WAF JSON lines (also back-to-back objects without a newline).
+    Waf,
+    /// CloudFront standard (W3C) access logs, columns named by the `#Fields` line.
+    Cloudfront,
+    /// Application Load Balancer access logs.
+    Alb,
+}
+
+impl Format {
+    /// The lowercase name used in reports and configuration.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Waf => "waf",
+            Format::Cloudfront => "cloudfront",
+            Format::Alb => "alb",
+        }
+    }
+}
+
+/// One HTTP request as read from a log line, borrowing from that line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request<'a> {
+    /// Event time in milliseconds since the Unix epoch, UTC (the request's own timestamp).
+    pub time_ms: i64,
+    /// The client chosen by the configured [`ClientIpSource`](crate::ClientIpSource),
+    /// IPv4-mapped IPv6 already normalised to IPv4.
+    pub client: IpAddr,
+    /// HTTP method as logged (`GET`, `POST`, …).
+    pub method: &'a str,
+    /// Host header (WAF), `cs(Host)`/`x-host-header` (CloudFront) or the URL host (ALB).
+    pub host: Cow<'a, str>,
+    /// Path without the query string. CloudFront's is still URL-encoded: see
+    /// [`decode_for_display`](crate::decode_for_display).
+    pub path: Cow<'a, str>,
+    /// Query string without the `?` (empty when none).
+    pub query: Cow<'a, str>,
+    /// Status sent to the client: CloudFront `sc-status`, ALB `elb_status_code`, WAF
+    /// `responseCodeSent` (custom responses only). `None` when the log does not say
+    /// (CloudFront writes `000` when the viewer went away before a response).
+    pub status: Option<u16>,
+    /// ALB `target_status_code`: the origin's answer. A 403 with no origin status was produced
+    /// by the load balancer or WAF, not by the application.
+    pub origin_status: Option<u16>,
+    /// WAF `action` (`ALLOW`, `BLOCK`, `COUNT`, `CAPTCHA`, `CHALLENGE`); `None` elsewhere.
+    pub waf_action: Option<&'a str>,
+    /// WAF `terminatingRuleId`; `None` elsewhere.
+    pub terminating_rule: Option<Cow<'a, str>>,
+    /// Two-letter country code when the log has one (WAF `httpRequest.country`).
+    pub country: Option<&'a str>,
+    /// User agent. CloudFront's is URL-encoded (sometimes twice): decode it for display only.
+    pub user_agent: Cow<'a, str>,
+    /// WAF label names (`awswaf:managed:…`). Empty (and unallocated) when there are none.
+    pub labels: Vec<Cow<'a, str>>,
+}
+
+impl Request<'_> {
+    /// A request with only time and client set; the rest empty. Handy for tests and generators.
+    pub fn minimal(time_ms: i64, client: IpAddr) -> Request<'static> {
+        Request {
+            time_ms,
+            client,
+            method: "GET",
+            host: Cow::Borrowed(""),
+            path: Cow::Borrowed("/"),
+            query: Cow::Borrowed(""),
+            status: None,
+            origin_status: None,
+            waf_action: None,
+            terminating_rule: None,
+            country: None,
+            user_agent: Cow::Borrowed(""),
+            labels: Vec::new(),
+        }
+    }
+}
