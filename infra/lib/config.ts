@@ -1,0 +1,218 @@
+// Typed settings of the floodgate stack and the mapping from CDK context (`-c key=value`).
+//
+// Every context key documented in docs/deploy.md is read here and nowhere else, so the table in
+// the docs, this file and test/context.test.ts describe the same thing.
+
+export type WafScope = 'REGIONAL' | 'CLOUDFRONT';
+export type LambdaArch = 'x86_64' | 'arm64';
+export type RuleAction = 'BLOCK' | 'COUNT';
+
+/** Settings of FloodgateStack. Every field is optional; defaults are listed on each one. */
+export interface FloodgateSettings {
+  /** WAF scope of the IP sets (and web ACL). CLOUDFRONT requires the stack in us-east-1. Default REGIONAL. */
+  readonly scope?: WafScope;
+  /** Prefix of the IP set / web ACL names (`<prefix>-ipv4`, `<prefix>-ipv6`, `<prefix>-acl`). Default: stack name. */
+  readonly namePrefix?: string;
+
+  // ---- log source ----
+  /** Existing bucket that already receives WAF / CloudFront / ALB logs. When unset a new `aws-waf-logs-<suffix>` bucket is created. */
+  readonly logBucketName?: string;
+  /** Suffix of the new log bucket name (`aws-waf-logs-<suffix>`). Default `floodgate-<account>-<region>`. */
+  readonly logBucketSuffix?: string;
+  /** Key prefixes holding logs. Default `["AWSLogs/"]` for a new bucket, `[""]` (whole bucket) for an existing one. */
+  readonly logPrefixes?: string[];
+  /** Key suffixes of log objects (S3 notification filter). `[]` = no suffix filter. Default `[".gz"]`. */
+  readonly logSuffixes?: string[];
+  /** Days after which raw logs in the NEW log bucket expire; 0 = never. Default 30. */
+  readonly logExpirationDays?: number;
+  /** KMS key of an existing log bucket encrypted with SSE-KMS (grants kms:Decrypt on that key only). */
+  readonly logBucketKmsKeyArn?: string;
+
+  // ---- WAF ----
+  /** Create a web ACL (default action allow) with a rule referencing both IP sets. Default: true when neither `webAclArn` nor `logBucketName` is given. */
+  readonly createWebAcl?: boolean;
+  /** Existing web ACL to send logs from (new-bucket mode only). */
+  readonly webAclArn?: string;
+  /** Action of the blocking rule in the created web ACL. Default BLOCK. */
+  readonly webAclRuleAction?: RuleAction;
+
+  // ---- function ----
+  /** Path of the Lambda zip (contains `bootstrap`). Default `<repo>/target/lambda/bootstrap.zip`. */
+  readonly lambdaZip?: string;
+  /** CPU architecture the zip was built for. Default x86_64. */
+  readonly architecture?: LambdaArch;
+  /** Default 1024. */
+  readonly memorySize?: number;
+  /** Default 300 (5 min). The queue visibility timeout is 6x this. */
+  readonly timeoutSeconds?: number;
+  /** Reserved concurrency; `undefined` via context `none` leaves it unreserved. Default 1. */
+  readonly reservedConcurrency?: number | null;
+  /** Retention of the function's log group in days. Default 30. */
+  readonly functionLogRetentionDays?: number;
+  /** Path of the floodgate TOML config. Default `infra/config/floodgate.toml`. */
+  readonly configPath?: string;
+  /** FLOODGATE_DRY_RUN: decide and report but never touch the IP sets. Default true. */
+  readonly dryRun?: boolean;
+  /** FLOODGATE_METRICS_NAMESPACE of the EMF metrics. Default `floodgate`. */
+  readonly metricsNamespace?: string;
+  /** RUST_LOG. Default `info`. */
+  readonly rustLog?: string;
+
+  // ---- queue / event source / schedule ----
+  /** SQS batch size. Default 50. */
+  readonly batchSize?: number;
+  /** Maximum batching window in seconds (0-300). Default 30. */
+  readonly maxBatchingWindowSeconds?: number;
+  /** Receives before a message goes to the DLQ. Default 5. */
+  readonly maxReceiveCount?: number;
+  /** Maximum concurrent invocations the SQS event source may start (2-1000). Default 2. */
+  readonly eventSourceMaxConcurrency?: number;
+  /** Schedule of the expiry/reconcile run. Default `rate(5 minutes)`. */
+  readonly scheduleExpression?: string;
+
+  // ---- state / reports ----
+  /** Key of the state object. Default `state/floodgate.state`. Write access covers its whole folder (`state/*`) for future shards. */
+  readonly stateKey?: string;
+  /** Prefix of report objects. Default `reports/`. */
+  readonly reportsPrefix?: string;
+  /** Days after which report objects expire. Default 90. State never expires. */
+  readonly reportRetentionDays?: number;
+
+  // ---- monitoring / cost ----
+  /** Email subscribed to the alarm topic (confirmation mail is sent on deploy). */
+  readonly alarmEmail?: string;
+  /** Email notified by the monthly budget. Default: alarmEmail. No email = no budget. */
+  readonly budgetEmail?: string;
+  /** Monthly cost budget in USD (whole account). Default 20. */
+  readonly budgetAmount?: number;
+  /** Alarm threshold on the queue's ApproximateAgeOfOldestMessage in seconds. Default 900. */
+  readonly queueAgeAlarmSeconds?: number;
+}
+
+export const DEFAULTS = {
+  scope: 'REGIONAL' as WafScope,
+  newBucketLogPrefixes: ['AWSLogs/'],
+  existingBucketLogPrefixes: [''],
+  logSuffixes: ['.gz'],
+  logExpirationDays: 30,
+  webAclRuleAction: 'BLOCK' as RuleAction,
+  architecture: 'x86_64' as LambdaArch,
+  memorySize: 1024,
+  timeoutSeconds: 300,
+  reservedConcurrency: 1,
+  functionLogRetentionDays: 30,
+  dryRun: true,
+  metricsNamespace: 'floodgate',
+  rustLog: 'info',
+  batchSize: 50,
+  maxBatchingWindowSeconds: 30,
+  maxReceiveCount: 5,
+  eventSourceMaxConcurrency: 2,
+  scheduleExpression: 'rate(5 minutes)',
+  stateKey: 'state/floodgate.state',
+  reportsPrefix: 'reports/',
+  reportRetentionDays: 90,
+  budgetAmount: 20,
+  queueAgeAlarmSeconds: 900,
+  /** FLOODGATE_CONFIG_TOML is used up to this size; larger configs go to S3 (Lambda env is 4 KB in total). */
+  inlineConfigMaxBytes: 3072,
+} as const;
+
+/** Reads a context value the way `-c key=value` delivers it (always a string) or as JSON from cdk.json. */
+export type ContextReader = (key: string) => unknown;
+
+/** Context keys understood by `settingsFromContext`, besides `stackName`, `account` and `region`. */
+export const CONTEXT_KEYS = [
+  'scope', 'namePrefix', 'logBucketName', 'logBucketSuffix', 'logPrefix', 'logSuffix',
+  'logExpirationDays', 'logBucketKmsKeyArn', 'createWebAcl', 'webAclArn', 'webAclRuleAction',
+  'lambdaZip', 'architecture', 'memorySize', 'timeoutSeconds', 'reservedConcurrency',
+  'functionLogRetentionDays', 'configPath', 'dryRun', 'metricsNamespace', 'rustLog', 'batchSize',
+  'maxBatchingWindowSeconds', 'maxReceiveCount', 'eventSourceMaxConcurrency', 'scheduleExpression',
+  'stateKey', 'reportsPrefix', 'reportRetentionDays', 'alarmEmail', 'budgetEmail', 'budgetAmount',
+  'queueAgeAlarmSeconds',
+] as const;
+
+function str(ctx: ContextReader, key: string): string | undefined {
+  const v = ctx(key);
+  if (v === undefined || v === null) return undefined;
+  return String(v);
+}
+
+function nonEmpty(ctx: ContextReader, key: string): string | undefined {
+  const v = str(ctx, key)?.trim();
+  return v ? v : undefined;
+}
+
+function num(ctx: ContextReader, key: string): number | undefined {
+  const v = nonEmpty(ctx, key);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new Error(`context ${key}=${v}: expected a number`);
+  return n;
+}
+
+function bool(ctx: ContextReader, key: string): boolean | undefined {
+  const v = nonEmpty(ctx, key)?.toLowerCase();
+  if (v === undefined) return undefined;
+  if (['true', '1', 'yes'].includes(v)) return true;
+  if (['false', '0', 'no'].includes(v)) return false;
+  throw new Error(`context ${key}=${v}: expected true or false`);
+}
+
+/** Comma-separated list (or JSON array from cdk.json). An explicit empty string gives []. */
+function list(ctx: ContextReader, key: string): string[] | undefined {
+  const v = ctx(key);
+  if (v === undefined || v === null) return undefined;
+  const items = Array.isArray(v) ? v.map(String) : String(v).split(',');
+  return items.map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+function oneOf<T extends string>(ctx: ContextReader, key: string, allowed: readonly T[]): T | undefined {
+  const v = nonEmpty(ctx, key);
+  if (v === undefined) return undefined;
+  const hit = allowed.find((a) => a.toLowerCase() === v.toLowerCase());
+  if (!hit) throw new Error(`context ${key}=${v}: expected one of ${allowed.join(', ')}`);
+  return hit;
+}
+
+/** Builds stack settings from CDK context; unset keys keep the stack defaults. */
+export function settingsFromContext(ctx: ContextReader): FloodgateSettings {
+  const reserved = nonEmpty(ctx, 'reservedConcurrency');
+  const logPrefixes = list(ctx, 'logPrefix');
+  return {
+    scope: oneOf(ctx, 'scope', ['REGIONAL', 'CLOUDFRONT'] as const),
+    namePrefix: nonEmpty(ctx, 'namePrefix'),
+    logBucketName: nonEmpty(ctx, 'logBucketName'),
+    logBucketSuffix: nonEmpty(ctx, 'logBucketSuffix'),
+    // `-c logPrefix=` (empty) means the whole bucket.
+    logPrefixes: logPrefixes && logPrefixes.length === 0 ? [''] : logPrefixes,
+    logSuffixes: list(ctx, 'logSuffix'),
+    logExpirationDays: num(ctx, 'logExpirationDays'),
+    logBucketKmsKeyArn: nonEmpty(ctx, 'logBucketKmsKeyArn'),
+    createWebAcl: bool(ctx, 'createWebAcl'),
+    webAclArn: nonEmpty(ctx, 'webAclArn'),
+    webAclRuleAction: oneOf(ctx, 'webAclRuleAction', ['BLOCK', 'COUNT'] as const),
+    lambdaZip: nonEmpty(ctx, 'lambdaZip'),
+    architecture: oneOf(ctx, 'architecture', ['x86_64', 'arm64'] as const),
+    memorySize: num(ctx, 'memorySize'),
+    timeoutSeconds: num(ctx, 'timeoutSeconds'),
+    reservedConcurrency: reserved?.toLowerCase() === 'none' ? null : num(ctx, 'reservedConcurrency'),
+    functionLogRetentionDays: num(ctx, 'functionLogRetentionDays'),
+    configPath: nonEmpty(ctx, 'configPath'),
+    dryRun: bool(ctx, 'dryRun'),
+    metricsNamespace: nonEmpty(ctx, 'metricsNamespace'),
+    rustLog: nonEmpty(ctx, 'rustLog'),
+    batchSize: num(ctx, 'batchSize'),
+    maxBatchingWindowSeconds: num(ctx, 'maxBatchingWindowSeconds'),
+    maxReceiveCount: num(ctx, 'maxReceiveCount'),
+    eventSourceMaxConcurrency: num(ctx, 'eventSourceMaxConcurrency'),
+    scheduleExpression: nonEmpty(ctx, 'scheduleExpression'),
+    stateKey: nonEmpty(ctx, 'stateKey'),
+    reportsPrefix: nonEmpty(ctx, 'reportsPrefix'),
+    reportRetentionDays: num(ctx, 'reportRetentionDays'),
+    alarmEmail: nonEmpty(ctx, 'alarmEmail'),
+    budgetEmail: nonEmpty(ctx, 'budgetEmail'),
+    budgetAmount: num(ctx, 'budgetAmount'),
+    queueAgeAlarmSeconds: num(ctx, 'queueAgeAlarmSeconds'),
+  };
+}
