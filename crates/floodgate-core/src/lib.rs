@@ -1,3 +1,20 @@
-//! floodgate-core: the pure engine (decode → formats → Request → engine → report).
+//! floodgate-core: the pure engine of floodgate.
+//!
+//! Data flows one way: bytes → [`decode`] → [`lines`] → [`formats`] → [`Request`] → engine →
+//! decision → report. Nothing here does I/O beyond `Read`/`Write`, reads the clock, or knows AWS:
+//! the CLI and the Lambda both drive this crate with the same calls.
+
+pub mod client_ip;
+pub mod decode;
+pub mod formats;
+pub mod ingest;
+pub mod lines;
+pub mod reject;
 pub mod request;
+pub mod timefmt;
+
+pub use client_ip::ClientIpSource;
+pub use formats::decode_for_display;
+pub use ingest::{read_log, FileSummary, IngestError, IngestOptions};
+pub use reject::{Reject, RejectReason, RejectStats};
 pub use request::{Format, Request};

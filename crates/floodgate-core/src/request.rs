@@ -8,7 +8,9 @@ use std::borrow::Cow;
 use std::net::IpAddr;
 
 /// Which log format a file was written in. Detected from content, never from the file name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     /// AWS WAF JSON lines (also back-to-back objects without a newline).
@@ -39,7 +41,7 @@ pub struct Request<'a> {
     /// IPv4-mapped IPv6 already normalised to IPv4.
     pub client: IpAddr,
     /// HTTP method as logged (`GET`, `POST`, …).
-    pub method: &'a str,
+    pub method: Cow<'a, str>,
     /// Host header (WAF), `cs(Host)`/`x-host-header` (CloudFront) or the URL host (ALB).
     pub host: Cow<'a, str>,
     /// Path without the query string. CloudFront's is still URL-encoded: see
@@ -55,11 +57,11 @@ pub struct Request<'a> {
     /// by the load balancer or WAF, not by the application.
     pub origin_status: Option<u16>,
     /// WAF `action` (`ALLOW`, `BLOCK`, `COUNT`, `CAPTCHA`, `CHALLENGE`); `None` elsewhere.
-    pub waf_action: Option<&'a str>,
+    pub waf_action: Option<Cow<'a, str>>,
     /// WAF `terminatingRuleId`; `None` elsewhere.
     pub terminating_rule: Option<Cow<'a, str>>,
     /// Two-letter country code when the log has one (WAF `httpRequest.country`).
-    pub country: Option<&'a str>,
+    pub country: Option<Cow<'a, str>>,
     /// User agent. CloudFront's is URL-encoded (sometimes twice): decode it for display only.
     pub user_agent: Cow<'a, str>,
     /// WAF label names (`awswaf:managed:…`). Empty (and unallocated) when there are none.
@@ -72,7 +74,7 @@ impl Request<'_> {
         Request {
             time_ms,
             client,
-            method: "GET",
+            method: Cow::Borrowed("GET"),
             host: Cow::Borrowed(""),
             path: Cow::Borrowed("/"),
             query: Cow::Borrowed(""),

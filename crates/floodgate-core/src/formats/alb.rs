@@ -1,0 +1,150 @@
+//! Application Load Balancer access logs: space-separated fields, some in double quotes.
+//!
+//! Field order (AWS docs): `type time elb client:port target:port request_processing_time
+//! target_processing_time response_processing_time elb_status_code target_status_code
+//! received_bytes sent_bytes "request" "user_agent" …`. Only the first fourteen are read; any
+//! number of later fields is accepted (AWS appends fields over time). The client is split on
+//! the last colon (IPv6 is written without brackets). Both status codes are kept: a 403 from
+//! the load balancer with target status `-` was produced by WAF or the LB, not the application.
+//! ALB logs have no X-Forwarded-For, so `client_ip = "x-forwarded-for"` is a configuration error
+//! for them (reported by [`crate::ingest`]).
+
+use super::Emit;
+use crate::client_ip::parse_ip_port;
+use crate::reject::{Reject, RejectReason};
+use crate::request::Request;
+use crate::timefmt;
+use std::borrow::Cow;
+
+const TYPES: [&str; 6] = ["http", "https", "h2", "grpcs", "ws", "wss"];
+
+/// An ALB line starts with a connection type followed by an RFC 3339 time.
+pub fn looks_like(line: &str) -> bool {
+    let mut it = Fields { rest: line };
+    matches!((it.next(), it.next()), (Some(Ok(t)), Some(Ok(time))) if TYPES.contains(&t) && timefmt::parse_iso_utc(time).is_some())
+}
+
+/// Iterator over space-separated fields; a field starting with `"` runs to the closing quote
+/// (backslash escapes skipped) and is returned without its quotes.
+struct Fields<'a> {
+    rest: &'a str,
+}
+
+impl<'a> Iterator for Fields<'a> {
+    type Item = Result<&'a str, ()>;
+    fn next(&mut self) -> Option<Self::Item> {
+        let s = self.rest.trim_start_matches(' ');
+        if s.is_empty() {
+            return None;
+        }
+        if let Some(body) = s.strip_prefix('"') {
+            let bytes = body.as_bytes();
+            let mut i = 0;
+            while i < bytes.len() {
+                match bytes[i] {
+                    b'\\' => i += 2,
+                    b'"' => {
+                        self.rest = &body[i + 1..];
+                        if !(self.rest.is_empty() || self.rest.starts_with(' ')) {
+                            return Some(Err(()));
+                        }
+                        return Some(Ok(&body[..i]));
+                    }
+                    _ => i += 1,
+                }
+            }
+            self.rest = "";
+            return Some(Err(())); // unterminated quote
+        }
+        let end = s.find(' ').unwrap_or(s.len());
+        self.rest = &s[end..];
+        Some(Ok(&s[..end]))
+    }
+}
+
+fn status(s: &str, name: &str) -> Result<Option<u16>, Reject> {
+    match s {
+        "-" | "" => Ok(None),
+        s => s
+            .parse()
+            .map(Some)
+            .map_err(|_| Reject::new(RejectReason::BadValue, format!("{name} {s:?}"))),
+    }
+}
+
+/// Split `GET https://host:443/path?query HTTP/1.1` into (method, host, path, query).
+fn split_request(req: &str) -> (&str, &str, &str, &str) {
+    let mut parts = req.splitn(3, ' ');
+    let method = parts.next().unwrap_or("");
+    let url = parts.next().unwrap_or("");
+    let (host, path_query) = match url.split_once("://") {
+        Some((_, after)) => match after.find('/') {
+            Some(i) => (&after[..i], &after[i..]),
+            None => (after, "/"),
+        },
+        None => ("", url),
+    };
+    let host = host.rsplit_once(':').map_or(host, |(h, port)| {
+        if port.bytes().all(|c| c.is_ascii_digit()) {
+            h
+        } else {
+            host
+        }
+    });
+    let (path, query) = path_query.split_once('?').unwrap_or((path_query, ""));
+    (
+        if method == "-" { "" } else { method },
+        host,
+        if path == "-" { "" } else { path },
+        query,
+    )
+}
+
+/// Parse one line and emit one [`Request`].
+pub fn parse_line<'a, F: Emit<'a>>(line: &'a str, emit: &mut F) -> Result<(), Reject> {
+    if line.trim().is_empty() {
+        return Ok(());
+    }
+    let mut v: [&'a str; 14] = [""; 14];
+    let mut n = 0;
+    for (i, field) in (Fields { rest: line }).enumerate() {
+        let field = field.map_err(|_| {
+            Reject::new(
+                RejectReason::BadValue,
+                format!("broken quoted field {}", i + 1),
+            )
+        })?;
+        if i < v.len() {
+            v[i] = field;
+        }
+        n = i + 1;
+    }
+    if n < v.len() {
+        return Err(Reject::new(
+            RejectReason::WrongColumns,
+            format!("{n} fields, ALB lines have at least 14"),
+        ));
+    }
+    let time_ms = timefmt::parse_iso_utc(v[1])
+        .filter(|t| timefmt::in_range(*t))
+        .ok_or_else(|| Reject::new(RejectReason::BadTime, format!("time {:?}", v[1])))?;
+    let client = parse_ip_port(v[3])
+        .ok_or_else(|| Reject::new(RejectReason::BadIp, format!("client {:?}", v[3])))?;
+    let (method, host, path, query) = split_request(v[12]);
+    emit.emit(Request {
+        time_ms,
+        client,
+        method: Cow::Borrowed(method),
+        host: Cow::Borrowed(host),
+        path: Cow::Borrowed(path),
+        query: Cow::Borrowed(query),
+        status: status(v[8], "elb_status_code")?,
+        origin_status: status(v[9], "target_status_code")?,
+        waf_action: None,
+        terminating_rule: None,
+        country: None,
+        user_agent: Cow::Borrowed(if v[13] == "-" { "" } else { v[13] }),
+        labels: Vec::new(),
+    });
+    Ok(())
+}

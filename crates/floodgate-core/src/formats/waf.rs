@@ -1,0 +1,261 @@
+//! AWS WAF logs: one JSON object per line (also objects back to back without a newline).
+//!
+//! Only the fields the engine needs are materialised; everything else (rule match details,
+//! rate-based rule lists with their string-or-number `evaluationWindowSec`, `requestId` "null",
+//! redacted headers …) is skipped without allocation. Strings borrow from the line unless they
+//! contain JSON escapes. From the headers array only Host, User-Agent and X-Forwarded-For are
+//! looked at, case-insensitively.
+
+use super::Emit;
+use crate::client_ip::{from_forwarded_for, parse_ip, ClientIpSource};
+use crate::reject::{Reject, RejectReason};
+use crate::request::Request;
+use crate::timefmt;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use std::borrow::Cow;
+use std::fmt;
+
+/// A WAF line starts with `{` (after optional whitespace).
+pub fn looks_like(line: &str) -> bool {
+    line.trim_start().starts_with('{')
+}
+
+#[derive(Deserialize)]
+struct Record<'a> {
+    #[serde(default, deserialize_with = "int_or_string")]
+    timestamp: Option<i64>,
+    #[serde(default, borrow)]
+    action: Option<Cow<'a, str>>,
+    #[serde(default, borrow, rename = "terminatingRuleId")]
+    terminating_rule_id: Option<Cow<'a, str>>,
+    #[serde(default, borrow, rename = "httpRequest")]
+    http_request: Option<HttpRequest<'a>>,
+    #[serde(default, borrow)]
+    labels: Option<LabelNames<'a>>,
+    #[serde(
+        default,
+        deserialize_with = "int_or_string",
+        rename = "responseCodeSent"
+    )]
+    response_code_sent: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct HttpRequest<'a> {
+    #[serde(default, borrow, rename = "clientIp")]
+    client_ip: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    country: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    headers: Option<Headers<'a>>,
+    #[serde(default, borrow)]
+    uri: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    args: Option<Cow<'a, str>>,
+    #[serde(default, borrow, rename = "httpMethod")]
+    http_method: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    host: Option<Cow<'a, str>>,
+}
+
+/// The three headers floodgate reads, picked out of the array without collecting it.
+#[derive(Default)]
+struct Headers<'a> {
+    host: Option<Cow<'a, str>>,
+    user_agent: Option<Cow<'a, str>>,
+    forwarded_for: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct Header<'a> {
+    #[serde(default, borrow)]
+    name: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    value: Option<Cow<'a, str>>,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Headers<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Headers<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an array of {name, value} headers")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Headers::default())
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut h = Headers::default();
+                while let Some(Header { name, value }) = seq.next_element::<Header<'de>>()? {
+                    let (Some(name), Some(value)) = (name, value) else {
+                        continue;
+                    };
+                    let slot = if name.eq_ignore_ascii_case("host") {
+                        &mut h.host
+                    } else if name.eq_ignore_ascii_case("user-agent") {
+                        &mut h.user_agent
+                    } else if name.eq_ignore_ascii_case("x-forwarded-for") {
+                        &mut h.forwarded_for
+                    } else {
+                        continue;
+                    };
+                    if slot.is_none() {
+                        *slot = Some(value);
+                    }
+                }
+                Ok(h)
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+/// `labels: [{"name": "…"}]` → just the names.
+struct LabelNames<'a>(Vec<Cow<'a, str>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for LabelNames<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Label<'a> {
+            #[serde(default, borrow)]
+            name: Option<Cow<'a, str>>,
+        }
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = LabelNames<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an array of {name} labels")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(LabelNames(Vec::new()))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut names = Vec::new();
+                while let Some(label) = seq.next_element::<Label<'de>>()? {
+                    if let Some(n) = label.name {
+                        names.push(n);
+                    }
+                }
+                Ok(LabelNames(names))
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+/// Accept an integer, a float, a numeric string or null (fields AWS has written several ways).
+fn int_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    struct V;
+    impl<'de> Visitor<'de> for V {
+        type Value = Option<i64>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a number, a numeric string or null")
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(Some(v))
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            i64::try_from(v)
+                .map(Some)
+                .map_err(|_| E::custom("number out of range"))
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            if v.is_finite() && v.abs() < 9.0e15 {
+                Ok(Some(v as i64))
+            } else {
+                Err(E::custom("number out of range"))
+            }
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            if v.is_empty() || v == "null" || v == "-" {
+                return Ok(None);
+            }
+            v.parse::<i64>()
+                .map(Some)
+                .map_err(|_| E::custom("not a number"))
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            Err(de::Error::custom("expected a number, found an object"))
+        }
+    }
+    d.deserialize_any(V)
+}
+
+/// Parse one line (one or more objects) and emit a [`Request`] per object.
+pub fn parse_line<'a, F: Emit<'a>>(
+    line: &'a str,
+    client: ClientIpSource,
+    emit: &mut F,
+) -> Result<(), Reject> {
+    let mut stream = serde_json::Deserializer::from_str(line).into_iter::<Record<'a>>();
+    for record in &mut stream {
+        let record = record.map_err(|e| Reject::new(RejectReason::BadJson, e.to_string()))?;
+        emit.emit(to_request(record, client)?);
+    }
+    Ok(())
+}
+
+fn to_request(r: Record<'_>, client: ClientIpSource) -> Result<Request<'_>, Reject> {
+    let time_ms = r
+        .timestamp
+        .ok_or_else(|| Reject::new(RejectReason::MissingField, "timestamp"))?;
+    if !timefmt::in_range(time_ms) {
+        return Err(Reject::new(
+            RejectReason::BadTime,
+            format!("timestamp {time_ms} out of range"),
+        ));
+    }
+    let http = r
+        .http_request
+        .ok_or_else(|| Reject::new(RejectReason::MissingField, "httpRequest"))?;
+    let headers = http.headers.unwrap_or_default();
+    let client = match client {
+        ClientIpSource::Source => {
+            let raw = http
+                .client_ip
+                .ok_or_else(|| Reject::new(RejectReason::MissingField, "httpRequest.clientIp"))?;
+            parse_ip(&raw)
+                .ok_or_else(|| Reject::new(RejectReason::BadIp, format!("clientIp {raw:?}")))?
+        }
+        ClientIpSource::ForwardedFor { trusted_proxies } => {
+            let xff = headers.forwarded_for.as_deref().unwrap_or("");
+            from_forwarded_for(xff, trusted_proxies).ok_or_else(|| {
+                Reject::new(
+                    RejectReason::NoForwardedIp,
+                    format!("X-Forwarded-For {xff:?}"),
+                )
+            })?
+        }
+    };
+    let status = match r.response_code_sent {
+        None => None,
+        Some(c) => Some(
+            u16::try_from(c)
+                .map_err(|_| Reject::new(RejectReason::BadValue, "responseCodeSent"))?,
+        ),
+    };
+    Ok(Request {
+        time_ms,
+        client,
+        method: http.http_method.unwrap_or(Cow::Borrowed("")),
+        host: http.host.or(headers.host).unwrap_or(Cow::Borrowed("")),
+        path: http.uri.unwrap_or(Cow::Borrowed("")),
+        query: http.args.unwrap_or(Cow::Borrowed("")),
+        status,
+        origin_status: None,
+        waf_action: r.action,
+        terminating_rule: r.terminating_rule_id,
+        country: http.country.filter(|c| !c.is_empty() && c != "-"),
+        user_agent: headers.user_agent.unwrap_or(Cow::Borrowed("")),
+        labels: r.labels.map(|l| l.0).unwrap_or_default(),
+    })
+}

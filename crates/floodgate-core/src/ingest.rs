@@ -1,0 +1,194 @@
+//! One log object → records, with everything that went wrong counted, nothing fatal.
+//!
+//! [`read_log`] is the single entry point the CLI, the Lambda and the tests use: it sniffs the
+//! compression, splits lines under the length cap, checks UTF-8, detects the format, parses,
+//! and hands each [`Request`] to the caller. Every line ends up either as a record or as a
+//! counted rejection. A damaged or truncated gzip stream, a read error or the decompressed-size
+//! cap keeps what was read before and marks the file `complete: false` with the reason.
+
+use crate::client_ip::ClientIpSource;
+use crate::decode::{self, CappedReader, CountingReader, Encoding, CAP_EXCEEDED};
+use crate::formats::LineParser;
+use crate::lines::{Line, LineReader};
+use crate::reject::{Reject, RejectReason, RejectStats};
+use crate::request::{Format, Request};
+use serde::{Deserialize, Serialize};
+use std::io::Read;
+
+/// Default longest accepted line: 1 MiB (real WAF lines are a few KB).
+pub const DEFAULT_MAX_LINE_BYTES: usize = 1 << 20;
+/// Default cap on decompressed bytes per object: 32 GiB (a 75 MB WAF object inflates to ~1 GB).
+pub const DEFAULT_MAX_DECODED_BYTES: u64 = 32 << 30;
+
+/// How to read objects. Comes from the `[source]` section of the configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IngestOptions {
+    /// Where the client address comes from.
+    pub client_ip: ClientIpSource,
+    /// Longest line accepted; longer ones are skipped and counted as `line_too_long`.
+    pub max_line_bytes: usize,
+    /// Stop reading an object after this many decompressed bytes (gzip bomb guard).
+    pub max_decoded_bytes: u64,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            client_ip: ClientIpSource::Source,
+            max_line_bytes: DEFAULT_MAX_LINE_BYTES,
+            max_decoded_bytes: DEFAULT_MAX_DECODED_BYTES,
+        }
+    }
+}
+
+/// What reading one object produced: counts for the report's `files[]`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileSummary {
+    /// The object's path or `s3://` URL as given.
+    pub path: String,
+    /// Detected format (`None`: no line matched any format).
+    pub format: Option<Format>,
+    /// Whether it was gzip.
+    pub gzip: bool,
+    /// Records parsed.
+    pub records: u64,
+    /// Lines read (records, rejections, headers, blank lines).
+    pub lines: u64,
+    /// Bytes read from the source (compressed size for gzip).
+    pub bytes_in: u64,
+    /// Decompressed bytes.
+    pub bytes_decoded: u64,
+    /// Rejected lines by reason, with samples.
+    pub rejected: RejectStats,
+    /// False when the object could not be read to its end (damage, truncation, size cap).
+    pub complete: bool,
+    /// Why it is incomplete.
+    pub damage: Option<String>,
+    /// Earliest and latest record time (ms since the epoch).
+    pub first_time_ms: Option<i64>,
+    /// See `first_time_ms`.
+    pub last_time_ms: Option<i64>,
+}
+
+/// Errors that make a whole object unusable *because of the configuration*, not the data.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum IngestError {
+    /// `client_ip = "x-forwarded-for"` on ALB logs, which have no such field.
+    #[error("{path}: ALB logs have no X-Forwarded-For field; set [source] client_ip = \"source\" for ALB logs")]
+    ForwardedForOnAlb {
+        /// The object.
+        path: String,
+    },
+}
+
+/// Read one log object from `input`, calling `sink` for every record.
+pub fn read_log<R: Read, F: FnMut(&Request<'_>)>(
+    path: &str,
+    input: R,
+    opts: &IngestOptions,
+    mut sink: F,
+) -> Result<FileSummary, IngestError> {
+    let mut summary = FileSummary {
+        path: path.to_string(),
+        complete: true,
+        ..FileSummary::default()
+    };
+    let mut counted = CountingReader::new(input, None);
+    let (encoding, decoded) = match decode::open(&mut counted) {
+        Ok(x) => x,
+        Err(e) => {
+            summary.complete = false;
+            summary.damage = Some(format!("read error: {e}"));
+            return Ok(summary);
+        }
+    };
+    summary.gzip = encoding == Encoding::Gzip;
+    let mut lines = LineReader::new(
+        CappedReader::new(decoded, opts.max_decoded_bytes),
+        opts.max_line_bytes,
+    );
+    let mut parser = LineParser::new(opts.client_ip);
+    let (mut first, mut last) = (i64::MAX, i64::MIN);
+    loop {
+        // next_line counts exactly one line per line it returns.
+        let line_no = lines.line_no() + 1;
+        let line = match lines.next_line() {
+            Ok(Some(line)) => line,
+            Ok(None) => break,
+            Err(e) => {
+                summary.complete = false;
+                summary.damage = Some(if e.kind() == CAP_EXCEEDED {
+                    format!(
+                        "stopped at the decompressed size cap of {} bytes",
+                        opts.max_decoded_bytes
+                    )
+                } else {
+                    format!(
+                        "damaged input after {} decompressed bytes: {e}",
+                        lines.bytes()
+                    )
+                });
+                if lines.partial_len() > 0 {
+                    let reject = Reject::new(
+                        RejectReason::Truncated,
+                        format!("{} bytes before the damage", lines.partial_len()),
+                    );
+                    summary.rejected.record(path, line_no, reject, b"");
+                }
+                break;
+            }
+        };
+        let raw = match line {
+            Line::Text(raw) => raw,
+            Line::TooLong { head, len } => {
+                let reject = Reject::new(
+                    RejectReason::LineTooLong,
+                    format!("{len} bytes, limit {}", opts.max_line_bytes),
+                );
+                summary.rejected.record(path, line_no, reject, head);
+                continue;
+            }
+        };
+        let text = match std::str::from_utf8(raw) {
+            Ok(t) => t,
+            Err(e) => {
+                summary.rejected.record(
+                    path,
+                    line_no,
+                    Reject::new(RejectReason::InvalidUtf8, e.to_string()),
+                    raw,
+                );
+                continue;
+            }
+        };
+        let was_known = parser.format().is_some();
+        let mut emit = |r: Request<'_>| {
+            first = first.min(r.time_ms);
+            last = last.max(r.time_ms);
+            summary.records += 1;
+            sink(&r);
+        };
+        let result = parser.parse(text, &mut emit);
+        if !was_known
+            && parser.format() == Some(Format::Alb)
+            && matches!(opts.client_ip, ClientIpSource::ForwardedFor { .. })
+        {
+            return Err(IngestError::ForwardedForOnAlb {
+                path: path.to_string(),
+            });
+        }
+        if let Err(reject) = result {
+            summary.rejected.record(path, line_no, reject, raw);
+        }
+    }
+    summary.lines = lines.line_no();
+    summary.bytes_decoded = lines.bytes();
+    drop(lines);
+    summary.bytes_in = counted.count();
+    summary.format = parser.format();
+    if summary.records > 0 {
+        summary.first_time_ms = Some(first);
+        summary.last_time_ms = Some(last);
+    }
+    Ok(summary)
+}
