@@ -1,0 +1,58 @@
+// Shared fixtures: a dummy Lambda zip in a temp dir and a synthesizer for stack variants.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { FloodgateStack, FloodgateStackProps } from '../lib/floodgate-stack';
+
+export const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'floodgate-infra-test-'));
+process.on('exit', () => fs.rmSync(TMP, { recursive: true, force: true }));
+
+/** An empty but valid zip archive (end-of-central-directory record only). */
+export const DUMMY_ZIP = path.join(TMP, 'bootstrap.zip');
+fs.writeFileSync(DUMMY_ZIP, Buffer.concat([Buffer.from([0x50, 0x4b, 0x05, 0x06]), Buffer.alloc(18)]));
+
+export const ACCOUNT = '123456789012';
+export const CONFIG_PATH = path.resolve(__dirname, '..', 'config', 'floodgate.toml');
+
+let n = 0;
+export function makeStack(props: FloodgateStackProps = {}, region = 'eu-west-1'): FloodgateStack {
+  const app = new App({ outdir: path.join(TMP, `cdk.out.${n++}`) });
+  return new FloodgateStack(app, 'Floodgate', {
+    env: { account: ACCOUNT, region },
+    lambdaZip: DUMMY_ZIP,
+    ...props,
+  });
+}
+
+export function synth(props: FloodgateStackProps = {}, region = 'eu-west-1'): Template {
+  return Template.fromStack(makeStack(props, region));
+}
+
+type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export function only(template: Template, type: string, props?: Json): [string, Json] {
+  const found = Object.entries(template.findResources(type, props ? { Properties: props } : undefined));
+  if (found.length !== 1) throw new Error(`expected exactly one ${type}, found ${found.length}`);
+  return found[0];
+}
+
+/** The floodgate function (the other Lambda is CDK's bucket notifications handler). */
+export function floodgateFunction(template: Template): [string, Json] {
+  return only(template, 'AWS::Lambda::Function', { Handler: 'bootstrap' });
+}
+
+/** All statements of the IAM policies attached to the floodgate function's role. */
+export function functionStatements(template: Template): Json[] {
+  const [, fn] = floodgateFunction(template);
+  const roleId = fn.Properties.Role['Fn::GetAtt'][0];
+  const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Json[];
+  return policies
+    .filter((p) => p.Properties.Roles.some((r: Json) => r.Ref === roleId))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement);
+}
+
+export function asList<T>(v: T | T[]): T[] {
+  return Array.isArray(v) ? v : [v];
+}
