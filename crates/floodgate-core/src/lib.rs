@@ -5,13 +5,18 @@
 //! the CLI and the Lambda both drive this crate with the same calls.
 
 pub mod client_ip;
+pub mod config;
 pub mod decode;
 pub mod formats;
 pub mod ingest;
+pub mod key;
 pub mod lines;
 pub mod reject;
 pub mod request;
+pub mod rules;
+pub mod sketch;
 pub mod timefmt;
+pub mod window;
 
 pub use client_ip::ClientIpSource;
 pub use formats::decode_for_display;

@@ -1,0 +1,116 @@
+//! Bounded "top values" counters for reports: top paths, user agents, methods of a client.
+//!
+//! Space-Saving (Metwally et al.): at most `CAP` values are tracked; a new value evicts the
+//! least-counted one and inherits its count (so counts are upper bounds; exact while fewer than
+//! `CAP` distinct values were seen). Memory per sketch is bounded whatever an attacker sends.
+//! Values are cut to [`MAX_VALUE_BYTES`]. [`TopK::merge`] is commutative: it sums counts of the
+//! two sketches and keeps the `CAP` largest, ties broken by value.
+
+use serde::{Deserialize, Serialize};
+
+/// Longest value kept, bytes (longer values are cut on a char boundary).
+pub const MAX_VALUE_BYTES: usize = 200;
+/// Values tracked per sketch.
+pub const CAP: usize = 8;
+
+/// A Space-Saving sketch of at most [`CAP`] values.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TopK {
+    entries: Vec<(String, u64)>,
+}
+
+fn cut(v: &str) -> &str {
+    if v.len() <= MAX_VALUE_BYTES {
+        return v;
+    }
+    let mut end = MAX_VALUE_BYTES;
+    while !v.is_char_boundary(end) {
+        end -= 1;
+    }
+    &v[..end]
+}
+
+impl TopK {
+    /// Count one occurrence of `value`.
+    pub fn add(&mut self, value: &str) {
+        let value = cut(value);
+        if let Some(e) = self.entries.iter_mut().find(|e| e.0 == value) {
+            e.1 += 1;
+        } else if self.entries.len() < CAP {
+            self.entries.push((value.to_string(), 1));
+        } else if let Some(min) = self
+            .entries
+            .iter_mut()
+            .min_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(&a.0)))
+        {
+            *min = (value.to_string(), min.1 + 1);
+        }
+    }
+
+    /// Add another sketch's counts (commutative).
+    pub fn merge(&mut self, other: &TopK) {
+        for (v, n) in &other.entries {
+            match self.entries.iter_mut().find(|e| &e.0 == v) {
+                Some(e) => e.1 += n,
+                None => self.entries.push((v.clone(), *n)),
+            }
+        }
+        self.entries
+            .sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        self.entries.truncate(CAP);
+    }
+
+    /// Values with counts, most frequent first (ties by value).
+    pub fn top(&self, n: usize) -> Vec<(String, u64)> {
+        let mut v = self.entries.clone();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        v.truncate(n);
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exact_under_capacity_and_finds_heavy_hitters_over_it() {
+        let mut t = TopK::default();
+        for i in 0..1000 {
+            t.add("/");
+            t.add(&format!("/scan/{i}"));
+        }
+        assert_eq!(t.top(1)[0].0, "/");
+        assert!(t.top(1)[0].1 >= 1000);
+        let mut small = TopK::default();
+        small.add("a");
+        small.add("b");
+        small.add("a");
+        assert_eq!(
+            small.top(5),
+            vec![("a".to_string(), 2), ("b".to_string(), 1)]
+        );
+    }
+
+    #[test]
+    fn merge_is_commutative() {
+        let mut a = TopK::default();
+        let mut b = TopK::default();
+        for i in 0..20 {
+            a.add(&format!("v{}", i % 11));
+            b.add(&format!("v{}", i % 7));
+        }
+        let mut ab = a.clone();
+        ab.merge(&b);
+        let mut ba = b.clone();
+        ba.merge(&a);
+        assert_eq!(ab.top(CAP), ba.top(CAP));
+    }
+
+    #[test]
+    fn long_values_are_cut() {
+        let mut t = TopK::default();
+        t.add(&"é".repeat(500));
+        assert!(t.top(1)[0].0.len() <= MAX_VALUE_BYTES);
+    }
+}
