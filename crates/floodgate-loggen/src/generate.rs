@@ -1,0 +1,184 @@
+//! The generation loop: time slices → events → ground truth → files → manifest.
+
+use crate::catalog::Catalog;
+use crate::manifest::{ClientEntry, Manifest, ScenarioEntry, Totals};
+use crate::model::{Actor, Event};
+use crate::scenarios::{rng_for, World};
+use crate::time::{rfc3339, MINUTE};
+use crate::truth::{allowlisted, ban_key, KeyTruth};
+use crate::writer::FormatOut;
+use crate::{Format, Options};
+use rand::Rng;
+use std::collections::BTreeMap;
+use std::io;
+use std::path::Path;
+
+/// How far (ms) records may be shuffled around their true time inside a file.
+const JITTER_MS: i64 = 3000;
+
+/// Generates the logs described by `opts` under `out` and writes `out/manifest.json`.
+///
+/// Memory stays bounded: events are produced and written one minute of event time at a time.
+pub fn generate(opts: &Options, out: &Path) -> io::Result<Manifest> {
+    let invalid = |m: &str| io::Error::new(io::ErrorKind::InvalidInput, m.to_string());
+    if opts.formats.is_empty() {
+        return Err(invalid("at least one format is required"));
+    }
+    if opts.duration_ms <= 0 {
+        return Err(invalid("duration must be positive"));
+    }
+    std::fs::create_dir_all(out)?;
+    let cat = Catalog::new();
+    let mut world = World::new(opts);
+    let mut outs: Vec<FormatOut> = Format::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, &f)| {
+            FormatOut::new(
+                f,
+                out,
+                opts.compression,
+                opts.start_ms,
+                opts.bad_lines,
+                rng_for(opts.seed, 20 + i as u64),
+            )
+        })
+        .collect();
+    let mut order_rng = rng_for(opts.seed, 30);
+
+    // Ground truth for every non-background ban key.
+    let mut keys: BTreeMap<String, usize> = BTreeMap::new();
+    let mut truths: Vec<KeyTruth> = Vec::new();
+    let slot: Vec<Option<usize>> = world
+        .clients
+        .iter()
+        .map(|c| {
+            (c.actor != Actor::Background).then(|| {
+                let n = keys.len();
+                let i = *keys.entry(ban_key(c.ip)).or_insert(n);
+                if i == truths.len() {
+                    truths.push(KeyTruth::default());
+                }
+                i
+            })
+        })
+        .collect();
+
+    let min_end = opts.start_ms + opts.duration_ms;
+    let mut events: Vec<Event> = Vec::new();
+    let mut t = opts.start_ms;
+    loop {
+        let total: u64 = outs.iter().map(|o| o.bytes).sum();
+        let more = t < min_end || opts.size.is_some_and(|s| total < s);
+        if !more {
+            break;
+        }
+        let mut end = (t.div_euclid(MINUTE) + 1) * MINUTE;
+        if opts.size.is_none() {
+            end = end.min(min_end);
+        }
+        events.clear();
+        world.fill(t, end, &mut events);
+        events.sort_unstable_by_key(|e| (e.t, e.client, e.res, e.status));
+        for e in &events {
+            if let Some(i) = slot[e.client as usize] {
+                truths[i].add(e);
+            }
+        }
+        for e in events.iter_mut() {
+            e.order = e.t + order_rng.gen_range(-JITTER_MS..=JITTER_MS);
+        }
+        events.sort_by_key(|e| e.order);
+        for e in &events {
+            let c = &mut world.clients[e.client as usize];
+            outs[e.format as usize].write(e, c, &cat)?;
+        }
+        for o in &mut outs {
+            o.end_slice()?;
+        }
+        t = end;
+    }
+    for o in &mut outs {
+        o.close()?;
+    }
+
+    let mut manifest = build_manifest(opts, t, &world, &slot, &truths, outs);
+    manifest.files.sort_by(|a, b| a.path.cmp(&b.path));
+    let json = serde_json::to_vec_pretty(&manifest).map_err(io::Error::other)?;
+    std::fs::write(out.join("manifest.json"), [json.as_slice(), b"\n"].concat())?;
+    Ok(manifest)
+}
+
+fn build_manifest(
+    opts: &Options,
+    end: i64,
+    world: &World,
+    slot: &[Option<usize>],
+    truths: &[KeyTruth],
+    outs: Vec<FormatOut>,
+) -> Manifest {
+    let mut clients = Vec::new();
+    let mut scen: BTreeMap<Actor, ScenarioEntry> = BTreeMap::new();
+    for (i, c) in world.clients.iter().enumerate() {
+        if c.requests == 0 {
+            continue;
+        }
+        let allowed = allowlisted(c.ip);
+        let rule = if allowed {
+            None
+        } else {
+            slot[i].and_then(|s| truths[s].first_rule())
+        };
+        let key = (!allowed).then(|| ban_key(c.ip));
+        let s = scen.entry(c.actor).or_insert_with(|| ScenarioEntry {
+            name: c.actor.name().to_string(),
+            description: c.actor.description().to_string(),
+            clients: 0,
+            requests: 0,
+            expect_ban: false,
+            ban_keys: Vec::new(),
+        });
+        s.clients += 1;
+        s.requests += c.requests;
+        if let (Some(_), Some(k)) = (rule, &key) {
+            s.expect_ban = true;
+            if !s.ban_keys.contains(k) {
+                s.ban_keys.push(k.clone());
+            }
+        }
+        clients.push(ClientEntry {
+            ip: c.ip_str.clone(),
+            scenario: c.actor.name().to_string(),
+            format: c.format,
+            requests: c.requests,
+            expect_ban: rule.is_some(),
+            ban_key: key,
+            rule: rule.map(str::to_string),
+        });
+    }
+    clients.sort_by(|a, b| a.ip.cmp(&b.ip));
+    let mut scenarios: Vec<ScenarioEntry> = scen.into_values().collect();
+    for s in &mut scenarios {
+        s.ban_keys.sort();
+    }
+    let mut totals = Totals::default();
+    let mut files = Vec::new();
+    for o in outs {
+        for f in o.entries {
+            totals.records += f.records;
+            *totals.by_format.get_mut(f.format) += f.records;
+            files.push(f);
+        }
+    }
+    Manifest {
+        generator: format!("floodgate-loggen {}", env!("CARGO_PKG_VERSION")),
+        seed: opts.seed,
+        scenario: opts.scenario.name().to_string(),
+        start: rfc3339(opts.start_ms),
+        end: rfc3339(end),
+        files,
+        clients,
+        scenarios,
+        totals,
+    }
+}

@@ -1,0 +1,149 @@
+//! Ground truth: floodgate's default rules evaluated exactly on the generated events.
+//!
+//! The manifest's `expect_ban` is computed here from the events actually written, not from the
+//! scenario's intent, so a shortened run or a moved format never produces a wrong label.
+
+use crate::catalog::RES;
+use crate::model::{Event, Method};
+use crate::Format;
+use std::collections::VecDeque;
+use std::net::IpAddr;
+
+/// One of floodgate's default rules.
+pub struct Rule {
+    pub name: &'static str,
+    pub window_s: i64,
+    pub limit: u32,
+}
+
+/// The default rules, in the order floodgate reports them.
+pub const RULES: [Rule; 3] = [
+    Rule {
+        name: "flood",
+        window_s: 300,
+        limit: 600,
+    },
+    Rule {
+        name: "errors",
+        window_s: 600,
+        limit: 100,
+    },
+    Rule {
+        name: "login",
+        window_s: 300,
+        limit: 20,
+    },
+];
+
+/// Whether rule `i` counts this event (WAF logs carry no status, so `errors` ignores them).
+pub fn rule_matches(i: usize, ev: &Event) -> bool {
+    match i {
+        0 => true,
+        1 => ev.format != Format::Waf && (400..500).contains(&ev.status),
+        _ => ev.method == Method::Post && is_login_path(RES[ev.res as usize].path),
+    }
+}
+
+/// Paths of the default `login` rule.
+pub fn is_login_path(p: &str) -> bool {
+    matches!(
+        p,
+        "/login" | "/wp-login.php" | "/xmlrpc.php" | "/user/login"
+    ) || p.starts_with("/api/auth/")
+}
+
+/// Sliding window over 1-second buckets: the sum of buckets (b − window, b].
+#[derive(Default, Clone)]
+pub struct Window {
+    buckets: VecDeque<(i64, u32)>,
+    sum: u32,
+    /// Highest window sum seen.
+    pub max: u32,
+    /// Time of the first event whose window sum exceeded the limit.
+    pub first_offence: Option<i64>,
+}
+
+impl Window {
+    fn prune(&mut self, b: i64, window_s: i64) {
+        while let Some(&(fb, n)) = self.buckets.front() {
+            if fb <= b - window_s {
+                self.sum -= n;
+                self.buckets.pop_front();
+            } else {
+                break;
+            }
+        }
+    }
+
+    /// The window sum if one more event at `t_ms` were added (events must come in time order).
+    pub fn count_with(&mut self, t_ms: i64, window_s: i64) -> u32 {
+        self.prune(t_ms.div_euclid(1000), window_s);
+        self.sum + 1
+    }
+
+    /// Adds an event at `t_ms` (events must come in time order).
+    pub fn add(&mut self, t_ms: i64, rule: &Rule) {
+        let b = t_ms.div_euclid(1000);
+        self.prune(b, rule.window_s);
+        match self.buckets.back_mut() {
+            Some((lb, n)) if *lb == b => *n += 1,
+            _ => self.buckets.push_back((b, 1)),
+        }
+        self.sum += 1;
+        self.max = self.max.max(self.sum);
+        if self.sum > rule.limit && self.first_offence.is_none() {
+            self.first_offence = Some(t_ms);
+        }
+    }
+}
+
+/// Windows of all rules for one ban key.
+#[derive(Default, Clone)]
+pub struct KeyTruth {
+    pub windows: [Window; 3],
+}
+
+impl KeyTruth {
+    /// Feeds one event through every rule.
+    pub fn add(&mut self, ev: &Event) {
+        for (i, rule) in RULES.iter().enumerate() {
+            if rule_matches(i, ev) {
+                self.windows[i].add(ev.t, rule);
+            }
+        }
+    }
+
+    /// Name of the rule that fires first, if any.
+    pub fn first_rule(&self) -> Option<&'static str> {
+        (0..3)
+            .filter_map(|i| self.windows[i].first_offence.map(|t| (t, i)))
+            .min()
+            .map(|(_, i)| RULES[i].name)
+    }
+}
+
+/// floodgate's default allowlist.
+pub fn allowlisted(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v) => {
+            let o = v.octets();
+            o[0] == 10
+                || o[0] == 127
+                || (o[0] == 172 && (16..32).contains(&o[1]))
+                || (o[0] == 192 && o[1] == 168)
+        }
+        IpAddr::V6(v) => v.is_loopback() || (v.segments()[0] & 0xfe00) == 0xfc00,
+    }
+}
+
+/// The ban key of an address: IPv4 /32 or IPv6 /64, as CIDR text.
+pub fn ban_key(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v) => format!("{v}/32"),
+        IpAddr::V6(v) => {
+            let s = v.segments();
+            let net = std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
+            format!("{net}/64")
+        }
+    }
+}
