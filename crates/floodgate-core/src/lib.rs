@@ -6,15 +6,20 @@
 
 pub mod client_ip;
 pub mod config;
+pub mod decision;
 pub mod decode;
+pub mod engine;
 pub mod formats;
 pub mod ingest;
 pub mod key;
 pub mod lines;
+pub mod pipeline;
 pub mod reject;
 pub mod request;
 pub mod rules;
 pub mod sketch;
+pub mod state;
+pub mod tally;
 pub mod timefmt;
 pub mod window;
 

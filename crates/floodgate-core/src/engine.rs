@@ -1,0 +1,275 @@
+//! One run: absorb a tally into the state, decide, settle. Shared by the CLI and the Lambda.
+//!
+//! ```text
+//! state ──absorb(tally)──▶ state' ──evaluate(now)──▶ bans ──decide──▶ Decision
+//!                              └──────────settle(decision)──────────▶ state''
+//! ```
+//!
+//! [`run`] does all three; [`decide_again`] re-evaluates a saved state without changing it
+//! (`floodgate report`, `floodgate explain`, the scheduled expiry event). The semantics of
+//! windows, bans and the settled line are in [`crate::window`], [`crate::decision`] and
+//! [`crate::state`].
+
+use crate::config::Config;
+use crate::decision::{self, Ban, Decision, Offence};
+use crate::ingest::FileSummary;
+use crate::key::Key;
+use crate::reject::RejectStats;
+use crate::state::{LastRun, State, StateError};
+use crate::tally::Tally;
+use crate::window::{self, Found};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What a run read, besides the counts.
+#[derive(Clone, Debug, Default)]
+pub struct RunInput {
+    /// Counts of every object read in this run, merged.
+    pub tally: Tally,
+    /// One summary per object read.
+    pub files: Vec<FileSummary>,
+    /// Ids of the objects read (recorded so they are not counted twice).
+    pub processed_ids: Vec<String>,
+    /// Objects skipped because the state had them already.
+    pub skipped: Vec<String>,
+}
+
+/// The settled bucket a new tally should use for this state (late detection while reading).
+pub fn settled_bucket(state: &State) -> u32 {
+    state.settled_bucket
+}
+
+/// Pending (unsettled) offences per rule index and key, and plain-window peaks.
+struct Evaluation {
+    pending: BTreeMap<(usize, Key), Vec<Found>>,
+    peaks: BTreeMap<(usize, Key), u32>,
+    bans: Vec<Ban>,
+}
+
+fn absorb(config: &Config, state: &mut State, tally: &Tally) -> Result<u64, StateError> {
+    state.check_resolution(config.engine.resolution_ms)?;
+    state.resolution_ms = config.engine.resolution_ms;
+    let settled = state.settled_bucket;
+    // Requests the tally took as live but that another writer settled meanwhile are late.
+    let newly_late: u64 = tally
+        .per_bucket
+        .iter()
+        .filter(|p| p.0 < settled)
+        .map(|p| p.1 as u64)
+        .sum::<u64>();
+    let already_late = tally.late;
+    let late = newly_late.max(already_late);
+    for (i, rule) in config.rules.iter().enumerate() {
+        let keys = state.rules.entry(rule.name.clone()).or_default();
+        for (key, counts) in &tally.rules[i] {
+            let live: Vec<(u32, u32)> = counts
+                .buckets
+                .iter()
+                .copied()
+                .filter(|p| p.0 >= settled)
+                .collect();
+            if live.is_empty() {
+                continue;
+            }
+            window::merge(&mut keys.entry(*key).or_default().buckets, &live);
+        }
+    }
+    for (key, p) in &tally.profiles {
+        state.profiles.entry(*key).or_default().merge(p);
+    }
+    state.watermark_ms = tally.last_ms.max(state.watermark_ms);
+    for (m, n) in &tally.per_minute {
+        *state.per_minute.entry(*m).or_insert(0) += n;
+    }
+    state.late_total += late;
+    Ok(late)
+}
+
+fn evaluate(config: &Config, state: &State) -> Evaluation {
+    let res = config.engine.resolution_ms;
+    let mut pending = BTreeMap::new();
+    let mut peaks = BTreeMap::new();
+    let mut by_key: BTreeMap<Key, Vec<Offence>> = BTreeMap::new();
+    let mut best_peak: BTreeMap<Key, (u32, u32)> = BTreeMap::new();
+    for (i, rule) in config.rules.iter().enumerate() {
+        let Some(keys) = state.rules.get(&rule.name) else {
+            continue;
+        };
+        let w = (rule.window_ms / res) as u32;
+        for (key, kw) in keys {
+            let s = window::sweep(&kw.buckets, w, rule.limit, kw.reset, state.settled_bucket);
+            let peak = s.peak.max(kw.peak);
+            peaks.insert((i, *key), peak);
+            let best = best_peak.entry(*key).or_insert((0, 1));
+            if (peak as u64) * (best.1 as u64) > (best.0 as u64) * (rule.limit as u64) {
+                *best = (peak, rule.limit);
+            }
+            if s.offences.is_empty() {
+                continue;
+            }
+            let list = by_key.entry(*key).or_default();
+            for f in &s.offences {
+                list.push(Offence {
+                    time_ms: f.bucket as i64 * res,
+                    rule: rule.name.clone(),
+                    count: f.count,
+                    limit: rule.limit,
+                    window_ms: rule.window_ms,
+                });
+            }
+            pending.insert((i, *key), s.offences);
+        }
+    }
+    for (key, settled) in &state.offences {
+        by_key
+            .entry(*key)
+            .or_default()
+            .extend(settled.iter().cloned());
+    }
+    let mut bans = Vec::with_capacity(by_key.len());
+    for (key, mut offences) in by_key {
+        offences.sort();
+        let peak = best_peak
+            .get(&key)
+            .copied()
+            .filter(|p| p.0 > 0)
+            .unwrap_or((0, 0));
+        if let Some(b) = decision::replay(config, key, &offences, peak) {
+            bans.push(b);
+        }
+    }
+    Evaluation {
+        pending,
+        peaks,
+        bans,
+    }
+}
+
+fn settle(config: &Config, state: &mut State, eval: Evaluation, decision: &Decision) {
+    let res = config.engine.resolution_ms;
+    let Some(m) = state.watermark_ms else { return };
+    let line = (m - config.max_window_ms() - config.engine.lateness_ms).max(0) / res;
+    let new_settled = (line.min(u32::MAX as i64) as u32).max(state.settled_bucket);
+    for (i, rule) in config.rules.iter().enumerate() {
+        let Some(keys) = state.rules.get_mut(&rule.name) else {
+            continue;
+        };
+        let w = (rule.window_ms / res) as u32;
+        let keep_from = new_settled.saturating_sub(w);
+        keys.retain(|key, kw| {
+            if let Some(found) = eval.pending.get(&(i, *key)) {
+                for f in found.iter().filter(|f| f.bucket < new_settled) {
+                    state.offences.entry(*key).or_default().push(Offence {
+                        time_ms: f.bucket as i64 * res,
+                        rule: rule.name.clone(),
+                        count: f.count,
+                        limit: rule.limit,
+                        window_ms: rule.window_ms,
+                    });
+                    kw.reset = Some(f.bucket);
+                }
+            }
+            if let Some(p) = eval.peaks.get(&(i, *key)) {
+                kw.peak = kw.peak.max(*p);
+            }
+            let cut = kw.buckets.partition_point(|p| p.0 < keep_from);
+            kw.buckets.drain(..cut);
+            !kw.buckets.is_empty() || kw.reset.is_some_and(|r| r >= keep_from)
+        });
+    }
+    state
+        .rules
+        .retain(|name, _| config.rules.iter().any(|r| &r.name == name));
+    let horizon = m - config.ban.memory_ms.max(config.ban.max_duration_ms);
+    state.offences.retain(|_, list| {
+        list.sort();
+        list.retain(|o| o.time_ms > horizon);
+        !list.is_empty()
+    });
+    let live: BTreeSet<Key> = state
+        .rules
+        .values()
+        .flat_map(|k| k.keys().copied())
+        .chain(state.offences.keys().copied())
+        .collect();
+    state.profiles.retain(|k, _| live.contains(k));
+    let memory = m - config.ban.memory_ms;
+    state.processed.retain(|_, at| *at > memory);
+    let first_minute = (memory.max(0) / 60_000) as u32;
+    state.per_minute.retain(|minute, _| *minute >= first_minute);
+    state.settled_bucket = new_settled;
+    state.active = decision.kept.iter().copied().collect();
+    state.blocklist = decision.blocklist.clone();
+}
+
+/// Absorb `input` into `state`, decide at `now_ms` (default: the watermark), settle, and
+/// remember the run. The state is changed only when this returns `Ok`.
+pub fn run(
+    config: &Config,
+    state: &mut State,
+    input: RunInput,
+    now_ms: Option<i64>,
+    dry_run: bool,
+) -> Result<Decision, StateError> {
+    let mut next = state.clone();
+    let late = absorb(config, &mut next, &input.tally)?;
+    let watermark = next.watermark_ms.unwrap_or(0);
+    for id in &input.processed_ids {
+        next.processed.insert(id.clone(), watermark);
+    }
+    let now = now_ms.unwrap_or(watermark);
+    let eval = evaluate(config, &next);
+    let prev_active = next.active.clone();
+    let prev_blocklist = next.blocklist.clone();
+    let decision = decision::decide(
+        config,
+        eval.bans.clone(),
+        now,
+        &prev_active,
+        &prev_blocklist,
+    );
+    settle(config, &mut next, eval, &decision);
+    let mut rejected = RejectStats::default();
+    for f in &input.files {
+        rejected.merge(&f.rejected);
+    }
+    next.last_run = LastRun {
+        now_ms: now,
+        dry_run,
+        prev_active,
+        prev_blocklist,
+        files: input.files,
+        skipped: input.skipped,
+        rejected,
+        records: input.tally.records,
+        allowlisted: input.tally.allowlisted,
+        late,
+        distinct_keys: input.tally.distinct_keys(),
+        first_ms: input.tally.first_ms,
+        last_ms: input.tally.last_ms,
+    };
+    *state = next;
+    Ok(decision)
+}
+
+/// Re-evaluate a saved state at `now_ms` against the decision *before* its last run, which
+/// reproduces that run's decision (for re-rendering reports) when `now_ms` is the run's time.
+pub fn decide_again(config: &Config, state: &State, now_ms: i64) -> Decision {
+    let eval = evaluate(config, state);
+    decision::decide(
+        config,
+        eval.bans,
+        now_ms,
+        &state.last_run.prev_active,
+        &state.last_run.prev_blocklist,
+    )
+}
+
+/// Evaluate a saved state at `now_ms` as a new run with no new data: expiry and the new-ban
+/// guardrail relative to the last decision (the Lambda's scheduled event). Updates `state`.
+pub fn expire(config: &Config, state: &mut State, now_ms: i64) -> Result<Decision, StateError> {
+    let input = RunInput {
+        tally: Tally::new(config, state.settled_bucket),
+        ..RunInput::default()
+    };
+    run(config, state, input, Some(now_ms), false)
+}

@@ -1,0 +1,49 @@
+//! The map step both front ends share: one log object → its summary and its tally.
+//!
+//! The CLI reads local files (in parallel) and the Lambda reads S3 objects; both call
+//! [`read_object`] for each, then [`RunInput::add`] in a fixed order, then
+//! [`engine::run`](crate::engine::run). Objects whose id the state already holds are skipped,
+//! so a redelivered S3 event or a re-run over the same folder counts nothing twice.
+
+use crate::config::Config;
+use crate::engine::RunInput;
+use crate::ingest::{read_log, FileSummary, IngestError};
+use crate::state::State;
+use crate::tally::Tally;
+use std::io::Read;
+
+/// Read one object into a fresh tally. `settled_bucket` comes from the state the run will be
+/// absorbed into ([`State::settled_bucket`]).
+pub fn read_object<R: Read>(
+    config: &Config,
+    settled_bucket: u32,
+    path: &str,
+    input: R,
+) -> Result<(FileSummary, Tally), IngestError> {
+    let mut tally = Tally::new(config, settled_bucket);
+    let summary = read_log(path, input, &config.source, |r| tally.observe(config, r))?;
+    Ok((summary, tally))
+}
+
+impl RunInput {
+    /// An empty input for a run against `state`.
+    pub fn new(config: &Config, state: &State) -> RunInput {
+        RunInput {
+            tally: Tally::new(config, state.settled_bucket),
+            ..RunInput::default()
+        }
+    }
+
+    /// Add one object's result. Call in a fixed order (e.g. sorted ids) for byte-identical
+    /// reports; the counts and the decision do not depend on the order.
+    pub fn add(&mut self, id: String, summary: FileSummary, tally: &Tally) {
+        self.tally.merge(tally);
+        self.files.push(summary);
+        self.processed_ids.push(id);
+    }
+
+    /// Record an object skipped because it was processed before.
+    pub fn skip(&mut self, id: String) {
+        self.skipped.push(id);
+    }
+}

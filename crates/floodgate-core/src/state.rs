@@ -1,0 +1,275 @@
+//! The state: everything needed to continue later, in one versioned, self-describing object.
+//!
+//! It holds the window buckets within the horizon, settled offences within memory, profiles,
+//! the ids of processed log objects (so a redelivered S3 event counts once), the watermark,
+//! and the previous decision (for `changes` and the new-ban guardrail).
+//!
+//! # Time lines
+//!
+//! * **watermark** `M`: the newest event time seen.
+//! * **settled line** `S = M − (longest window + lateness)`, rounded down to a bucket. Requests
+//!   older than `S` arriving later are *late*: counted in the report, not in windows.
+//!   Offences before `S` are settled (kept in `offences`); later ones are recomputed from the
+//!   buckets on every run, so files in any order give the same result.
+//! * Buckets of a rule with window `w` are kept from `S − w` on (the windows of unsettled
+//!   buckets need them); older ones are dropped.
+//!
+//! # Encoding
+//!
+//! [`State::save`] writes the magic `FLOODGATE-STATE\n`, a little-endian `u32` version, and a
+//! postcard body with every map sorted, so equal states encode to equal bytes. [`State::load`]
+//! refuses other magics and versions with a clear error.
+
+use crate::decision::{Blocklist, Offence};
+use crate::ingest::FileSummary;
+use crate::key::Key;
+use crate::reject::RejectStats;
+use crate::tally::Profile;
+use crate::window::Buckets;
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// First bytes of every state object.
+pub const MAGIC: &[u8; 16] = b"FLOODGATE-STATE\n";
+/// The encoding version this build reads and writes.
+pub const VERSION: u32 = 1;
+
+/// Why a state could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    /// Not a floodgate state.
+    #[error("not a floodgate state (bad magic)")]
+    BadMagic,
+    /// Written by another version.
+    #[error("state version {found} is not supported by this build (it reads version {VERSION}); run the matching floodgate or start from a fresh state")]
+    Version {
+        /// The version in the header.
+        found: u32,
+    },
+    /// Corrupt body.
+    #[error("corrupt state: {0}")]
+    Corrupt(String),
+    /// Built with another bucket resolution.
+    #[error("state was built with engine.resolution = {found} ms but the configuration says {wanted} ms; keep the resolution or start from a fresh state")]
+    Resolution {
+        /// In the state.
+        found: i64,
+        /// In the config.
+        wanted: i64,
+    },
+}
+
+/// Window data of one key under one rule.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyWindow {
+    /// Sparse buckets from the rule's keep line on.
+    pub buckets: Buckets,
+    /// Highest plain window count seen.
+    pub peak: u32,
+    /// Bucket of the last settled offence (counting restarts after it).
+    pub reset: Option<u32>,
+}
+
+/// A summary of the most recent run, so reports can be re-rendered from the state alone.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LastRun {
+    /// Decision time of that run, ms.
+    pub now_ms: i64,
+    /// Whether it was a dry run.
+    pub dry_run: bool,
+    /// Keys active before that run (for the new-ban guardrail).
+    pub prev_active: BTreeSet<Key>,
+    /// Blocklist before that run (for `changes`).
+    pub prev_blocklist: Blocklist,
+    /// Files read.
+    pub files: Vec<FileSummary>,
+    /// Objects skipped because they were processed before.
+    pub skipped: Vec<String>,
+    /// Rejected lines of the run.
+    pub rejected: RejectStats,
+    /// Records, allowlisted, late, distinct keys of the run.
+    pub records: u64,
+    /// See `records`.
+    pub allowlisted: u64,
+    /// See `records`.
+    pub late: u64,
+    /// See `records`.
+    pub distinct_keys: u64,
+    /// Event time range of the run.
+    pub first_ms: Option<i64>,
+    /// See `first_ms`.
+    pub last_ms: Option<i64>,
+}
+
+/// See the module docs.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct State {
+    /// Bucket size the buckets were counted with (0: new state).
+    pub resolution_ms: i64,
+    /// Newest event time seen.
+    pub watermark_ms: Option<i64>,
+    /// Buckets before this are settled (0: nothing settled yet).
+    pub settled_bucket: u32,
+    /// Per rule name: per key windows.
+    pub rules: BTreeMap<String, FxHashMap<Key, KeyWindow>>,
+    /// Settled offences within memory, per key, time-ordered.
+    pub offences: FxHashMap<Key, Vec<Offence>>,
+    /// Profiles of suspicious keys.
+    pub profiles: FxHashMap<Key, Profile>,
+    /// Processed object ids → watermark when processed (pruned after `ban.memory`).
+    pub processed: BTreeMap<String, i64>,
+    /// Keys in the blocklist after the last decision.
+    pub active: BTreeSet<Key>,
+    /// The last decision's blocklist.
+    pub blocklist: Blocklist,
+    /// Requests per minute within memory (chart).
+    pub per_minute: BTreeMap<u32, u64>,
+    /// Total late requests ever.
+    pub late_total: u64,
+    /// The most recent run.
+    pub last_run: LastRun,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Encoded {
+    resolution_ms: i64,
+    watermark_ms: Option<i64>,
+    settled_bucket: u32,
+    rules: Vec<(String, Vec<(Key, KeyWindow)>)>,
+    offences: Vec<(Key, Vec<Offence>)>,
+    profiles: Vec<(Key, Profile)>,
+    processed: Vec<(String, i64)>,
+    active: Vec<Key>,
+    blocklist: Blocklist,
+    per_minute: Vec<(u32, u64)>,
+    late_total: u64,
+    last_run: Vec<u8>,
+}
+
+fn sorted<V: Clone>(m: &FxHashMap<Key, V>) -> Vec<(Key, V)> {
+    let mut v: Vec<(Key, V)> = m.iter().map(|(k, v)| (*k, v.clone())).collect();
+    v.sort_by_key(|(k, _)| *k);
+    v
+}
+
+impl State {
+    /// Encode (see the module docs). Equal states give equal bytes.
+    pub fn save(&self) -> Vec<u8> {
+        let enc = Encoded {
+            resolution_ms: self.resolution_ms,
+            watermark_ms: self.watermark_ms,
+            settled_bucket: self.settled_bucket,
+            rules: self
+                .rules
+                .iter()
+                .map(|(n, m)| (n.clone(), sorted(m)))
+                .collect(),
+            offences: sorted(&self.offences),
+            profiles: sorted(&self.profiles),
+            processed: self
+                .processed
+                .iter()
+                .map(|(k, v)| (k.clone(), *v))
+                .collect(),
+            active: self.active.iter().copied().collect(),
+            blocklist: self.blocklist.clone(),
+            per_minute: self.per_minute.iter().map(|(k, v)| (*k, *v)).collect(),
+            late_total: self.late_total,
+            // JSON inside: the last run holds report data (f64, options) that postcard handles
+            // too, but JSON keeps it readable with `strings` when debugging a state.
+            last_run: serde_json::to_vec(&self.last_run).unwrap_or_default(),
+        };
+        let mut out = MAGIC.to_vec();
+        out.extend_from_slice(&VERSION.to_le_bytes());
+        out.extend(postcard::to_stdvec(&enc).expect("in-memory encoding cannot fail"));
+        out
+    }
+
+    /// Decode a state written by [`State::save`].
+    pub fn load(bytes: &[u8]) -> Result<State, StateError> {
+        let body = bytes
+            .strip_prefix(MAGIC.as_slice())
+            .ok_or(StateError::BadMagic)?;
+        let (version, body) = body
+            .split_at_checked(4)
+            .ok_or_else(|| StateError::Corrupt("no version".into()))?;
+        let found = u32::from_le_bytes(version.try_into().expect("4 bytes"));
+        if found != VERSION {
+            return Err(StateError::Version { found });
+        }
+        let enc: Encoded =
+            postcard::from_bytes(body).map_err(|e| StateError::Corrupt(e.to_string()))?;
+        let last_run: LastRun = if enc.last_run.is_empty() {
+            LastRun::default()
+        } else {
+            serde_json::from_slice(&enc.last_run)
+                .map_err(|e| StateError::Corrupt(format!("last run: {e}")))?
+        };
+        for (_, keys) in &enc.rules {
+            for (_, w) in keys {
+                if w.buckets.windows(2).any(|p| p[0].0 >= p[1].0) {
+                    return Err(StateError::Corrupt("buckets out of order".into()));
+                }
+            }
+        }
+        Ok(State {
+            resolution_ms: enc.resolution_ms,
+            watermark_ms: enc.watermark_ms,
+            settled_bucket: enc.settled_bucket,
+            rules: enc
+                .rules
+                .into_iter()
+                .map(|(n, v)| (n, v.into_iter().collect()))
+                .collect(),
+            offences: enc.offences.into_iter().collect(),
+            profiles: enc.profiles.into_iter().collect(),
+            processed: enc.processed.into_iter().collect(),
+            active: enc.active.into_iter().collect(),
+            blocklist: enc.blocklist,
+            per_minute: enc.per_minute.into_iter().collect(),
+            late_total: enc.late_total,
+            last_run,
+        })
+    }
+
+    /// Refuse a state counted with another resolution (its buckets would mean other times).
+    pub fn check_resolution(&self, resolution_ms: i64) -> Result<(), StateError> {
+        if self.resolution_ms != 0 && self.resolution_ms != resolution_ms {
+            return Err(StateError::Resolution {
+                found: self.resolution_ms,
+                wanted: resolution_ms,
+            });
+        }
+        Ok(())
+    }
+
+    /// Whether a log object was already counted.
+    pub fn is_processed(&self, id: &str) -> bool {
+        self.processed.contains_key(id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_magic_and_version_are_clear_errors() {
+        assert!(matches!(State::load(b"hello"), Err(StateError::BadMagic)));
+        let mut bytes = State::default().save();
+        bytes[16] = 99;
+        let e = State::load(&bytes).unwrap_err();
+        assert!(matches!(e, StateError::Version { found: 99 }));
+        assert!(e.to_string().contains("version 99"));
+        let bytes = State::default().save();
+        assert!(matches!(
+            State::load(&bytes[..bytes.len() - 1]),
+            Err(StateError::Corrupt(_))
+        ));
+        assert_eq!(
+            State::load(&State::default().save()).unwrap(),
+            State::default()
+        );
+    }
+}
