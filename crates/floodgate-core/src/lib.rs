@@ -15,6 +15,7 @@ pub mod key;
 pub mod lines;
 pub mod pipeline;
 pub mod reject;
+pub mod report;
 pub mod request;
 pub mod rules;
 pub mod sketch;

@@ -142,6 +142,36 @@ impl Filters {
         })
     }
 
+    /// The filters as one human line (`methods POST; paths /login`), `all requests` if none.
+    pub fn describe(&self) -> String {
+        let status: Vec<String> = self
+            .status
+            .iter()
+            .map(|s| match s {
+                StatusMatch::Code(c) => c.to_string(),
+                StatusMatch::Class(c) => format!("{c}xx"),
+            })
+            .collect();
+        let parts: Vec<String> = [
+            ("methods", &self.methods),
+            ("paths", &self.paths),
+            ("status", &status),
+            ("actions", &self.actions),
+            ("countries", &self.countries),
+            ("labels", &self.labels),
+            ("ignoring", &self.ignore_extensions),
+        ]
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(name, v)| format!("{name} {}", v.join(", ")))
+        .collect();
+        if parts.is_empty() {
+            "all requests".to_string()
+        } else {
+            parts.join("; ")
+        }
+    }
+
     /// Whether the rule has path-based filters (then the caller decodes the path once).
     pub fn uses_path(&self) -> bool {
         !self.paths.is_empty() || !self.ignore_extensions.is_empty()

@@ -129,6 +129,9 @@ pub struct State {
     pub late_total: u64,
     /// The most recent run.
     pub last_run: LastRun,
+    /// Per WAF IP set (by id): the entries floodgate itself wrote there. Entries of the set not
+    /// listed here were added by someone else and are never removed.
+    pub ip_sets: BTreeMap<String, BTreeSet<String>>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -145,6 +148,7 @@ struct Encoded {
     per_minute: Vec<(u32, u64)>,
     late_total: u64,
     last_run: Vec<u8>,
+    ip_sets: Vec<(String, Vec<String>)>,
 }
 
 fn sorted<V: Clone>(m: &FxHashMap<Key, V>) -> Vec<(Key, V)> {
@@ -179,6 +183,11 @@ impl State {
             // JSON inside: the last run holds report data (f64, options) that postcard handles
             // too, but JSON keeps it readable with `strings` when debugging a state.
             last_run: serde_json::to_vec(&self.last_run).unwrap_or_default(),
+            ip_sets: self
+                .ip_sets
+                .iter()
+                .map(|(k, v)| (k.clone(), v.iter().cloned().collect()))
+                .collect(),
         };
         let mut out = MAGIC.to_vec();
         out.extend_from_slice(&VERSION.to_le_bytes());
@@ -230,6 +239,11 @@ impl State {
             per_minute: enc.per_minute.into_iter().collect(),
             late_total: enc.late_total,
             last_run,
+            ip_sets: enc
+                .ip_sets
+                .into_iter()
+                .map(|(k, v)| (k, v.into_iter().collect()))
+                .collect(),
         })
     }
 
