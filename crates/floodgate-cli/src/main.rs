@@ -1,4 +1,227 @@
-//! The `floodgate` command (thin: argument parsing and printing; the work is in floodgate-core).
-fn main() {
-    println!("floodgate");
+//! `floodgate`: analyze access logs offline, render reports, explain decisions.
+//!
+//! The binary is thin: it parses arguments, reads files, and prints. Counting, deciding and
+//! rendering are floodgate-core's, shared with the Lambda.
+//!
+//! Exit codes: 0 done (rejected lines and damaged files are reported, not fatal), 1 error,
+//! 2 bad usage or configuration, 3 with `--strict` when anything was rejected or damaged.
+
+mod analyze;
+mod inputs;
+mod output;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use floodgate_core::config::{Config, DEFAULT_CONFIG_TOML};
+use floodgate_core::engine;
+use floodgate_core::explain::explain;
+use floodgate_core::state::State;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "floodgate",
+    version,
+    about = "Turn AWS WAF, CloudFront and ALB access logs into an adaptive blocklist"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Read logs (files or folders, gzip or plain), decide bans, write reports.
+    Analyze(analyze::AnalyzeArgs),
+    /// Re-render the reports of a saved state.
+    Report {
+        /// State file written by `analyze --state`.
+        #[arg(long)]
+        state: PathBuf,
+        /// Output folder.
+        #[arg(long, default_value = "reports")]
+        out: PathBuf,
+        #[command(flatten)]
+        common: ConfigArg,
+        /// Decision time (RFC 3339); default: the time of the state's last run.
+        #[arg(long)]
+        now: Option<String>,
+    },
+    /// Why an address is or is not banned, from a saved state.
+    Explain {
+        /// The address.
+        ip: std::net::IpAddr,
+        /// State file written by `analyze --state`.
+        #[arg(long)]
+        state: PathBuf,
+        #[command(flatten)]
+        common: ConfigArg,
+        /// Decision time (RFC 3339); default: the time of the state's last run.
+        #[arg(long)]
+        now: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check or print configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Args)]
+struct ConfigArg {
+    /// Configuration file (TOML); default: the built-in configuration.
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Validate a configuration file.
+    Check {
+        /// The file.
+        file: PathBuf,
+    },
+    /// Print the built-in configuration.
+    Default,
+}
+
+/// An error with the exit code it deserves.
+#[derive(Debug)]
+pub struct Failure {
+    code: u8,
+    error: anyhow::Error,
+}
+
+impl Failure {
+    /// Bad usage or configuration: exit 2.
+    pub fn usage(error: impl Into<anyhow::Error>) -> Failure {
+        Failure {
+            code: 2,
+            error: error.into(),
+        }
+    }
+}
+
+impl<E: Into<anyhow::Error>> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure {
+            code: 1,
+            error: e.into(),
+        }
+    }
+}
+
+/// Load `--config` or the built-in configuration; errors are usage errors.
+pub fn load_config(path: Option<&Path>) -> Result<Config, Failure> {
+    match path {
+        None => Ok(Config::default()),
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("reading {}", p.display()))
+                .map_err(Failure::usage)?;
+            Config::from_toml(&text)
+                .map_err(|e| Failure::usage(anyhow::anyhow!("{}: {e}", p.display())))
+        }
+    }
+}
+
+/// Load a state file (`None` if it does not exist).
+pub fn load_state(path: &Path) -> Result<Option<State>, Failure> {
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            Ok(Some(State::load(&bytes).with_context(|| {
+                format!("loading state {}", path.display())
+            })?))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(anyhow::Error::from(e)
+            .context(format!("reading state {}", path.display()))
+            .into()),
+    }
+}
+
+/// Parse `--now`.
+pub fn parse_now(now: Option<&str>) -> Result<Option<i64>, Failure> {
+    now.map(|s| {
+        floodgate_core::timefmt::parse_iso_utc(s).ok_or_else(|| {
+            Failure::usage(anyhow::anyhow!(
+                "--now {s:?}: expected RFC 3339 in UTC, like 2026-11-02T10:00:00Z"
+            ))
+        })
+    })
+    .transpose()
+}
+
+fn run(cli: Cli) -> Result<u8, Failure> {
+    match cli.command {
+        Command::Analyze(args) => analyze::run(args),
+        Command::Report {
+            state,
+            out,
+            common,
+            now,
+        } => {
+            let config = load_config(common.config.as_deref())?;
+            let st = load_state(&state)?.ok_or_else(|| {
+                Failure::usage(anyhow::anyhow!("{}: no such state file", state.display()))
+            })?;
+            let now = parse_now(now.as_deref())?.unwrap_or(st.last_run.now_ms);
+            let decision = engine::decide_again(&config, &st, now);
+            let written = output::write_reports(&config, &st, &decision, &out)?;
+            println!("reports: {}", written.display());
+            Ok(0)
+        }
+        Command::Explain {
+            ip,
+            state,
+            common,
+            now,
+            json,
+        } => {
+            let config = load_config(common.config.as_deref())?;
+            let st = load_state(&state)?.ok_or_else(|| {
+                Failure::usage(anyhow::anyhow!("{}: no such state file", state.display()))
+            })?;
+            let now = parse_now(now.as_deref())?.unwrap_or(st.last_run.now_ms);
+            let decision = engine::decide_again(&config, &st, now);
+            let e = explain(&config, &st, &decision, ip);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&e)?);
+            } else {
+                print!("{}", e.to_text(now));
+            }
+            Ok(0)
+        }
+        Command::Config(ConfigCommand::Default) => {
+            print!("{DEFAULT_CONFIG_TOML}");
+            Ok(0)
+        }
+        Command::Config(ConfigCommand::Check { file }) => {
+            let c = load_config(Some(&file))?;
+            println!(
+                "{}: ok ({} rules: {})",
+                file.display(),
+                c.rules.len(),
+                c.rules
+                    .iter()
+                    .map(|r| r.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            Ok(0)
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(f) => {
+            eprintln!("floodgate: error: {:#}", f.error);
+            ExitCode::from(f.code)
+        }
+    }
 }

@@ -39,6 +39,9 @@ pub struct Offence {
     pub limit: u32,
     /// The rule's window, ms.
     pub window_ms: i64,
+    /// Highest plain window count of this key under this rule, as known when the offence was
+    /// settled and when the key's buckets were dropped (so severity survives pruning).
+    pub peak: u32,
 }
 
 /// A key's ban, replayed from its offences.

@@ -114,12 +114,19 @@ fn evaluate(config: &Config, state: &State) -> Evaluation {
                     count: f.count,
                     limit: rule.limit,
                     window_ms: rule.window_ms,
+                    peak,
                 });
             }
             pending.insert((i, *key), s.offences);
         }
     }
     for (key, settled) in &state.offences {
+        let best = best_peak.entry(*key).or_insert((0, 1));
+        for o in settled {
+            if (o.peak as u64) * (best.1 as u64) > (best.0 as u64) * (o.limit as u64) {
+                *best = (o.peak, o.limit);
+            }
+        }
         by_key
             .entry(*key)
             .or_default()
@@ -156,6 +163,9 @@ fn settle(config: &Config, state: &mut State, eval: Evaluation, decision: &Decis
         let w = (rule.window_ms / res) as u32;
         let keep_from = new_settled.saturating_sub(w);
         keys.retain(|key, kw| {
+            if let Some(p) = eval.peaks.get(&(i, *key)) {
+                kw.peak = kw.peak.max(*p);
+            }
             if let Some(found) = eval.pending.get(&(i, *key)) {
                 for f in found.iter().filter(|f| f.bucket < new_settled) {
                     state.offences.entry(*key).or_default().push(Offence {
@@ -164,16 +174,27 @@ fn settle(config: &Config, state: &mut State, eval: Evaluation, decision: &Decis
                         count: f.count,
                         limit: rule.limit,
                         window_ms: rule.window_ms,
+                        peak: kw.peak,
                     });
                     kw.reset = Some(f.bucket);
                 }
             }
-            if let Some(p) = eval.peaks.get(&(i, *key)) {
-                kw.peak = kw.peak.max(*p);
-            }
             let cut = kw.buckets.partition_point(|p| p.0 < keep_from);
             kw.buckets.drain(..cut);
-            !kw.buckets.is_empty() || kw.reset.is_some_and(|r| r >= keep_from)
+            let keep = !kw.buckets.is_empty() || kw.reset.is_some_and(|r| r >= keep_from);
+            if !keep {
+                // The window is gone: its peak lives on in the key's offences under this rule.
+                for o in state
+                    .offences
+                    .get_mut(key)
+                    .into_iter()
+                    .flatten()
+                    .filter(|o| o.rule == rule.name)
+                {
+                    o.peak = o.peak.max(kw.peak);
+                }
+            }
+            keep
         });
     }
     state

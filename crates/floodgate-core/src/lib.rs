@@ -9,6 +9,7 @@ pub mod config;
 pub mod decision;
 pub mod decode;
 pub mod engine;
+pub mod explain;
 pub mod formats;
 pub mod ingest;
 pub mod key;

@@ -482,3 +482,25 @@ proptest! {
         prop_assert_eq!(key(&got), key(&want));
     }
 }
+
+#[test]
+fn severity_survives_pruning_of_the_window() {
+    let c = config("[engine]\nlateness = \"5m\"\n[ban]\nduration = \"1d\"\n");
+    let mut s = State::default();
+    let first = run(&c, &mut s, &burst("203.0.113.1", T0, 55, 30_000), None);
+    assert_eq!(first.bans[0].peak, 55);
+    // settle and prune in the same run as the offence, then save and load
+    run(
+        &c,
+        &mut s,
+        &burst("192.0.2.1", T0 + 2 * HOUR, 3, 1000),
+        None,
+    );
+    let mut s = State::load(&s.save()).unwrap();
+    let d = run(&c, &mut s, &burst("192.0.2.1", T0 + HOUR, 3, 1000), None);
+    assert!(s.rules["flood"]
+        .keys()
+        .all(|k| !k.is_ipv4() || k.1 as u32 != u32::from(std::net::Ipv4Addr::new(203, 0, 113, 1))));
+    assert_eq!(d.bans[0].peak, 55);
+    assert_eq!(d.bans[0].severity, first.bans[0].severity);
+}

@@ -1,0 +1,290 @@
+//! `floodgate analyze PATH…`: read logs in parallel, run the engine once, write the reports.
+//!
+//! Files are read in chunks by a rayon pool of `--jobs` threads (the *map*); each chunk's
+//! results are merged in sorted path order (the *reduce*), so output is identical for any
+//! `--jobs` and any argument order.
+
+use crate::inputs::{self, Input};
+use crate::{load_config, load_state, output, parse_now, Failure};
+use anyhow::Context;
+use clap::Args;
+use floodgate_core::config::Config;
+use floodgate_core::decision::Decision;
+use floodgate_core::decode::CountingReader;
+use floodgate_core::engine::{self, RunInput};
+use floodgate_core::ingest::{FileSummary, IngestError};
+use floodgate_core::pipeline::read_object;
+use floodgate_core::state::State;
+use floodgate_core::tally::Tally;
+use floodgate_core::timefmt::format_rfc3339_ms;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Arguments of `analyze`.
+#[derive(Args, Debug)]
+pub struct AnalyzeArgs {
+    /// Log files or folders (read recursively); gzip or plain; format detected from content.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Configuration file (TOML); default: the built-in configuration.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Folder for report.json, report.md, report.html and the blocklists.
+    #[arg(long, default_value = "reports")]
+    out: PathBuf,
+    /// State file: loaded if present, saved after the run (incremental runs, like the Lambda).
+    #[arg(long)]
+    state: Option<PathBuf>,
+    /// Decision time (RFC 3339, UTC); default: the newest event time seen.
+    #[arg(long)]
+    now: Option<String>,
+    /// Decide and report only: the state file is not written.
+    #[arg(long)]
+    dry_run: bool,
+    /// Files read in parallel; default: all cores.
+    #[arg(long, short = 'j')]
+    jobs: Option<usize>,
+    /// No progress bar and no summary on stdout (errors still go to stderr).
+    #[arg(long, short = 'q')]
+    quiet: bool,
+    /// Exit 3 when any line was rejected or any file was damaged.
+    #[arg(long)]
+    strict: bool,
+}
+
+fn progress(total: u64, quiet: bool) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    pb.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} ETA {eta} {msg}")
+            .expect("static template"),
+    );
+    pb
+}
+
+/// Read one file; an unreadable file becomes an incomplete summary, never a lost one.
+fn read_one(
+    config: &Config,
+    settled: u32,
+    input: &Input,
+    pb: &ProgressBar,
+    records: &AtomicU64,
+) -> Result<(FileSummary, Tally), IngestError> {
+    let shown = input.path.display().to_string();
+    let file = match std::fs::File::open(&input.path) {
+        Ok(f) => f,
+        Err(e) => {
+            let summary = FileSummary {
+                path: shown,
+                complete: false,
+                damage: Some(format!("cannot open: {e}")),
+                ..FileSummary::default()
+            };
+            return Ok((summary, Tally::new(config, settled)));
+        }
+    };
+    let pb2 = pb.clone();
+    let counted = CountingReader::new(file, Some(Box::new(move |n| pb2.inc(n))));
+    let out = read_object(config, settled, &shown, counted)?;
+    let total = records.fetch_add(out.0.records, Ordering::Relaxed) + out.0.records;
+    let secs = pb.elapsed().as_secs_f64().max(0.001);
+    pb.set_message(format!("{total} records, {:.0}/s", total as f64 / secs));
+    Ok(out)
+}
+
+/// Run `analyze`; returns the exit code.
+pub fn run(args: AnalyzeArgs) -> Result<u8, Failure> {
+    let started = Instant::now();
+    let mut config = load_config(args.config.as_deref())?;
+    let now = parse_now(args.now.as_deref())?;
+    let dry_run = args.dry_run || config.ban.dry_run;
+    config.ban.dry_run = dry_run;
+    let mut state = match &args.state {
+        Some(p) => load_state(p)?.unwrap_or_default(),
+        None => State::default(),
+    };
+    state
+        .check_resolution(config.engine.resolution_ms)
+        .map_err(Failure::usage)?;
+    let files = inputs::collect(&args.paths).map_err(|e| Failure::usage(anyhow::Error::from(e)))?;
+    if files.is_empty() {
+        return Err(Failure::usage(anyhow::anyhow!(
+            "no files found under the given paths"
+        )));
+    }
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .context("starting worker threads")?;
+
+    let mut input = RunInput::new(&config, &state);
+    let (todo, done): (Vec<&Input>, Vec<&Input>) =
+        files.iter().partition(|f| !state.is_processed(&f.id()));
+    for f in done {
+        input.skip(f.path.display().to_string());
+    }
+    let pb = progress(todo.iter().map(|f| f.size).sum(), args.quiet);
+    let records = Arc::new(AtomicU64::new(0));
+    let settled = engine::settled_bucket(&state);
+    for chunk in todo.chunks(jobs * 4) {
+        let results: Vec<_> = pool.install(|| {
+            chunk
+                .par_iter()
+                .map(|f| read_one(&config, settled, f, &pb, &records))
+                .collect()
+        });
+        for (f, result) in chunk.iter().zip(results) {
+            let (summary, tally) = result.map_err(Failure::usage)?;
+            input.add(f.id(), summary, &tally);
+        }
+    }
+    pb.finish_and_clear();
+
+    let decision = engine::run(&config, &mut state, input, now, dry_run).map_err(Failure::usage)?;
+    let html = output::write_reports(&config, &state, &decision, &args.out)?;
+    if let (Some(path), false) = (&args.state, dry_run) {
+        output::write_atomic(path, &state.save())?;
+    }
+    if !args.quiet {
+        print_summary(
+            &state,
+            &decision,
+            &html,
+            args.state.as_ref().filter(|_| !dry_run),
+            started.elapsed().as_secs_f64(),
+        );
+    }
+    let run = &state.last_run;
+    let damaged = run.rejected.total() > 0 || run.files.iter().any(|f| !f.complete);
+    Ok(if args.strict && damaged { 3 } else { 0 })
+}
+
+fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn mb(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1e6)
+}
+
+fn print_summary(
+    state: &State,
+    d: &Decision,
+    html: &std::path::Path,
+    saved: Option<&PathBuf>,
+    secs: f64,
+) {
+    let run = &state.last_run;
+    let bytes: u64 = run.files.iter().map(|f| f.bytes_in).sum();
+    println!(
+        "read {} files ({}) in {:.1}s: {} records, {} rejected, {} late, {} allowlisted, {} clients",
+        run.files.len(),
+        mb(bytes),
+        secs,
+        thousands(run.records),
+        thousands(run.rejected.total()),
+        thousands(run.late),
+        thousands(run.allowlisted),
+        thousands(run.distinct_keys)
+    );
+    let mut by_format = std::collections::BTreeMap::<String, (u64, u64, u64)>::new();
+    for f in &run.files {
+        let e = by_format
+            .entry(
+                f.format
+                    .map_or("unknown".into(), |x| x.as_str().to_string()),
+            )
+            .or_default();
+        e.0 += 1;
+        e.1 += f.records;
+        e.2 += f.rejected.total();
+    }
+    for (format, (files, records, rejected)) in by_format {
+        println!(
+            "  {format:<11} {files:>5} files {:>12} records {:>8} rejected",
+            thousands(records),
+            thousands(rejected)
+        );
+    }
+    let incomplete = run.files.iter().filter(|f| !f.complete).count();
+    if incomplete > 0 {
+        println!("  {incomplete} file(s) could not be read to the end (see the report)");
+    }
+    if !run.skipped.is_empty() {
+        println!(
+            "  {} file(s) skipped: already in the state",
+            run.skipped.len()
+        );
+    }
+    let active = d.bans.iter().filter(|b| b.active).count();
+    let new = d.bans.iter().filter(|b| b.new).count();
+    println!(
+        "at {}: {} active bans ({} new), blocklist {} IPv4 + {} IPv6 entries{}",
+        format_rfc3339_ms(d.now_ms),
+        active,
+        new,
+        d.blocklist.ipv4.len(),
+        d.blocklist.ipv6.len(),
+        if run.dry_run { " (dry run)" } else { "" }
+    );
+    if !d.bans.is_empty() {
+        println!(
+            "\n  {:<24} {:<8} {:>13} {:>8}  {:<24} {}",
+            "CIDR", "RULE", "PEAK/LIMIT", "OFFENCES", "UNTIL", "STATUS"
+        );
+        for b in d.bans.iter().take(10) {
+            let status = if d.kept.contains(&b.key) {
+                "blocked"
+            } else if b.active {
+                "dropped"
+            } else {
+                "expired"
+            };
+            println!(
+                "  {:<24} {:<8} {:>13} {:>8}  {:<24} {}",
+                b.cidr.to_string(),
+                b.rule,
+                format!(
+                    "{}/{}",
+                    thousands(b.peak as u64),
+                    thousands(b.peak_limit as u64)
+                ),
+                b.offences,
+                format_rfc3339_ms(b.until_ms),
+                status
+            );
+        }
+        if d.bans.len() > 10 {
+            println!("  … and {} more in the report", d.bans.len() - 10);
+        }
+    }
+    if !d.dropped.is_empty() {
+        println!("\n  {} active ban(s) left out of the blocklist by guardrails (see dropped[] in report.json)", d.dropped.len());
+    }
+    println!(
+        "\nreports: {} (and report.json, report.md, blocklist-ipv4.txt, blocklist-ipv6.txt)",
+        html.display()
+    );
+    if let Some(p) = saved {
+        println!("state: {}", p.display());
+    }
+}

@@ -1,0 +1,215 @@
+//! Why a client is or is not banned: the evidence behind one key, from the state alone.
+//!
+//! For the key of an address (masked like the engine masks it) this gathers, per rule, the
+//! window counts the state still holds (peak, and the settled and pending offences with the
+//! window count that crossed the limit), the ban replayed from those offences, whether it is in
+//! the blocklist or was dropped by a guardrail, the allowlist entry that protects it, and the
+//! profile (first/last seen, top paths and user agents).
+
+use crate::config::Config;
+use crate::decision::{Ban, Decision};
+use crate::key::Key;
+use crate::state::State;
+use crate::tally::Profile;
+use crate::timefmt::format_rfc3339_ms;
+use crate::window;
+use serde::Serialize;
+use std::fmt::Write as _;
+use std::net::IpAddr;
+
+/// The evidence for one key under one rule.
+#[derive(Clone, Debug, Serialize)]
+pub struct RuleEvidence {
+    /// Rule name.
+    pub rule: String,
+    /// Window, ms.
+    pub window_ms: i64,
+    /// Limit.
+    pub limit: u32,
+    /// Highest window count held.
+    pub peak: u32,
+    /// Requests counted in held buckets.
+    pub held_requests: u64,
+    /// First and last held request times (bucket starts), ms.
+    pub first_ms: Option<i64>,
+    /// See `first_ms`.
+    pub last_ms: Option<i64>,
+    /// Offences under this rule: (time ms, window count).
+    pub offences: Vec<(i64, u32)>,
+}
+
+/// What `floodgate explain` prints.
+#[derive(Clone, Debug, Serialize)]
+pub struct Explanation {
+    /// The address asked about.
+    pub ip: IpAddr,
+    /// Its key as a CIDR.
+    pub key: String,
+    /// The allowlist entry that covers it, if any.
+    pub allowed_by: Option<String>,
+    /// Per rule.
+    pub rules: Vec<RuleEvidence>,
+    /// The replayed ban, if it ever offended within memory.
+    pub ban: Option<Ban>,
+    /// In the blocklist now.
+    pub blocked: bool,
+    /// Dropped by a guardrail: the reason.
+    pub dropped: Option<String>,
+    /// Profile, if it was suspicious enough to get one.
+    pub profile: Option<Profile>,
+}
+
+/// Explain `ip` against `state` and its `decision` (from `engine::decide_again`).
+pub fn explain(config: &Config, state: &State, decision: &Decision, ip: IpAddr) -> Explanation {
+    let ip = ip.to_canonical();
+    let key = Key::from_ip(ip, config.ban.ipv4_prefix, config.ban.ipv6_prefix);
+    let res = config.engine.resolution_ms;
+    let rules = config
+        .rules
+        .iter()
+        .map(|r| {
+            let kw = state.rules.get(&r.name).and_then(|m| m.get(&key));
+            let buckets: &[(u32, u32)] = kw.map_or(&[], |k| &k.buckets);
+            let sweep = window::sweep(
+                buckets,
+                (r.window_ms / res) as u32,
+                r.limit,
+                kw.and_then(|k| k.reset),
+                state.settled_bucket,
+            );
+            let mut offences: Vec<(i64, u32)> = state
+                .offences
+                .get(&key)
+                .into_iter()
+                .flatten()
+                .filter(|o| o.rule == r.name)
+                .map(|o| (o.time_ms, o.count))
+                .collect();
+            offences.extend(
+                sweep
+                    .offences
+                    .iter()
+                    .map(|f| (f.bucket as i64 * res, f.count)),
+            );
+            RuleEvidence {
+                rule: r.name.clone(),
+                window_ms: r.window_ms,
+                limit: r.limit,
+                peak: sweep.peak.max(kw.map_or(0, |k| k.peak)),
+                held_requests: buckets.iter().map(|p| p.1 as u64).sum(),
+                first_ms: buckets.first().map(|p| p.0 as i64 * res),
+                last_ms: buckets.last().map(|p| p.0 as i64 * res),
+                offences,
+            }
+        })
+        .collect();
+    let ban = decision.bans.iter().find(|b| b.key == key).cloned();
+    Explanation {
+        ip,
+        key: key
+            .cidr(config.ban.ipv4_prefix, config.ban.ipv6_prefix)
+            .to_string(),
+        allowed_by: config
+            .allow
+            .iter()
+            .find(|n| n.contains(&ip))
+            .map(|n| n.to_string()),
+        rules,
+        blocked: decision.kept.contains(&key),
+        dropped: decision
+            .dropped
+            .iter()
+            .find(|d| d.cidr == key.cidr(config.ban.ipv4_prefix, config.ban.ipv6_prefix))
+            .map(|d| d.reason.clone()),
+        ban,
+        profile: state.profiles.get(&key).cloned(),
+    }
+}
+
+impl Explanation {
+    /// A few lines a person reads in a terminal.
+    pub fn to_text(&self, now_ms: i64) -> String {
+        let mut s = String::new();
+        let verdict = if let Some(a) = &self.allowed_by {
+            format!("NOT BANNED: allowlisted by {a} (never counted, never banned)")
+        } else if self.blocked {
+            let b = self.ban.as_ref().expect("blocked keys have a ban");
+            format!(
+                "BANNED until {} (rule {}, {} offence(s))",
+                format_rfc3339_ms(b.until_ms),
+                b.rule,
+                b.offences
+            )
+        } else if let Some(reason) = &self.dropped {
+            format!("NOT IN THE BLOCKLIST: an active ban was dropped by the {reason} guardrail")
+        } else if let Some(b) = &self.ban {
+            format!(
+                "NOT BANNED: its last ban ended {}",
+                format_rfc3339_ms(b.until_ms)
+            )
+        } else {
+            "NOT BANNED: no rule's limit was exceeded".to_string()
+        };
+        let _ = writeln!(
+            s,
+            "{} (key {}) at {}: {verdict}",
+            self.ip,
+            self.key,
+            format_rfc3339_ms(now_ms)
+        );
+        for r in &self.rules {
+            let window = crate::report::human_duration(r.window_ms);
+            let _ = write!(
+                s,
+                "  rule {:<12} limit {} per {window}: peak {} ",
+                r.rule, r.limit, r.peak
+            );
+            if r.peak > r.limit {
+                let _ = writeln!(s, "(over the limit)");
+            } else {
+                let _ = writeln!(s, "({} below the limit)", r.limit - r.peak);
+            }
+            if let (Some(f), Some(l)) = (r.first_ms, r.last_ms) {
+                let _ = writeln!(
+                    s,
+                    "    {} requests held, {} .. {}",
+                    r.held_requests,
+                    format_rfc3339_ms(f),
+                    format_rfc3339_ms(l)
+                );
+            }
+            for (t, count) in &r.offences {
+                let _ = writeln!(
+                    s,
+                    "    offence at {}: {count} requests in the window > {}",
+                    format_rfc3339_ms(*t),
+                    r.limit
+                );
+            }
+        }
+        if let Some(p) = &self.profile {
+            let _ = writeln!(
+                s,
+                "  seen {} .. {} ({} requests profiled{})",
+                format_rfc3339_ms(p.first_ms),
+                format_rfc3339_ms(p.last_ms),
+                p.requests,
+                p.country
+                    .as_deref()
+                    .map(|c| format!(", country {c}"))
+                    .unwrap_or_default()
+            );
+            for (label, top) in [
+                ("paths", p.paths.top(5)),
+                ("user agents", p.user_agents.top(5)),
+            ] {
+                let shown: Vec<String> = top
+                    .iter()
+                    .map(|(v, n)| format!("{} ×{n}", v.escape_debug()))
+                    .collect();
+                let _ = writeln!(s, "  top {label}: {}", shown.join(", "));
+            }
+        }
+        s
+    }
+}
