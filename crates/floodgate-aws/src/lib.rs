@@ -1,0 +1,40 @@
+//! floodgate-aws: the adapters between floodgate-core and AWS. Adapters never decide.
+//!
+//! * [`read`]: S3 objects → per-object tallies, streamed through the core's decoder
+//!   ([`read::read_objects`], [`read::list_objects`]);
+//! * [`state_store`]: the state object with conditional writes and re-apply on conflict
+//!   ([`state_store::commit_run`], [`state_store::commit_expiry`], [`state_store::update`]);
+//! * [`ipsets`]: WAF IP set sync that only touches floodgate's own entries
+//!   ([`ipsets::sync_ip_sets`]);
+//! * [`metrics`]: CloudWatch EMF lines; [`reports`]: the report files and their upload.
+//!
+//! AWS clients sit behind two small traits, [`objects::ObjectStore`] and [`ipsets::IpSetApi`],
+//! with SDK implementations ([`s3::S3Store`], [`waf::WafIpSets`]) and in-memory fakes
+//! ([`memory`]) so the logic is tested without a network. The Lambda and the CLI call the same
+//! functions; see docs/operations.md for the behaviour they add up to.
+
+pub mod ipsets;
+pub mod memory;
+pub mod metrics;
+pub mod objects;
+pub mod read;
+pub mod reports;
+pub mod retry;
+pub mod s3;
+pub mod state_store;
+pub mod waf;
+
+pub use ipsets::{sync_ip_sets, IpSetRef, IpVersion, Scope, SyncOptions, SyncReport, SyncTarget};
+pub use objects::{parse_s3_url, ObjectRef, ObjectStore};
+pub use read::{list_objects, read_objects, Pending, ReadOptions};
+pub use retry::RetryPolicy;
+pub use s3::S3Store;
+pub use state_store::{commit_expiry, commit_run, FileState, S3State, StateBackend};
+pub use waf::WafIpSets;
+
+/// The SDK configuration from the environment (credentials, region, `AWS_ENDPOINT_URL`).
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .load()
+        .await
+}

@@ -1,0 +1,302 @@
+//! In-memory fakes of the object store and the WAF IP set API, with fault injection.
+//!
+//! They implement the same traits as the AWS clients, so the pipeline, the state commit and
+//! the IP set sync are tested without a network (and the CLI can use them in its own tests).
+//! Semantics follow the real services where floodgate depends on them: conditional writes
+//! fail with a conflict, IP set updates need the current lock token.
+
+use crate::ipsets::{IpSetApi, IpSetRef, IpSetSnapshot, WafError};
+use crate::objects::{ObjectBody, ObjectRef, ObjectStore, PutCondition, SmallObject, StoreError};
+use bytes::Bytes;
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::sync::mpsc;
+
+type Hook = Arc<dyn Fn(&MemoryStore, &str, &str) + Send + Sync>;
+
+#[derive(Default)]
+struct StoreInner {
+    objects: BTreeMap<(String, String), (Vec<u8>, String)>,
+    next_etag: u64,
+    puts: Vec<(String, String)>,
+    gets: u64,
+    opens: u64,
+    unreadable: BTreeMap<(String, String), String>,
+}
+
+/// A bucket store in memory. Clones share the same data.
+#[derive(Clone, Default)]
+pub struct MemoryStore {
+    inner: Arc<Mutex<StoreInner>>,
+    before_put: Arc<Mutex<Option<Hook>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> MemoryStore {
+        MemoryStore::default()
+    }
+
+    /// Put an object directly (no conditions); returns its ETag.
+    pub fn insert(&self, bucket: &str, key: &str, bytes: impl Into<Vec<u8>>) -> String {
+        let mut g = lock(&self.inner);
+        g.next_etag += 1;
+        let etag = format!("etag{}", g.next_etag);
+        g.objects
+            .insert((bucket.into(), key.into()), (bytes.into(), etag.clone()));
+        etag
+    }
+
+    /// The bytes of an object, if present.
+    pub fn bytes(&self, bucket: &str, key: &str) -> Option<Vec<u8>> {
+        lock(&self.inner)
+            .objects
+            .get(&(bucket.into(), key.into()))
+            .map(|o| o.0.clone())
+    }
+
+    /// Keys under a prefix.
+    pub fn keys(&self, bucket: &str, prefix: &str) -> Vec<String> {
+        lock(&self.inner)
+            .objects
+            .keys()
+            .filter(|(b, k)| b == bucket && k.starts_with(prefix))
+            .map(|(_, k)| k.clone())
+            .collect()
+    }
+
+    /// `(bucket, key)` of every successful put, in order.
+    pub fn puts(&self) -> Vec<(String, String)> {
+        lock(&self.inner).puts.clone()
+    }
+
+    /// How many objects were opened for streaming (log reads).
+    pub fn opens(&self) -> u64 {
+        lock(&self.inner).opens
+    }
+
+    /// Make reads of this object fail (permissions, say).
+    pub fn make_unreadable(&self, bucket: &str, key: &str, why: &str) {
+        lock(&self.inner)
+            .unreadable
+            .insert((bucket.into(), key.into()), why.into());
+    }
+
+    /// Run `hook` before every put (after the conditions are known, before they are checked):
+    /// a test uses it to slip in a concurrent writer.
+    pub fn before_put(&self, hook: impl Fn(&MemoryStore, &str, &str) + Send + Sync + 'static) {
+        *lock(&self.before_put) = Some(Arc::new(hook));
+    }
+
+    /// Remove the hook.
+    pub fn clear_hooks(&self) {
+        *lock(&self.before_put) = None;
+    }
+}
+
+impl ObjectStore for MemoryStore {
+    async fn open(&self, object: &ObjectRef) -> Result<ObjectBody, StoreError> {
+        let (bytes, etag) = {
+            let mut g = lock(&self.inner);
+            g.opens += 1;
+            let k = (object.bucket.clone(), object.key.clone());
+            if let Some(why) = g.unreadable.get(&k) {
+                return Err(StoreError::Other(why.clone()));
+            }
+            g.objects
+                .get(&k)
+                .cloned()
+                .ok_or_else(|| StoreError::NotFound(object.url()))?
+        };
+        let size = bytes.len() as u64;
+        let (tx, rx) = mpsc::channel(crate::objects::CHANNEL_CHUNKS);
+        tokio::spawn(async move {
+            for chunk in bytes.chunks(7 * 1024) {
+                if tx.send(Ok(Bytes::copy_from_slice(chunk))).await.is_err() {
+                    return;
+                }
+            }
+        });
+        Ok(ObjectBody {
+            size: Some(size),
+            etag: Some(etag),
+            version_id: None,
+            chunks: rx,
+        })
+    }
+
+    async fn get(&self, bucket: &str, key: &str) -> Result<SmallObject, StoreError> {
+        let mut g = lock(&self.inner);
+        g.gets += 1;
+        let (bytes, etag) = g
+            .objects
+            .get(&(bucket.into(), key.into()))
+            .cloned()
+            .ok_or_else(|| StoreError::NotFound(format!("s3://{bucket}/{key}")))?;
+        Ok(SmallObject {
+            bytes,
+            etag: Some(etag),
+        })
+    }
+
+    async fn put(
+        &self,
+        bucket: &str,
+        key: &str,
+        bytes: Vec<u8>,
+        _content_type: &str,
+        condition: PutCondition,
+    ) -> Result<Option<String>, StoreError> {
+        let hook = lock(&self.before_put).clone();
+        if let Some(hook) = hook {
+            hook(self, bucket, key);
+        }
+        let mut g = lock(&self.inner);
+        let k = (bucket.to_string(), key.to_string());
+        let current = g.objects.get(&k).map(|o| o.1.clone());
+        let ok = match (&condition, &current) {
+            (PutCondition::None, _) => true,
+            (PutCondition::IfAbsent, None) => true,
+            (PutCondition::IfAbsent, Some(_)) => false,
+            (PutCondition::IfMatch(want), Some(have)) => want == have,
+            (PutCondition::IfMatch(_), None) => false,
+        };
+        if !ok {
+            return Err(StoreError::Conflict(format!(
+                "s3://{bucket}/{key}: precondition failed"
+            )));
+        }
+        g.next_etag += 1;
+        let etag = format!("etag{}", g.next_etag);
+        g.objects.insert(k.clone(), (bytes, etag.clone()));
+        g.puts.push(k);
+        Ok(Some(etag))
+    }
+
+    async fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<ObjectRef>, StoreError> {
+        let g = lock(&self.inner);
+        Ok(g.objects
+            .iter()
+            .filter(|((b, k), _)| b == bucket && k.starts_with(prefix))
+            .map(|((b, k), (bytes, etag))| ObjectRef {
+                bucket: b.clone(),
+                key: k.clone(),
+                version_id: None,
+                etag: Some(etag.clone()),
+                size: Some(bytes.len() as u64),
+            })
+            .collect())
+    }
+}
+
+#[derive(Default)]
+struct WafInner {
+    sets: BTreeMap<String, (Vec<String>, u64)>,
+    gets: u64,
+    updates: u64,
+    /// Errors the next update calls return, in order.
+    fail_updates: VecDeque<WafError>,
+    /// Before the next update: someone else changes the set (its lock token moves on).
+    race_next_update: VecDeque<Vec<String>>,
+}
+
+/// WAF IP sets in memory, keyed by id, with lock tokens enforced like WAF does.
+#[derive(Clone, Default)]
+pub struct MemoryIpSets {
+    inner: Arc<Mutex<WafInner>>,
+}
+
+impl MemoryIpSets {
+    /// No sets.
+    pub fn new() -> MemoryIpSets {
+        MemoryIpSets::default()
+    }
+
+    /// Create (or replace) a set with these entries.
+    pub fn create(&self, id: &str, addresses: &[&str]) {
+        lock(&self.inner).sets.insert(
+            id.into(),
+            (addresses.iter().map(|s| s.to_string()).collect(), 1),
+        );
+    }
+
+    /// Current entries, sorted.
+    pub fn addresses(&self, id: &str) -> Vec<String> {
+        let mut v = lock(&self.inner)
+            .sets
+            .get(id)
+            .map(|s| s.0.clone())
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+
+    /// `(GetIPSet calls, successful UpdateIPSet calls)`.
+    pub fn calls(&self) -> (u64, u64) {
+        let g = lock(&self.inner);
+        (g.gets, g.updates)
+    }
+
+    /// The next update calls fail with these errors, in order.
+    pub fn fail_next_updates(&self, errors: Vec<WafError>) {
+        lock(&self.inner).fail_updates.extend(errors);
+    }
+
+    /// Before the next update, another writer adds `extra` to the set (moving its lock token),
+    /// so that update fails with an optimistic-lock error.
+    pub fn race_next_update(&self, extra: Vec<String>) {
+        lock(&self.inner).race_next_update.push_back(extra);
+    }
+}
+
+impl IpSetApi for MemoryIpSets {
+    async fn get(&self, set: &IpSetRef) -> Result<IpSetSnapshot, WafError> {
+        let mut g = lock(&self.inner);
+        g.gets += 1;
+        let (addresses, token) =
+            g.sets.get(&set.id).cloned().ok_or_else(|| {
+                WafError::Other(format!("WAFNonexistentItemException: {}", set.id))
+            })?;
+        Ok(IpSetSnapshot {
+            addresses,
+            lock_token: format!("token{token}"),
+        })
+    }
+
+    async fn update(
+        &self,
+        set: &IpSetRef,
+        addresses: Vec<String>,
+        lock_token: &str,
+    ) -> Result<(), WafError> {
+        let mut g = lock(&self.inner);
+        if let Some(e) = g.fail_updates.pop_front() {
+            return Err(e);
+        }
+        if let Some(extra) = g.race_next_update.pop_front() {
+            if let Some(s) = g.sets.get_mut(&set.id) {
+                s.0.extend(extra);
+                s.1 += 1;
+            }
+        }
+        let entry = g
+            .sets
+            .get_mut(&set.id)
+            .ok_or_else(|| WafError::Other(format!("WAFNonexistentItemException: {}", set.id)))?;
+        if format!("token{}", entry.1) != lock_token {
+            return Err(WafError::OptimisticLock("lock token is stale".into()));
+        }
+        if addresses.len() > crate::ipsets::WAF_MAX_ADDRESSES {
+            return Err(WafError::Other(
+                "WAFLimitsExceededException: too many".into(),
+            ));
+        }
+        *entry = (addresses, entry.1 + 1);
+        g.updates += 1;
+        Ok(())
+    }
+}

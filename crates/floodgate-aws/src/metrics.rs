@@ -1,0 +1,135 @@
+//! CloudWatch Embedded Metric Format: one JSON line on stdout per invocation.
+//!
+//! Lambda forwards stdout to CloudWatch Logs, which turns EMF lines into metrics without any
+//! API call (no PutMetricData permission, no latency). The dimension set is empty
+//! (`"Dimensions": [[]]`), so the infra alarm on the dimensionless `SyncFailures` sees it.
+
+use crate::ipsets::SyncReport;
+use floodgate_core::decision::Decision;
+use floodgate_core::engine::RunInput;
+use serde_json::{json, Map, Value};
+
+/// Default namespace (`FLOODGATE_METRICS_NAMESPACE`).
+pub const DEFAULT_NAMESPACE: &str = "floodgate";
+
+/// The metrics of one invocation.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Metrics {
+    /// Records parsed.
+    pub records: u64,
+    /// Log bytes read (compressed).
+    pub bytes: u64,
+    /// Lines rejected.
+    pub rejected: u64,
+    /// Records older than the settled line.
+    pub late: u64,
+    /// Blocklist entries added by this decision.
+    pub bans_added: u64,
+    /// Blocklist entries removed (bans expired or dropped).
+    pub bans_expired: u64,
+    /// Bans active after the decision.
+    pub bans_active: u64,
+    /// Successful UpdateIPSet calls.
+    pub sync_writes: u64,
+    /// Optimistic-lock conflicts on IP sets plus state write conflicts.
+    pub sync_conflicts: u64,
+    /// IP sets that could not be synced.
+    pub sync_failures: u64,
+    /// Wall time of the invocation.
+    pub duration_ms: u64,
+}
+
+impl Metrics {
+    /// Add what a run read.
+    pub fn add_input(&mut self, input: &RunInput) {
+        self.records += input.tally.records;
+        for f in &input.files {
+            self.bytes += f.bytes_in;
+            self.rejected += f.rejected.total();
+        }
+    }
+
+    /// Add what a decision changed.
+    pub fn add_decision(&mut self, d: &Decision, late: u64) {
+        self.late += late;
+        self.bans_added += d.changes.added.len() as u64;
+        self.bans_expired += d.changes.removed.len() as u64;
+        self.bans_active = d.bans.iter().filter(|b| b.active).count() as u64;
+    }
+
+    /// Add what a sync did.
+    pub fn add_sync(&mut self, r: &SyncReport) {
+        self.sync_writes += r.writes();
+        self.sync_conflicts += r.conflicts();
+        self.sync_failures += r.failures();
+    }
+
+    fn values(&self) -> [(&'static str, u64, &'static str); 11] {
+        [
+            ("Records", self.records, "Count"),
+            ("Bytes", self.bytes, "Bytes"),
+            ("Rejected", self.rejected, "Count"),
+            ("Late", self.late, "Count"),
+            ("BansAdded", self.bans_added, "Count"),
+            ("BansExpired", self.bans_expired, "Count"),
+            ("BansActive", self.bans_active, "Count"),
+            ("SyncWrites", self.sync_writes, "Count"),
+            ("SyncConflicts", self.sync_conflicts, "Count"),
+            ("SyncFailures", self.sync_failures, "Count"),
+            ("DurationMs", self.duration_ms, "Milliseconds"),
+        ]
+    }
+
+    /// The EMF document (one line when serialised).
+    pub fn emf(&self, namespace: &str, timestamp_ms: i64) -> Value {
+        let defs: Vec<Value> = self
+            .values()
+            .iter()
+            .map(|(n, _, u)| json!({"Name": n, "Unit": u}))
+            .collect();
+        let mut root = Map::new();
+        root.insert(
+            "_aws".into(),
+            json!({
+                "Timestamp": timestamp_ms,
+                "CloudWatchMetrics": [{
+                    "Namespace": namespace,
+                    "Dimensions": [[]],
+                    "Metrics": defs,
+                }]
+            }),
+        );
+        for (n, v, _) in self.values() {
+            root.insert(n.into(), json!(v));
+        }
+        Value::Object(root)
+    }
+
+    /// Print the EMF line on stdout.
+    pub fn emit(&self, namespace: &str, timestamp_ms: i64) {
+        println!("{}", self.emf(namespace, timestamp_ms));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emf_has_every_metric_without_dimensions() {
+        let m = Metrics {
+            sync_failures: 1,
+            records: 7,
+            ..Metrics::default()
+        };
+        let v = m.emf("ns", 1000);
+        let cw = &v["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(cw["Namespace"], "ns");
+        assert_eq!(cw["Dimensions"], json!([[]]));
+        assert_eq!(cw["Metrics"].as_array().unwrap().len(), 11);
+        assert_eq!(v["SyncFailures"], 1);
+        assert_eq!(v["Records"], 7);
+        assert_eq!(v["_aws"]["Timestamp"], 1000);
+        assert!(!v.to_string().contains('\n'));
+    }
+}

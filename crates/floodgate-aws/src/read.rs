@@ -1,0 +1,271 @@
+//! The map step over S3: objects → per-object tallies, read concurrently, streamed.
+//!
+//! Each object's body arrives as a bounded channel of chunks ([`ObjectBody`]); a blocking
+//! thread runs the core's decoder over a [`ChannelReader`] (a `std::io::Read` fed by that
+//! channel), so decompression and parsing never hold the object in memory and never block the
+//! async runtime. Results are kept per object ([`Pending`]) until the state commit: after a
+//! conflicting write the commit re-checks which ids another writer processed meanwhile and
+//! re-applies only the rest, without reading anything again.
+
+use crate::objects::{ObjectBody, ObjectRef, ObjectStore, StoreError};
+use bytes::{Buf, Bytes};
+use floodgate_core::config::Config;
+use floodgate_core::engine::RunInput;
+use floodgate_core::pipeline::read_object;
+use floodgate_core::state::State;
+use floodgate_core::tally::Tally;
+use floodgate_core::FileSummary;
+use std::io::{self, Read};
+use std::sync::Arc;
+use tokio::sync::{mpsc, Semaphore};
+use tokio::task::JoinSet;
+
+/// Default largest log object read (AWS log objects are at most a few hundred MB).
+pub const DEFAULT_MAX_OBJECT_BYTES: u64 = 2 << 30;
+
+/// How to read a batch.
+#[derive(Clone, Copy, Debug)]
+pub struct ReadOptions {
+    /// Objects read at once.
+    pub concurrency: usize,
+    /// Larger objects are reported (`complete: false`) and not read.
+    pub max_object_bytes: u64,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            concurrency: std::thread::available_parallelism().map_or(2, |n| n.get().max(2)),
+            max_object_bytes: DEFAULT_MAX_OBJECT_BYTES,
+        }
+    }
+}
+
+/// One object read (or reported unread because of its size or absence).
+#[derive(Clone, Debug)]
+pub struct ReadObject {
+    /// Processed-object id ([`ObjectRef::id`]).
+    pub id: String,
+    /// What the reader saw.
+    pub summary: FileSummary,
+    /// Its counts (empty when not read).
+    pub tally: Tally,
+}
+
+/// An object that could not be read at all; it is not marked processed, so a retry reads it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReadFailure {
+    /// The object.
+    pub object: ObjectRef,
+    /// Why.
+    pub error: String,
+}
+
+/// Read results waiting to be committed.
+#[derive(Clone, Debug, Default)]
+pub struct Pending {
+    /// Objects read, sorted by id.
+    pub read: Vec<ReadObject>,
+    /// Ids skipped because the state already had them.
+    pub skipped: Vec<String>,
+    /// Objects that could not be read.
+    pub failed: Vec<ReadFailure>,
+}
+
+impl Pending {
+    /// Whether committing would change nothing (every object skipped or failed).
+    pub fn is_empty(&self) -> bool {
+        self.read.is_empty()
+    }
+
+    /// The run input against `state`: objects the state already has are moved to `skipped`
+    /// (another writer processed them since they were read), the rest added in id order.
+    pub fn to_input(&self, config: &Config, state: &State) -> RunInput {
+        let mut input = RunInput::new(config, state);
+        for id in &self.skipped {
+            input.skip(id.clone());
+        }
+        for o in &self.read {
+            if state.is_processed(&o.id) {
+                input.skip(o.id.clone());
+            } else {
+                input.add(o.id.clone(), o.summary.clone(), &o.tally);
+            }
+        }
+        input
+    }
+}
+
+/// A `Read` over a channel of chunks. A transport error is remembered in `failed`, so the
+/// caller can tell it from damage in the data (which the core reports as `complete: false`).
+pub struct ChannelReader {
+    rx: mpsc::Receiver<io::Result<Bytes>>,
+    current: Bytes,
+    read: u64,
+    limit: u64,
+    /// The transport error that ended the stream, if any.
+    pub failed: Option<String>,
+}
+
+impl ChannelReader {
+    /// Read at most `limit` bytes from `rx`.
+    pub fn new(rx: mpsc::Receiver<io::Result<Bytes>>, limit: u64) -> ChannelReader {
+        ChannelReader {
+            rx,
+            current: Bytes::new(),
+            read: 0,
+            limit,
+            failed: None,
+        }
+    }
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.current.is_empty() {
+            match self.rx.blocking_recv() {
+                None => return Ok(0),
+                Some(Ok(chunk)) => self.current = chunk,
+                Some(Err(e)) => {
+                    self.failed = Some(e.to_string());
+                    return Err(e);
+                }
+            }
+        }
+        let n = buf.len().min(self.current.len());
+        self.current.copy_to_slice(&mut buf[..n]);
+        self.read += n as u64;
+        if self.read > self.limit {
+            let e = format!("object grew past the size limit of {} bytes", self.limit);
+            self.failed = Some(e.clone());
+            return Err(io::Error::other(e));
+        }
+        Ok(n)
+    }
+}
+
+fn unread(id: String, path: String, why: String, config: &Config, settled: u32) -> ReadObject {
+    ReadObject {
+        id,
+        summary: FileSummary {
+            path,
+            complete: false,
+            damage: Some(why),
+            ..FileSummary::default()
+        },
+        tally: Tally::new(config, settled),
+    }
+}
+
+/// Read one object: stream it through the core's decoder on a blocking thread.
+///
+/// `Ok` with `complete: false` for an object over `max_object_bytes` (not read) or gone
+/// (deleted before it was read): retrying would not help, so they count as processed.
+/// `Err` for anything a retry may fix (permissions, network): the object stays unprocessed.
+pub async fn read_one<S: ObjectStore>(
+    store: &S,
+    config: Arc<Config>,
+    settled: u32,
+    object: &ObjectRef,
+    max_object_bytes: u64,
+) -> Result<ReadObject, String> {
+    let mut id = object.id();
+    let path = object.url();
+    if let Some(size) = object.size.filter(|s| *s > max_object_bytes) {
+        let why = format!("not read: {size} bytes is over the limit of {max_object_bytes}");
+        return Ok(unread(id, path, why, &config, settled));
+    }
+    let body: ObjectBody = match store.open(object).await {
+        Ok(b) => b,
+        Err(StoreError::NotFound(_)) => {
+            let why = "not read: the object no longer exists".to_string();
+            return Ok(unread(id, path, why, &config, settled));
+        }
+        Err(e) => return Err(format!("{path}: {e}")),
+    };
+    if object.version_id.is_none() && object.etag.is_none() {
+        // Listed or named without a version: the id is the one of the bytes actually read.
+        let named = ObjectRef {
+            version_id: body.version_id.clone(),
+            etag: body.etag.clone(),
+            ..object.clone()
+        };
+        id = named.id();
+    }
+    if let Some(size) = body.size.filter(|s| *s > max_object_bytes) {
+        let why = format!("not read: {size} bytes is over the limit of {max_object_bytes}");
+        return Ok(unread(id, path, why, &config, settled));
+    }
+    let chunks = body.chunks;
+    let task_path = path.clone();
+    let joined = tokio::task::spawn_blocking(move || {
+        let mut reader = ChannelReader::new(chunks, max_object_bytes);
+        let result = read_object(&config, settled, &task_path, &mut reader);
+        (result, reader.failed)
+    })
+    .await;
+    match joined {
+        Err(e) => Err(format!("{path}: reader thread failed: {e}")),
+        Ok((_, Some(transport))) => Err(format!("{path}: read failed: {transport}")),
+        Ok((Err(e), None)) => Err(e.to_string()),
+        Ok((Ok((summary, tally)), None)) => Ok(ReadObject { id, summary, tally }),
+    }
+}
+
+/// Read `objects` (skipping those `state` already processed, before opening them) with
+/// bounded concurrency. Never fails as a whole: unreadable objects land in `failed`.
+pub async fn read_objects<S: ObjectStore>(
+    store: &S,
+    config: &Arc<Config>,
+    state: &State,
+    objects: &[ObjectRef],
+    opts: &ReadOptions,
+) -> Pending {
+    let mut pending = Pending::default();
+    let permits = Arc::new(Semaphore::new(opts.concurrency.max(1)));
+    let mut tasks = JoinSet::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for object in objects {
+        let id = object.id();
+        if state.is_processed(&id) || !seen.insert(id.clone()) {
+            pending.skipped.push(id);
+            continue;
+        }
+        let (store, config, object, permits) = (
+            store.clone(),
+            config.clone(),
+            object.clone(),
+            permits.clone(),
+        );
+        let (settled, max) = (state.settled_bucket, opts.max_object_bytes);
+        tasks.spawn(async move {
+            let _permit = permits.acquire_owned().await;
+            let r = read_one(&store, config, settled, &object, max).await;
+            (object, r)
+        });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok((_, Ok(read))) => pending.read.push(read),
+            Ok((object, Err(error))) => pending.failed.push(ReadFailure { object, error }),
+            Err(e) => pending.failed.push(ReadFailure {
+                object: ObjectRef::default(),
+                error: format!("reader task failed: {e}"),
+            }),
+        }
+    }
+    pending.read.sort_by(|a, b| a.id.cmp(&b.id));
+    pending.read.dedup_by(|a, b| a.id == b.id);
+    pending.skipped.sort();
+    pending.failed.sort_by(|a, b| a.object.cmp(&b.object));
+    pending
+}
+
+/// Every object under `s3://bucket/prefix` (the CLI's `analyze s3://…`), in key order.
+pub async fn list_objects<S: ObjectStore>(
+    store: &S,
+    bucket: &str,
+    prefix: &str,
+) -> Result<Vec<ObjectRef>, StoreError> {
+    store.list(bucket, prefix).await
+}

@@ -1,0 +1,65 @@
+//! The report files of a run, the same set the CLI writes with `--out`, and their upload.
+
+use crate::objects::{ObjectStore, PutCondition, StoreError};
+use floodgate_core::config::Config;
+use floodgate_core::decision::Decision;
+use floodgate_core::report::{html, markdown, Report};
+use floodgate_core::state::State;
+
+/// `(file name, content type, content)` of every report file.
+pub fn report_files(
+    config: &Config,
+    state: &State,
+    decision: &Decision,
+) -> Vec<(&'static str, &'static str, String)> {
+    let report = Report::build(config, state, decision);
+    vec![
+        ("report.json", "application/json", report.to_json()),
+        (
+            "report.md",
+            "text/markdown; charset=utf-8",
+            markdown::render(&report),
+        ),
+        (
+            "report.html",
+            "text/html; charset=utf-8",
+            html::render(&report),
+        ),
+        (
+            "blocklist-ipv4.txt",
+            "text/plain; charset=utf-8",
+            Report::blocklist_text(&decision.blocklist.ipv4),
+        ),
+        (
+            "blocklist-ipv6.txt",
+            "text/plain; charset=utf-8",
+            Report::blocklist_text(&decision.blocklist.ipv6),
+        ),
+    ]
+}
+
+/// Upload the files to `<prefix>runs/<run>/…` and copy them to `<prefix>latest/…`.
+/// Returns the run folder's key prefix.
+pub async fn write_reports<S: ObjectStore>(
+    store: &S,
+    bucket: &str,
+    prefix: &str,
+    run: &str,
+    files: &[(&'static str, &'static str, String)],
+) -> Result<String, StoreError> {
+    let folder = format!("{prefix}runs/{run}/");
+    for dir in [folder.clone(), format!("{prefix}latest/")] {
+        for (name, content_type, body) in files {
+            store
+                .put(
+                    bucket,
+                    &format!("{dir}{name}"),
+                    body.clone().into_bytes(),
+                    content_type,
+                    PutCondition::None,
+                )
+                .await?;
+        }
+    }
+    Ok(folder)
+}

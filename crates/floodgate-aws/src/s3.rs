@@ -1,0 +1,159 @@
+//! [`ObjectStore`] over the AWS SDK's S3 client.
+
+use crate::objects::{
+    clean_etag, ObjectBody, ObjectRef, ObjectStore, PutCondition, SmallObject, StoreError,
+};
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::Client;
+use std::io;
+use tokio::sync::mpsc;
+
+/// S3 through the SDK. Clones share the client (and its connection pool).
+#[derive(Clone, Debug)]
+pub struct S3Store {
+    /// The client.
+    pub client: Client,
+}
+
+impl S3Store {
+    /// A store over an SDK configuration. With a custom endpoint (`AWS_ENDPOINT_URL`, a local
+    /// test server) addressing is path-style, which such servers need.
+    pub fn new(sdk: &aws_config::SdkConfig) -> S3Store {
+        let conf = aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(sdk.endpoint_url().is_some())
+            .build();
+        S3Store {
+            client: Client::from_conf(conf),
+        }
+    }
+}
+
+fn map_err<E>(what: &str, e: SdkError<E, aws_sdk_s3::config::http::HttpResponse>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let status = e.raw_response().map(|r| r.status().as_u16());
+    let code = e.code().map(str::to_string);
+    let text = format!("{what}: {}", DisplayErrorContext(&e));
+    match (status, code.as_deref()) {
+        (Some(404), _) | (_, Some("NoSuchKey")) => StoreError::NotFound(text),
+        (Some(412), _) | (Some(409), _) => StoreError::Conflict(text),
+        (_, Some("PreconditionFailed")) | (_, Some("ConditionalRequestConflict")) => {
+            StoreError::Conflict(text)
+        }
+        _ => StoreError::Other(text),
+    }
+}
+
+impl ObjectStore for S3Store {
+    async fn open(&self, object: &ObjectRef) -> Result<ObjectBody, StoreError> {
+        let mut req = self
+            .client
+            .get_object()
+            .bucket(&object.bucket)
+            .key(&object.key);
+        if let Some(v) = object.version_id.as_deref().filter(|v| *v != "null") {
+            req = req.version_id(v);
+        }
+        let out = req.send().await.map_err(|e| map_err(&object.url(), e))?;
+        let size = out.content_length().and_then(|n| u64::try_from(n).ok());
+        let etag = out.e_tag().map(clean_etag);
+        let version_id = out.version_id().map(str::to_string);
+        let mut body: ByteStream = out.body;
+        let (tx, rx) = mpsc::channel(crate::objects::CHANNEL_CHUNKS);
+        tokio::spawn(async move {
+            loop {
+                let item = match body.next().await {
+                    None => return,
+                    Some(Ok(chunk)) => Ok(chunk),
+                    Some(Err(e)) => Err(io::Error::other(e.to_string())),
+                };
+                let stop = item.is_err();
+                // A closed channel means the reader stopped early (size cap): stop reading.
+                if tx.send(item).await.is_err() || stop {
+                    return;
+                }
+            }
+        });
+        Ok(ObjectBody {
+            size,
+            etag,
+            version_id,
+            chunks: rx,
+        })
+    }
+
+    async fn get(&self, bucket: &str, key: &str) -> Result<SmallObject, StoreError> {
+        let what = format!("s3://{bucket}/{key}");
+        let out = self
+            .client
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| map_err(&what, e))?;
+        let etag = out.e_tag().map(clean_etag);
+        let bytes = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| StoreError::Other(format!("{what}: {e}")))?
+            .into_bytes()
+            .to_vec();
+        Ok(SmallObject { bytes, etag })
+    }
+
+    async fn put(
+        &self,
+        bucket: &str,
+        key: &str,
+        bytes: Vec<u8>,
+        content_type: &str,
+        condition: PutCondition,
+    ) -> Result<Option<String>, StoreError> {
+        let what = format!("s3://{bucket}/{key}");
+        let mut req = self
+            .client
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .content_type(content_type)
+            .body(ByteStream::from(bytes));
+        req = match condition {
+            PutCondition::None => req,
+            PutCondition::IfAbsent => req.if_none_match("*"),
+            PutCondition::IfMatch(etag) => req.if_match(format!("\"{etag}\"")),
+        };
+        let out = req.send().await.map_err(|e| map_err(&what, e))?;
+        Ok(out.e_tag().map(clean_etag))
+    }
+
+    async fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<ObjectRef>, StoreError> {
+        let what = format!("s3://{bucket}/{prefix}");
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(prefix)
+            .into_paginator()
+            .send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| map_err(&what, e))?;
+            for o in page.contents() {
+                let Some(key) = o.key() else { continue };
+                out.push(ObjectRef {
+                    bucket: bucket.to_string(),
+                    key: key.to_string(),
+                    version_id: None,
+                    etag: o.e_tag().map(clean_etag),
+                    size: o.size().and_then(|n| u64::try_from(n).ok()),
+                });
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+}

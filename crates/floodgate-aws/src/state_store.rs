@@ -1,0 +1,275 @@
+//! The state object: read with its ETag, change, write back only if nobody else did.
+//!
+//! ```text
+//! GetObject ──(404: first run, empty state)──▶ change(state) ──▶ PutObject If-None-Match: *
+//!     ▲                                                               │  or If-Match: <etag>
+//!     └──────────────── 412 / 409: re-read, change again ◀────────────┘  (bounded, jittered)
+//! ```
+//!
+//! The change is a closure re-applied to the fresh state after a conflict. For a run it absorbs
+//! the already-parsed per-object tallies ([`crate::read::Pending`]); the engine's merge is
+//! commutative, so re-applying after another writer's merge loses no counts, and objects the
+//! other writer processed meanwhile are skipped on the re-check.
+
+use crate::objects::{ObjectStore, PutCondition, StoreError};
+use crate::read::Pending;
+use crate::retry::RetryPolicy;
+use floodgate_core::config::Config;
+use floodgate_core::decision::Decision;
+use floodgate_core::engine;
+use floodgate_core::state::State;
+use std::future::Future;
+use std::path::PathBuf;
+
+/// Why the state could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum StateStoreError {
+    /// Reading or writing failed.
+    #[error("state {location}: {error}")]
+    Store {
+        /// Where.
+        location: String,
+        /// What.
+        error: StoreError,
+    },
+    /// The bytes are not a state this build can read.
+    #[error("state {location}: {error}")]
+    Decode {
+        /// Where.
+        location: String,
+        /// What.
+        error: floodgate_core::state::StateError,
+    },
+    /// Still conflicting after every retry.
+    #[error("state {location}: still conflicting after {attempts} attempts (another writer keeps winning)")]
+    Contended {
+        /// Where.
+        location: String,
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// The change itself refused (e.g. a resolution mismatch).
+    #[error("{0}")]
+    Change(String),
+}
+
+/// The state's version as last read: its ETag, or `None` when it did not exist.
+pub type Version = Option<String>;
+
+/// Where the state lives. S3 ([`S3State`]) for the Lambda and `--state s3://…`, a file
+/// ([`FileState`]) for the CLI.
+pub trait StateBackend: Send + Sync {
+    /// Human-readable location for messages.
+    fn location(&self) -> String;
+    /// Read the state (a missing object is the empty state, version `None`).
+    fn load(&self) -> impl Future<Output = Result<(State, Version), StateStoreError>> + Send;
+    /// Write `bytes` if the state is still at `version`; `Conflict` otherwise.
+    fn store(
+        &self,
+        bytes: Vec<u8>,
+        version: &Version,
+    ) -> impl Future<Output = Result<Version, StoreError>> + Send;
+}
+
+/// The state object in a bucket, written with conditional puts.
+#[derive(Clone)]
+pub struct S3State<S> {
+    /// The store.
+    pub store: S,
+    /// Bucket.
+    pub bucket: String,
+    /// Key.
+    pub key: String,
+}
+
+impl<S: ObjectStore> StateBackend for S3State<S> {
+    fn location(&self) -> String {
+        format!("s3://{}/{}", self.bucket, self.key)
+    }
+
+    async fn load(&self) -> Result<(State, Version), StateStoreError> {
+        match self.store.get(&self.bucket, &self.key).await {
+            Ok(o) => {
+                let state = State::load(&o.bytes).map_err(|error| StateStoreError::Decode {
+                    location: self.location(),
+                    error,
+                })?;
+                // An object without an ETag can only be overwritten unconditionally; S3 always
+                // sends one, so treat its absence as "must not exist" (the write will conflict
+                // and re-read rather than clobber).
+                Ok((state, Some(o.etag.unwrap_or_default())))
+            }
+            Err(StoreError::NotFound(_)) => Ok((State::default(), None)),
+            Err(error) => Err(StateStoreError::Store {
+                location: self.location(),
+                error,
+            }),
+        }
+    }
+
+    async fn store(&self, bytes: Vec<u8>, version: &Version) -> Result<Version, StoreError> {
+        let condition = match version {
+            None => PutCondition::IfAbsent,
+            Some(etag) => PutCondition::IfMatch(etag.clone()),
+        };
+        let etag = self
+            .store
+            .put(
+                &self.bucket,
+                &self.key,
+                bytes,
+                "application/octet-stream",
+                condition,
+            )
+            .await?;
+        Ok(Some(etag.unwrap_or_default()))
+    }
+}
+
+/// A local state file (the CLI's `--state FILE`): single writer, replaced atomically.
+#[derive(Clone, Debug)]
+pub struct FileState {
+    /// The file.
+    pub path: PathBuf,
+}
+
+impl StateBackend for FileState {
+    fn location(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    async fn load(&self) -> Result<(State, Version), StateStoreError> {
+        match std::fs::read(&self.path) {
+            Ok(bytes) => State::load(&bytes)
+                .map(|s| (s, Some(String::new())))
+                .map_err(|error| StateStoreError::Decode {
+                    location: self.location(),
+                    error,
+                }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok((State::default(), None)),
+            Err(e) => Err(StateStoreError::Store {
+                location: self.location(),
+                error: StoreError::Other(e.to_string()),
+            }),
+        }
+    }
+
+    async fn store(&self, bytes: Vec<u8>, _version: &Version) -> Result<Version, StoreError> {
+        let tmp = self.path.with_extension("tmp");
+        std::fs::write(&tmp, bytes)
+            .and_then(|_| std::fs::rename(&tmp, &self.path))
+            .map_err(|e| StoreError::Other(format!("{}: {e}", self.path.display())))?;
+        Ok(Some(String::new()))
+    }
+}
+
+/// The outcome of [`update`].
+#[derive(Debug)]
+pub struct Updated<T> {
+    /// What the change returned on the attempt that was written.
+    pub value: T,
+    /// The state as written.
+    pub state: State,
+    /// Its version.
+    pub version: Version,
+    /// Conflicts met (each one cost a re-read).
+    pub conflicts: u32,
+    /// Whether anything was written (`false` when the change left the state equal).
+    pub written: bool,
+}
+
+/// Read, change, conditionally write; on conflict re-read and re-apply `change`, up to
+/// `policy.attempts` times with jittered backoff. A change that leaves the state byte-equal
+/// is not written.
+pub async fn update<B, T, F>(
+    backend: &B,
+    policy: RetryPolicy,
+    mut change: F,
+) -> Result<Updated<T>, StateStoreError>
+where
+    B: StateBackend,
+    F: FnMut(&mut State) -> Result<T, String>,
+{
+    let attempts = policy.attempts.max(1);
+    let mut conflicts = 0;
+    for attempt in 1..=attempts {
+        let (mut state, version) = backend.load().await?;
+        let before = state.save();
+        let value = change(&mut state).map_err(StateStoreError::Change)?;
+        let bytes = state.save();
+        if bytes == before && version.is_some() {
+            return Ok(Updated {
+                value,
+                state,
+                version,
+                conflicts,
+                written: false,
+            });
+        }
+        match backend.store(bytes, &version).await {
+            Ok(version) => {
+                return Ok(Updated {
+                    value,
+                    state,
+                    version,
+                    conflicts,
+                    written: true,
+                })
+            }
+            Err(StoreError::Conflict(_)) => {
+                conflicts += 1;
+                if attempt < attempts {
+                    policy.backoff(attempt).await;
+                }
+            }
+            Err(error) => {
+                return Err(StateStoreError::Store {
+                    location: backend.location(),
+                    error,
+                })
+            }
+        }
+    }
+    Err(StateStoreError::Contended {
+        location: backend.location(),
+        attempts,
+    })
+}
+
+/// Commit a batch: absorb the pending objects into the freshest state (skipping any another
+/// writer processed meanwhile), decide at `now_ms`, settle, write. Retries conflicts.
+pub async fn commit_run<B: StateBackend>(
+    backend: &B,
+    policy: RetryPolicy,
+    config: &Config,
+    pending: &Pending,
+    now_ms: Option<i64>,
+    dry_run: bool,
+) -> Result<Updated<Decision>, StateStoreError> {
+    update(backend, policy, |state| {
+        let input = pending.to_input(config, state);
+        if input.processed_ids.is_empty() {
+            // Everything was processed by another writer meanwhile: a no-op, nothing written.
+            return Ok(engine::decide_again(config, state, state.last_run.now_ms));
+        }
+        engine::run(config, state, input, now_ms, dry_run).map_err(|e| e.to_string())
+    })
+    .await
+}
+
+/// The scheduled run: expire bans at `now_ms` against the freshest state and write it.
+pub async fn commit_expiry<B: StateBackend>(
+    backend: &B,
+    policy: RetryPolicy,
+    config: &Config,
+    now_ms: i64,
+    dry_run: bool,
+) -> Result<Updated<Decision>, StateStoreError> {
+    update(backend, policy, |state| {
+        let mut d = engine::expire(config, state, now_ms).map_err(|e| e.to_string())?;
+        state.last_run.dry_run = dry_run;
+        d.now_ms = now_ms;
+        Ok(d)
+    })
+    .await
+}
