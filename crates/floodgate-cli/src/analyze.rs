@@ -99,6 +99,47 @@ fn read_one(
     Ok(out)
 }
 
+/// Read every input not yet in `state` in parallel (`jobs` threads, default all cores) and
+/// merge the results in sorted path order: the map and the ordered reduce of a run.
+pub fn read_inputs(
+    config: &Config,
+    state: &State,
+    files: &[Input],
+    jobs: Option<usize>,
+    quiet: bool,
+) -> Result<RunInput, Failure> {
+    let jobs = jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .context("starting worker threads")?;
+    let mut input = RunInput::new(config, state);
+    let (todo, done): (Vec<&Input>, Vec<&Input>) =
+        files.iter().partition(|f| !state.is_processed(&f.id()));
+    for f in done {
+        input.skip(f.path.display().to_string());
+    }
+    let pb = progress(todo.iter().map(|f| f.size).sum(), quiet);
+    let records = Arc::new(AtomicU64::new(0));
+    let settled = engine::settled_bucket(state);
+    for chunk in todo.chunks(jobs * 4) {
+        let results: Vec<_> = pool.install(|| {
+            chunk
+                .par_iter()
+                .map(|f| read_one(config, settled, f, &pb, &records))
+                .collect()
+        });
+        for (f, result) in chunk.iter().zip(results) {
+            let (summary, tally) = result.map_err(Failure::usage)?;
+            input.add(f.id(), summary, &tally);
+        }
+    }
+    pb.finish_and_clear();
+    Ok(input)
+}
+
 /// Run `analyze`; returns the exit code.
 pub fn run(args: AnalyzeArgs) -> Result<u8, Failure> {
     let started = Instant::now();
@@ -119,37 +160,7 @@ pub fn run(args: AnalyzeArgs) -> Result<u8, Failure> {
             "no files found under the given paths"
         )));
     }
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
-        .build()
-        .context("starting worker threads")?;
-
-    let mut input = RunInput::new(&config, &state);
-    let (todo, done): (Vec<&Input>, Vec<&Input>) =
-        files.iter().partition(|f| !state.is_processed(&f.id()));
-    for f in done {
-        input.skip(f.path.display().to_string());
-    }
-    let pb = progress(todo.iter().map(|f| f.size).sum(), args.quiet);
-    let records = Arc::new(AtomicU64::new(0));
-    let settled = engine::settled_bucket(&state);
-    for chunk in todo.chunks(jobs * 4) {
-        let results: Vec<_> = pool.install(|| {
-            chunk
-                .par_iter()
-                .map(|f| read_one(&config, settled, f, &pb, &records))
-                .collect()
-        });
-        for (f, result) in chunk.iter().zip(results) {
-            let (summary, tally) = result.map_err(Failure::usage)?;
-            input.add(f.id(), summary, &tally);
-        }
-    }
-    pb.finish_and_clear();
+    let input = read_inputs(&config, &state, &files, args.jobs, args.quiet)?;
 
     let decision = engine::run(&config, &mut state, input, now, dry_run).map_err(Failure::usage)?;
     let html = output::write_reports(&config, &state, &decision, &args.out)?;

@@ -48,16 +48,20 @@ enum Command {
         #[arg(long)]
         now: Option<String>,
     },
-    /// Why an address is or is not banned, from a saved state.
+    /// Why an address is or is not banned: from a saved state, or from logs (or both: the
+    /// logs are analyzed on top of the state in memory; nothing is written).
+    #[command(arg_required_else_help = true)]
     Explain {
         /// The address.
         ip: std::net::IpAddr,
+        /// Log files or folders to analyze first.
+        paths: Vec<PathBuf>,
         /// State file written by `analyze --state`.
         #[arg(long)]
-        state: PathBuf,
+        state: Option<PathBuf>,
         #[command(flatten)]
         common: ConfigArg,
-        /// Decision time (RFC 3339); default: the time of the state's last run.
+        /// Decision time (RFC 3339); default: the time of the last run.
         #[arg(long)]
         now: Option<String>,
         /// Print JSON instead of text.
@@ -175,16 +179,32 @@ fn run(cli: Cli) -> Result<u8, Failure> {
         }
         Command::Explain {
             ip,
+            paths,
             state,
             common,
             now,
             json,
         } => {
             let config = load_config(common.config.as_deref())?;
-            let st = load_state(&state)?.ok_or_else(|| {
-                Failure::usage(anyhow::anyhow!("{}: no such state file", state.display()))
-            })?;
-            let now = parse_now(now.as_deref())?.unwrap_or(st.last_run.now_ms);
+            let now = parse_now(now.as_deref())?;
+            let mut st = match &state {
+                Some(p) => load_state(p)?.ok_or_else(|| {
+                    Failure::usage(anyhow::anyhow!("{}: no such state file", p.display()))
+                })?,
+                None if paths.is_empty() => {
+                    return Err(Failure::usage(anyhow::anyhow!(
+                        "give log paths, --state FILE, or both"
+                    )))
+                }
+                None => State::default(),
+            };
+            if !paths.is_empty() {
+                let files =
+                    inputs::collect(&paths).map_err(|e| Failure::usage(anyhow::Error::from(e)))?;
+                let input = analyze::read_inputs(&config, &st, &files, None, true)?;
+                engine::run(&config, &mut st, input, now, true).map_err(Failure::usage)?;
+            }
+            let now = now.unwrap_or(st.last_run.now_ms);
             let decision = engine::decide_again(&config, &st, now);
             let e = explain(&config, &st, &decision, ip);
             if json {

@@ -77,14 +77,16 @@ pub fn explain(config: &Config, state: &State, decision: &Decision, ip: IpAddr) 
                 kw.and_then(|k| k.reset),
                 state.settled_bucket,
             );
-            let mut offences: Vec<(i64, u32)> = state
+            let settled: Vec<&crate::decision::Offence> = state
                 .offences
                 .get(&key)
                 .into_iter()
                 .flatten()
                 .filter(|o| o.rule == r.name)
-                .map(|o| (o.time_ms, o.count))
                 .collect();
+            let settled_peak = settled.iter().map(|o| o.peak).max().unwrap_or(0);
+            let mut offences: Vec<(i64, u32)> =
+                settled.iter().map(|o| (o.time_ms, o.count)).collect();
             offences.extend(
                 sweep
                     .offences
@@ -95,7 +97,7 @@ pub fn explain(config: &Config, state: &State, decision: &Decision, ip: IpAddr) 
                 rule: r.name.clone(),
                 window_ms: r.window_ms,
                 limit: r.limit,
-                peak: sweep.peak.max(kw.map_or(0, |k| k.peak)),
+                peak: sweep.peak.max(kw.map_or(0, |k| k.peak)).max(settled_peak),
                 held_requests: buckets.iter().map(|p| p.1 as u64).sum(),
                 first_ms: buckets.first().map(|p| p.0 as i64 * res),
                 last_ms: buckets.last().map(|p| p.0 as i64 * res),
@@ -159,11 +161,15 @@ impl Explanation {
         );
         for r in &self.rules {
             let window = crate::report::human_duration(r.window_ms);
-            let _ = write!(
-                s,
-                "  rule {:<12} limit {} per {window}: peak {} ",
-                r.rule, r.limit, r.peak
-            );
+            let _ = write!(s, "  rule {:<12} limit {} per {window}: ", r.rule, r.limit);
+            if r.peak == 0 && r.offences.is_empty() {
+                let _ = writeln!(
+                    s,
+                    "no requests held (none matched, or older than the window horizon)"
+                );
+                continue;
+            }
+            let _ = write!(s, "peak {} ", r.peak);
             if r.peak > r.limit {
                 let _ = writeln!(s, "(over the limit)");
             } else {
