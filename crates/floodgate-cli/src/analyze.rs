@@ -259,8 +259,8 @@ fn print_summary(
     );
     if !d.bans.is_empty() {
         println!(
-            "\n  {:<24} {:<8} {:>13} {:>8}  {:<24} {}",
-            "CIDR", "RULE", "PEAK/LIMIT", "OFFENCES", "UNTIL", "STATUS"
+            "\n  {:<24} {:<8} {:>13} {:>8}  {:<24} STATUS",
+            "CIDR", "RULE", "PEAK/LIMIT", "OFFENCES", "UNTIL"
         );
         for b in d.bans.iter().take(10) {
             let status = if d.kept.contains(&b.key) {
