@@ -1,0 +1,260 @@
+//! The Lambda's configuration: environment variables set by infra (docs/deploy.md, "Lambda
+//! environment"), validated at cold start so a broken deployment fails with one clear message
+//! listing every problem, instead of on the first event.
+
+use floodgate_aws::objects::{parse_s3_url, ObjectStore};
+use floodgate_aws::{IpSetRef, Scope};
+use floodgate_core::config::Config;
+
+/// Where the TOML configuration comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConfigSource {
+    /// `FLOODGATE_CONFIG_TOML`: the text itself.
+    Inline(String),
+    /// `FLOODGATE_CONFIG_S3`: `s3://bucket/key`.
+    S3 {
+        /// Bucket.
+        bucket: String,
+        /// Key.
+        key: String,
+    },
+}
+
+/// Every setting of the function.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// `FLOODGATE_STATE_BUCKET`.
+    pub state_bucket: String,
+    /// `FLOODGATE_STATE_KEY`.
+    pub state_key: String,
+    /// `FLOODGATE_REPORTS_PREFIX` (ends with `/`, or empty).
+    pub reports_prefix: String,
+    /// `FLOODGATE_IPV4_SET` (`NAME:ID`).
+    pub ipv4_set: IpSetRef,
+    /// `FLOODGATE_IPV6_SET` (`NAME:ID`).
+    pub ipv6_set: IpSetRef,
+    /// `FLOODGATE_SCOPE`.
+    pub scope: Scope,
+    /// `FLOODGATE_CONFIG_TOML` or `FLOODGATE_CONFIG_S3`.
+    pub config: ConfigSource,
+    /// `FLOODGATE_DRY_RUN`; unset: the config's `ban.dry_run`.
+    pub dry_run: Option<bool>,
+    /// `FLOODGATE_LOG_PREFIXES` (empty: every key).
+    pub log_prefixes: Vec<String>,
+    /// `FLOODGATE_LOG_SUFFIXES` (empty: every key).
+    pub log_suffixes: Vec<String>,
+    /// `FLOODGATE_METRICS_NAMESPACE` (default `floodgate`).
+    pub metrics_namespace: String,
+}
+
+/// What is wrong with the environment: every problem, one per line.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("invalid floodgate Lambda environment (see docs/operations.md):\n  {}", .problems.join("\n  "))]
+pub struct SettingsError {
+    /// One message per variable.
+    pub problems: Vec<String>,
+}
+
+fn list(value: Option<String>) -> Vec<String> {
+    value
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+impl Settings {
+    /// Read the settings through `get` (the process environment in production, a map in tests).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, SettingsError> {
+        let mut problems = Vec::new();
+        let get = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+        let mut required = |name: &str| {
+            get(name).unwrap_or_else(|| {
+                problems.push(format!("{name} is not set"));
+                String::new()
+            })
+        };
+        let state_bucket = required("FLOODGATE_STATE_BUCKET");
+        let state_key = required("FLOODGATE_STATE_KEY");
+        let v4 = required("FLOODGATE_IPV4_SET");
+        let v6 = required("FLOODGATE_IPV6_SET");
+        let scope = required("FLOODGATE_SCOPE");
+        let mut set = |name: &str, text: &str| {
+            if text.is_empty() {
+                return IpSetRef {
+                    name: String::new(),
+                    id: String::new(),
+                };
+            }
+            IpSetRef::parse(text).unwrap_or_else(|e| {
+                problems.push(format!("{name}: {e}"));
+                IpSetRef {
+                    name: String::new(),
+                    id: String::new(),
+                }
+            })
+        };
+        let ipv4_set = set("FLOODGATE_IPV4_SET", &v4);
+        let ipv6_set = set("FLOODGATE_IPV6_SET", &v6);
+        let scope = if scope.is_empty() {
+            Scope::Regional
+        } else {
+            scope.parse().unwrap_or_else(|e| {
+                problems.push(format!("FLOODGATE_SCOPE: {e}"));
+                Scope::Regional
+            })
+        };
+        let config = match (get("FLOODGATE_CONFIG_TOML"), get("FLOODGATE_CONFIG_S3")) {
+            (Some(text), None) => ConfigSource::Inline(text),
+            (None, Some(url)) => match parse_s3_url(&url) {
+                Some((bucket, key)) if !key.is_empty() => ConfigSource::S3 { bucket, key },
+                _ => {
+                    problems.push(format!(
+                        "FLOODGATE_CONFIG_S3: expected s3://bucket/key, got {url:?}"
+                    ));
+                    ConfigSource::Inline(String::new())
+                }
+            },
+            (Some(_), Some(_)) => {
+                problems.push(
+                    "set one of FLOODGATE_CONFIG_TOML and FLOODGATE_CONFIG_S3, not both".into(),
+                );
+                ConfigSource::Inline(String::new())
+            }
+            (None, None) => {
+                problems.push("FLOODGATE_CONFIG_TOML or FLOODGATE_CONFIG_S3 must be set".into());
+                ConfigSource::Inline(String::new())
+            }
+        };
+        let dry_run = match get("FLOODGATE_DRY_RUN").map(|v| v.trim().to_ascii_lowercase()) {
+            None => None,
+            Some(v) if v == "true" || v == "1" => Some(true),
+            Some(v) if v == "false" || v == "0" => Some(false),
+            Some(v) => {
+                problems.push(format!(
+                    "FLOODGATE_DRY_RUN must be true or false, not {v:?}"
+                ));
+                None
+            }
+        };
+        let mut reports_prefix = get("FLOODGATE_REPORTS_PREFIX").unwrap_or_default();
+        if !reports_prefix.is_empty() && !reports_prefix.ends_with('/') {
+            reports_prefix.push('/');
+        }
+        let settings = Settings {
+            state_bucket,
+            state_key,
+            reports_prefix,
+            ipv4_set,
+            ipv6_set,
+            scope,
+            config,
+            dry_run,
+            log_prefixes: list(get("FLOODGATE_LOG_PREFIXES")),
+            log_suffixes: list(get("FLOODGATE_LOG_SUFFIXES")),
+            metrics_namespace: get("FLOODGATE_METRICS_NAMESPACE")
+                .unwrap_or_else(|| floodgate_aws::metrics::DEFAULT_NAMESPACE.to_string()),
+        };
+        if problems.is_empty() {
+            Ok(settings)
+        } else {
+            Err(SettingsError { problems })
+        }
+    }
+
+    /// Read the settings from the process environment.
+    pub fn from_env() -> Result<Settings, SettingsError> {
+        Settings::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Whether a log key is one floodgate should read (prefix and suffix filters).
+    pub fn wants_key(&self, key: &str) -> bool {
+        (self.log_prefixes.is_empty() || self.log_prefixes.iter().any(|p| key.starts_with(p)))
+            && (self.log_suffixes.is_empty() || self.log_suffixes.iter().any(|s| key.ends_with(s)))
+    }
+
+    /// Load and validate the TOML configuration (from S3 when so configured).
+    pub async fn load_config<S: ObjectStore>(&self, store: &S) -> Result<Config, String> {
+        let text = match &self.config {
+            ConfigSource::Inline(text) => text.clone(),
+            ConfigSource::S3 { bucket, key } => {
+                let o = store
+                    .get(bucket, key)
+                    .await
+                    .map_err(|e| format!("FLOODGATE_CONFIG_S3: {e}"))?;
+                String::from_utf8(o.bytes)
+                    .map_err(|_| format!("FLOODGATE_CONFIG_S3 s3://{bucket}/{key}: not UTF-8"))?
+            }
+        };
+        Config::from_toml(&text).map_err(|e| format!("floodgate configuration: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let m: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| m.get(k).cloned()
+    }
+
+    const OK: &[(&str, &str)] = &[
+        ("FLOODGATE_STATE_BUCKET", "st"),
+        ("FLOODGATE_STATE_KEY", "state/floodgate.state"),
+        ("FLOODGATE_REPORTS_PREFIX", "reports"),
+        ("FLOODGATE_IPV4_SET", "v4:abc"),
+        ("FLOODGATE_IPV6_SET", "v6:def"),
+        ("FLOODGATE_SCOPE", "CLOUDFRONT"),
+        ("FLOODGATE_CONFIG_S3", "s3://cfg/floodgate.toml"),
+        ("FLOODGATE_DRY_RUN", "true"),
+        ("FLOODGATE_LOG_PREFIXES", "AWSLogs/, cloudfront/"),
+        ("FLOODGATE_LOG_SUFFIXES", ""),
+    ];
+
+    #[test]
+    fn reads_every_variable() {
+        let s = Settings::from_lookup(env(OK)).unwrap();
+        assert_eq!(s.reports_prefix, "reports/");
+        assert_eq!(s.scope, Scope::Cloudfront);
+        assert_eq!(s.ipv6_set.id, "def");
+        assert_eq!(s.dry_run, Some(true));
+        assert_eq!(s.metrics_namespace, "floodgate");
+        assert!(s.wants_key("cloudfront/x.gz") && !s.wants_key("other/x.gz"));
+        assert_eq!(
+            s.config,
+            ConfigSource::S3 {
+                bucket: "cfg".into(),
+                key: "floodgate.toml".into()
+            }
+        );
+    }
+
+    #[test]
+    fn lists_every_problem() {
+        let e = Settings::from_lookup(env(&[
+            ("FLOODGATE_IPV4_SET", "nocolon"),
+            ("FLOODGATE_SCOPE", "GLOBAL"),
+            ("FLOODGATE_DRY_RUN", "maybe"),
+        ]))
+        .unwrap_err();
+        let text = e.to_string();
+        for needle in [
+            "FLOODGATE_STATE_BUCKET is not set",
+            "FLOODGATE_STATE_KEY is not set",
+            "FLOODGATE_IPV4_SET: expected NAME:ID",
+            "FLOODGATE_IPV6_SET is not set",
+            "FLOODGATE_SCOPE: scope must be REGIONAL or CLOUDFRONT",
+            "FLOODGATE_CONFIG_TOML or FLOODGATE_CONFIG_S3 must be set",
+            "FLOODGATE_DRY_RUN must be true or false",
+        ] {
+            assert!(text.contains(needle), "{needle} missing in {text}");
+        }
+    }
+}

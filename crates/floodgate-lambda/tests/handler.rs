@@ -1,0 +1,223 @@
+//! The handler against in-memory S3 and WAF: event shapes, partial batch failures,
+//! redelivery, dry run, the schedule.
+
+use floodgate_aws::memory::{MemoryIpSets, MemoryStore};
+use floodgate_aws::RetryPolicy;
+use floodgate_core::config::Config;
+use floodgate_core::state::State;
+use floodgate_lambda::{App, Settings};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+
+const FAST: RetryPolicy = RetryPolicy {
+    attempts: 5,
+    base: Duration::from_millis(1),
+    max: Duration::from_millis(5),
+};
+/// 2026-11-02T10:00:00Z, the end of the sample logs.
+const NOW: i64 = 1_793_613_600_000;
+
+fn settings(dry_run: &str) -> Settings {
+    let env = [
+        ("FLOODGATE_STATE_BUCKET", "state"),
+        ("FLOODGATE_STATE_KEY", "state/floodgate.state"),
+        ("FLOODGATE_REPORTS_PREFIX", "reports/"),
+        ("FLOODGATE_IPV4_SET", "v4:id4"),
+        ("FLOODGATE_IPV6_SET", "v6:id6"),
+        ("FLOODGATE_SCOPE", "REGIONAL"),
+        (
+            "FLOODGATE_CONFIG_TOML",
+            floodgate_core::config::DEFAULT_CONFIG_TOML,
+        ),
+        ("FLOODGATE_DRY_RUN", dry_run),
+        ("FLOODGATE_LOG_PREFIXES", "AWSLogs/,cloudfront/"),
+        ("FLOODGATE_LOG_SUFFIXES", ".gz"),
+    ];
+    Settings::from_lookup(|k| {
+        env.iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| v.to_string())
+    })
+    .unwrap()
+}
+
+fn app(
+    store: &MemoryStore,
+    waf: &MemoryIpSets,
+    dry_run: &str,
+    now: i64,
+) -> App<MemoryStore, MemoryIpSets> {
+    let mut a = App::new(
+        settings(dry_run),
+        Config::default(),
+        store.clone(),
+        waf.clone(),
+    );
+    a.clock = Arc::new(move || now);
+    a.state_retry = FAST;
+    a.waf_retry = FAST;
+    a
+}
+
+fn record(key: &str, etag: &str) -> Value {
+    json!({
+        "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+        "eventTime": "2026-11-02T10:00:00.000Z", "eventName": "ObjectCreated:Put",
+        "userIdentity": {"principalId": "AWS:X"}, "requestParameters": {"sourceIPAddress": "10.0.0.1"},
+        "responseElements": {"x-amz-request-id": "R", "x-amz-id-2": "I"},
+        "s3": {"s3SchemaVersion": "1.0", "configurationId": "c",
+               "bucket": {"name": "logs", "ownerIdentity": {"principalId": "P"}, "arn": "arn:aws:s3:::logs"},
+               "object": {"key": key, "size": 100, "eTag": etag, "sequencer": "0A"}}
+    })
+}
+
+fn sqs(messages: &[(&str, Value)]) -> Value {
+    let records: Vec<Value> = messages
+        .iter()
+        .map(|(id, body)| {
+            json!({"messageId": id, "receiptHandle": "r", "body": body.to_string(),
+            "attributes": {}, "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
+            "eventSourceARN": "arn:aws:sqs:us-east-1:1:q", "awsRegion": "us-east-1"})
+        })
+        .collect();
+    json!({ "Records": records })
+}
+
+/// Every sample log uploaded; returns (key, etag) pairs.
+fn upload(store: &MemoryStore) -> Vec<(String, String)> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sample-logs");
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(root.join("manifest.json")).unwrap()).unwrap();
+    let mut out = Vec::new();
+    for f in manifest["files"].as_array().unwrap() {
+        let key = f["path"].as_str().unwrap();
+        let etag = store.insert("logs", key, std::fs::read(root.join(key)).unwrap());
+        out.push((key.to_string(), etag));
+    }
+    out
+}
+
+fn state(store: &MemoryStore) -> State {
+    State::load(&store.bytes("state", "state/floodgate.state").unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn sqs_batch_with_test_event_foreign_keys_and_an_unreadable_object() {
+    let (store, waf) = (MemoryStore::new(), MemoryIpSets::new());
+    waf.create("id4", &["192.0.2.250/32"]);
+    waf.create("id6", &[]);
+    let objs = upload(&store);
+    store.insert("logs", "other/x.gz", b"x".to_vec());
+    store.make_unreadable("logs", &objs[1].0, "AccessDenied");
+    let a = app(&store, &waf, "false", NOW);
+    let mut msgs: Vec<(String, Value)> = objs
+        .iter()
+        .enumerate()
+        .map(|(i, (k, e))| (format!("m{i}"), json!({"Records": [record(k, e)]})))
+        .collect();
+    msgs.push((
+        "test".into(),
+        json!({"Service": "Amazon S3", "Event": "s3:TestEvent"}),
+    ));
+    msgs.push((
+        "other".into(),
+        json!({"Records": [record("other/x.gz", "e")]}),
+    ));
+    msgs.push(("bad".into(), json!("not an s3 event")));
+    let m: Vec<(&str, Value)> = msgs.iter().map(|(a, b)| (a.as_str(), b.clone())).collect();
+    let resp = a.handle(sqs(&m), "req-1").await.unwrap();
+    let mut failed: Vec<&str> = resp["batchItemFailures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["itemIdentifier"].as_str().unwrap())
+        .collect();
+    failed.sort();
+    assert_eq!(failed, vec!["bad", "m1"]);
+    let st = state(&store);
+    assert_eq!(st.processed.len(), objs.len() - 1);
+    assert!(!st.blocklist.ipv4.is_empty());
+    let mut want: Vec<String> = st.blocklist.ipv4.clone();
+    want.push("192.0.2.250/32".into());
+    want.sort();
+    assert_eq!(waf.addresses("id4"), want, "foreign entry kept");
+    assert_eq!(waf.addresses("id6"), st.blocklist.ipv6);
+    let keys = store.keys("state", "reports/");
+    for f in [
+        "report.json",
+        "report.md",
+        "report.html",
+        "blocklist-ipv4.txt",
+        "blocklist-ipv6.txt",
+    ] {
+        assert!(keys.contains(&format!("reports/latest/{f}")), "{keys:?}");
+        assert!(
+            keys.iter()
+                .any(|k| k.starts_with("reports/runs/2026-11-02T10:00:00")
+                    && k.ends_with(&format!("-req-1/{f}"))),
+            "{keys:?}"
+        );
+    }
+
+    // Redelivery of everything: the failed one is read now, the rest is skipped unread.
+    let opens = store.opens();
+    let resp = a.handle(sqs(&m[..3]), "req-2").await.unwrap();
+    assert_eq!(
+        resp["batchItemFailures"].as_array().unwrap().len(),
+        1,
+        "m1 still unreadable"
+    );
+    assert_eq!(
+        store.opens(),
+        opens + 1,
+        "only the unprocessed object was opened"
+    );
+}
+
+#[tokio::test]
+async fn redelivered_s3_event_is_a_no_op_and_dry_run_never_writes_ip_sets() {
+    let (store, waf) = (MemoryStore::new(), MemoryIpSets::new());
+    waf.create("id4", &[]);
+    waf.create("id6", &[]);
+    let objs = upload(&store);
+    let a = app(&store, &waf, "true", NOW);
+    let ev = json!({"Records": objs.iter().map(|(k, e)| record(k, e)).collect::<Vec<_>>()});
+    a.handle(ev.clone(), "r1").await.unwrap();
+    assert_eq!(waf.calls().1, 0, "dry run: no UpdateIPSet");
+    assert!(!state(&store).blocklist.ipv4.is_empty());
+    assert!(state(&store).ip_sets.is_empty());
+    let puts = store.puts().len();
+    a.handle(ev, "r2").await.unwrap();
+    assert_eq!(store.puts().len(), puts, "no state write, no reports");
+}
+
+#[tokio::test]
+async fn schedule_expires_bans_and_empties_our_entries() {
+    let (store, waf) = (MemoryStore::new(), MemoryIpSets::new());
+    waf.create("id4", &["192.0.2.250/32"]);
+    waf.create("id6", &[]);
+    let objs = upload(&store);
+    let ev = json!({"Records": objs.iter().map(|(k, e)| record(k, e)).collect::<Vec<_>>()});
+    app(&store, &waf, "false", NOW)
+        .handle(ev, "r1")
+        .await
+        .unwrap();
+    assert!(waf.addresses("id4").len() > 1);
+    let later = app(&store, &waf, "false", NOW + 30 * 86_400_000);
+    let sched = json!({"version": "0", "id": "e", "detail-type": "Scheduled Event", "source": "aws.events",
+                       "account": "1", "time": "2026-12-02T10:00:00Z", "region": "us-east-1", "resources": [], "detail": {}});
+    let resp = later.handle(sched, "r3").await.unwrap();
+    assert!(!resp["expired"].as_array().unwrap().is_empty());
+    assert_eq!(waf.addresses("id4"), vec!["192.0.2.250/32".to_string()]);
+    assert!(state(&store).blocklist.ipv4.is_empty());
+    assert!(state(&store).ip_sets.is_empty());
+}
+
+#[tokio::test]
+async fn unknown_events_are_errors() {
+    let (store, waf) = (MemoryStore::new(), MemoryIpSets::new());
+    let a = app(&store, &waf, "false", NOW);
+    assert!(a.handle(json!({"what": 1}), "r").await.is_err());
+    assert!(a.handle(json!({"Records": []}), "r").await.is_ok());
+}
