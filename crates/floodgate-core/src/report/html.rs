@@ -70,7 +70,7 @@ fn head(o: &mut String, r: &Report) {
          <div class=\"meta\">Decision time <b>{} UTC</b> · {}",
         esc(&now),
         esc(&now),
-        events_range(r)
+        event_range(r).map_or("no events".into(), |(range, span)| format!("events {range} ({span})"))
     );
     if r.dry_run {
         o.push_str(" · <b>dry run</b>");
@@ -91,21 +91,36 @@ fn head(o: &mut String, r: &Report) {
     o.push_str("</nav></div></header>");
 }
 
-/// `events 2026-11-02 08:00:00 → 09:59:59 UTC (2h)`, escaped.
-fn events_range(r: &Report) -> String {
-    match (&r.summary.first_event, &r.summary.last_event) {
-        (Some(a), Some(b)) => {
-            let (ta, tb) = (text::time(a), text::time(b));
-            let tb = match (ta.get(..11), tb.get(..11)) {
-                (Some(da), Some(db)) if da == db && ta.len() > 11 => tb[11..].to_string(),
-                _ => tb,
-            };
-            let span = text::span(a, b)
-                .map(|s| format!(" ({s})"))
-                .unwrap_or_default();
-            format!("events {} → {} UTC{}", esc(&ta), esc(&tb), esc(&span))
+/// `2026-11-02 08:00:00 → 09:59:59 UTC` (escaped) and the span (`2h`), if there were events.
+fn event_range(r: &Report) -> Option<(String, String)> {
+    let (a, b) = (
+        r.summary.first_event.as_ref()?,
+        r.summary.last_event.as_ref()?,
+    );
+    let (ta, tb) = (text::time(a), text::time(b));
+    let tb = match (ta.get(..11), tb.get(..11)) {
+        (Some(da), Some(db)) if da == db && ta.len() > 11 => tb[11..].to_string(),
+        _ => tb,
+    };
+    let span = text::span(a, b).unwrap_or_else(|| "–".into());
+    Some((format!("{} → {} UTC", esc(&ta), esc(&tb)), esc(&span)))
+}
+
+/// A time cell: the date small above the clock, so time columns stay narrow.
+fn when(o: &mut String, t: &str) {
+    let t = text::time(t);
+    match t.split_once(' ') {
+        Some((day, clock)) => {
+            let _ = write!(
+                o,
+                "<td class=\"nowrap\"><span class=\"day\">{} </span>{}</td>",
+                esc(day),
+                esc(clock)
+            );
         }
-        _ => "no events".into(),
+        None => {
+            let _ = write!(o, "<td>{}</td>", esc(&t));
+        }
     }
 }
 
@@ -190,13 +205,8 @@ fn cards(o: &mut String, r: &Report) {
             r.blocklist.ipv6.len()
         ),
     );
-    card(
-        o,
-        "wide",
-        "Event time (UTC)",
-        &events_range(r).replacen("events ", "", 1),
-        &format!("decided at {}", esc(&text::time(&r.now))),
-    );
+    let (range, span) = event_range(r).unwrap_or_else(|| ("no events".into(), "–".into()));
+    card(o, "", "Event time span", &span, &range);
     o.push_str("</section>");
 }
 
@@ -315,7 +325,7 @@ fn status(b: &BanEntry) -> String {
 
 fn bans(o: &mut String, r: &Report) {
     let title = format!("Bans ({})", r.bans.len());
-    panel(o, "bans", &title, "Every client with an offence within the ban memory, most severe first. Click a header to sort.");
+    panel(o, "bans", &title, "Every client with an offence within the ban memory, most severe first. Times in UTC. Click a header to sort.");
     if r.bans.is_empty() {
         empty(o, "No bans.");
     } else {
@@ -328,7 +338,6 @@ fn bans(o: &mut String, r: &Report) {
                 "Offences#",
                 "Since",
                 "Until",
-                "Status",
                 "Peak / limit#",
                 "Country",
                 "Top paths",
@@ -338,8 +347,9 @@ fn bans(o: &mut String, r: &Report) {
         for b in &r.bans {
             let _ = write!(
                 o,
-                "<tr><td class=\"nowrap mono\">{}</td><td>{}",
+                "<tr><td class=\"nowrap\"><span class=\"mono\">{}</span><br>{}</td><td>{}",
                 esc(&b.cidr),
+                status(b),
                 esc(&b.rule)
             );
             let others: Vec<&str> = b
@@ -357,13 +367,8 @@ fn bans(o: &mut String, r: &Report) {
             }
             o.push_str("</td>");
             num(o, b.offences, &int(b.offences.into()));
-            let _ = write!(
-                o,
-                "<td class=\"nowrap\">{}</td><td class=\"nowrap\">{}</td><td>{}</td>",
-                esc(&text::time(&b.since)),
-                esc(&text::time(&b.until)),
-                status(b)
-            );
+            when(o, &b.since);
+            when(o, &b.until);
             let sev = b.peak as f64 / b.limit.max(1) as f64;
             num(
                 o,
@@ -432,11 +437,8 @@ fn blocklist(o: &mut String, r: &Report) {
                 0.0
             };
             num(o, sev, &text::ratio(d.severity));
-            let _ = write!(
-                o,
-                "<td class=\"nowrap\">{}</td></tr>",
-                esc(&text::time(&d.until))
-            );
+            when(o, &d.until);
+            o.push_str("</tr>");
         }
         end_table(o);
     }

@@ -12,6 +12,11 @@
     var head = table.tHead && table.tHead.rows[0];
     if (!body || !head) return;
     var rows = Array.prototype.slice.call(body.rows);
+    // the bans table always gets a filter; tiny tables (rules, reasons) do not need one
+    if (rows.length >= 6 || table.getAttribute("data-name") === "bans") addFilter(table, rows, index);
+    makeSortable(head, body, rows);
+  }
+  function addFilter(table, rows, index) {
     var tools = document.createElement("div");
     tools.className = "table-tools";
     var input = document.createElement("input");
@@ -37,6 +42,8 @@
       });
       count.textContent = q ? shown + " of " + rows.length + " rows" : "";
     });
+  }
+  function makeSortable(head, body, rows) {
     Array.prototype.forEach.call(head.cells, function (th, col) {
       var button = document.createElement("button");
       button.type = "button";

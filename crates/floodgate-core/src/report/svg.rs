@@ -203,12 +203,29 @@ pub fn timeline(
         num(x(pts[0].0)),
         num(top + ph)
     );
-    // ban starts
+    // Ban starts: bans within a few pixels share one marker; labels go in greedy rows so they
+    // never overlap (a marker without room keeps its line and tooltip).
+    let mut visible = visible;
+    visible.sort();
+    let mut clusters: Vec<Vec<&(i64, String)>> = Vec::new();
+    for b in visible {
+        match clusters.last_mut() {
+            Some(c) if x(b.0) - x(c[0].0) <= 10.0 => c.push(b),
+            _ => clusters.push(vec![b]),
+        }
+    }
     let mut row_end = [f64::NEG_INFINITY; LABEL_ROWS];
-    for (t, cidr) in &visible {
+    for c in &clusters {
+        let (t, cidr) = c[0];
         let xx = x(*t);
-        let label = text::short(cidr, 24);
-        let width = label.chars().count() as f64 * 6.2 + 8.0;
+        let (clock, _) = clock_and_day(*t);
+        let more = if c.len() > 1 {
+            format!(" +{}", c.len() - 1)
+        } else {
+            String::new()
+        };
+        let label = format!("{}{more} {clock}", text::short(cidr, 24));
+        let width = label.chars().count() as f64 * 6.4 + 10.0;
         let end_anchor = xx + width > W - right;
         let (lo, hi) = if end_anchor {
             (xx - width, xx)
@@ -216,14 +233,17 @@ pub fn timeline(
             (xx, xx + width)
         };
         let row = row_end.iter().position(|e| *e < lo);
-        let (clock, _) = clock_and_day(*t);
         let ly = row.map_or(top, |r| 12.0 + 13.0 * r as f64);
+        s.push_str("<g class=\"ban\"><title>");
+        for (i, (t, cidr)) in c.iter().enumerate() {
+            let sep = if i == 0 { "" } else { "\n" };
+            let when = format_rfc3339_ms(*t).replace('T', " ");
+            let _ = write!(s, "{sep}ban of {} starts {when} UTC", text::html(cidr));
+        }
         let _ = write!(
             s,
-            "<g class=\"ban\"><title>ban of {} starts {} UTC</title><line x1=\"{xv}\" x2=\"{xv}\" y1=\"{}\" y2=\"{}\"/><circle cx=\"{xv}\" cy=\"{}\" r=\"3\"/>",
-            text::html(cidr),
-            format_rfc3339_ms(*t).replace('T', " "),
-            num(ly + 2.0),
+            "</title><line x1=\"{xv}\" x2=\"{xv}\" y1=\"{}\" y2=\"{}\"/><circle cx=\"{xv}\" cy=\"{}\" r=\"3\"/>",
+            num(ly + 3.0),
             num(top + ph),
             num(top + ph),
             xv = num(xx)
@@ -232,7 +252,7 @@ pub fn timeline(
             row_end[r] = hi + 4.0;
             let _ = write!(
                 s,
-                "<text x=\"{}\" y=\"{}\" text-anchor=\"{}\">{} {clock}</text>",
+                "<text x=\"{}\" y=\"{}\" text-anchor=\"{}\">{}</text>",
                 num(if end_anchor { xx - 4.0 } else { xx + 4.0 }),
                 num(ly),
                 if end_anchor { "end" } else { "start" },

@@ -5,8 +5,6 @@
 //! attacker-controlled. The renderers only ever put such strings into a page through
 //! [`html`] or [`md_cell`]; numbers go through [`int`] and friends.
 
-use std::fmt::Write;
-
 /// Characters that render invisibly or reorder text (bidi overrides): shown as U+FFFD so a
 /// user agent cannot make one CIDR look like another.
 fn is_deceptive(c: char) -> bool {
@@ -127,16 +125,12 @@ pub fn ratio(x: f64) -> String {
     }
 }
 
-/// `2026-11-02T08:41:01.000Z` → `2026-11-02 08:41:01` (milliseconds kept when not zero). Any
-/// other text is returned unchanged (the caller still escapes it).
+/// `2026-11-02T08:41:01.250Z` → `2026-11-02 08:41:01` (milliseconds are noise to a reader;
+/// `report.json` keeps them). Any other text is returned unchanged (the caller still escapes it).
 pub fn time(s: &str) -> String {
     let b = s.as_bytes();
     if s.is_ascii() && b.len() == 24 && b[10] == b'T' && b[19] == b'.' && b[23] == b'Z' {
-        let mut out = format!("{} {}", &s[..10], &s[11..19]);
-        if &s[20..23] != "000" {
-            let _ = write!(out, ".{}", &s[20..23]);
-        }
-        out
+        format!("{} {}", &s[..10], &s[11..19])
     } else {
         s.to_string()
     }
@@ -164,7 +158,7 @@ mod tests {
         assert_eq!(md_cell("a|b\nc`d<e"), "a\\|b c\\`d\\<e");
         assert_eq!(
             md_cell("x_waflogs_y _z_ a&b &lt;"),
-            "x_waflogs_y \\_z\\_ a&b \\&lt;"
+            "x_waflogs_y \\_z\\_ a\\&b \\&lt;"
         );
     }
 
@@ -179,7 +173,7 @@ mod tests {
         assert_eq!(short("abcdef", 4), "abc…");
         assert_eq!(short_middle("abcdefghij", 7), "ab…ghij");
         assert_eq!(time("2026-11-02T08:41:01.000Z"), "2026-11-02 08:41:01");
-        assert_eq!(time("2026-11-02T08:41:01.250Z"), "2026-11-02 08:41:01.250");
+        assert_eq!(time("2026-11-02T08:41:01.250Z"), "2026-11-02 08:41:01");
         assert_eq!(time("é"), "é");
         assert_eq!(
             span("2026-11-02T08:00:00.000Z", "2026-11-02T09:59:59.836Z").as_deref(),

@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Browser test of report.html: open the sample report and a hostile report in headless
+# Chromium and check that the page loads without console errors or CSP violations, that the
+# inline script ran (sort buttons and filter inserted), that sorting and filtering work, that a
+# user agent containing <script> is shown as text, and that the page prints. Also refreshes
+# docs/report-screenshot.png.
+#
+#   tests/html_report.sh                    # from the repository root
+#   FLOODGATE_HTML_FROM=test tests/html_report.sh   # skip the CLI, use the core's test writer
+#
+# Installs Debian's chromium when /usr/bin/chromium is missing (needs root).
+# Exits non-zero on any failed check and ends with "N passed, M failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+PASS=0
+FAIL=0
+ok() { PASS=$((PASS + 1)); echo "ok   - $1"; }
+bad() { FAIL=$((FAIL + 1)); echo "FAIL - $1"; }
+check() { # check "description" command...
+  local what=$1
+  shift
+  if "$@"; then ok "$what"; else bad "$what"; fi
+}
+die() {
+  echo "error: $*" >&2
+  echo "$PASS passed, $((FAIL + 1)) failed"
+  exit 1
+}
+
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+if [ ! -x "$CHROMIUM" ]; then
+  echo "# installing chromium"
+  { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; } >/dev/null ||
+    die "could not install chromium"
+fi
+
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+browser() { # browser OUT ERR ARGS... : run headless chromium, DOM/output to OUT, log to ERR
+  local out=$1 err=$2
+  shift 2
+  timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+    --disable-background-networking --disable-component-update --disable-sync \
+    --user-data-dir="$(mktemp -d -p "$WORK")" --enable-logging=stderr --v=0 "$@" >"$out" 2>"$err"
+}
+no_console() { # the page never logs: any console line is an error, a CSP violation or worse
+  if grep -q 'CONSOLE' "$1"; then
+    grep 'CONSOLE' "$1" | head -5
+    return 1
+  fi
+}
+
+# --- the pages ---------------------------------------------------------------------------
+SAMPLE=$ROOT/target/html-test/report.html
+if [ "${FLOODGATE_HTML_FROM:-cli}" = cli ] &&
+  cargo run --quiet --release -p floodgate-cli -- analyze sample-logs --out target/html-test \
+    >"$WORK/cli.log" 2>&1 && [ -s "$SAMPLE" ]; then
+  echo "# sample report from: floodgate analyze sample-logs"
+else
+  [ "${FLOODGATE_HTML_FROM:-cli}" = cli ] && echo "# floodgate analyze unavailable ($(tail -1 "$WORK/cli.log")); using the core test writer"
+  SAMPLE=$ROOT/target/report-sample/report.html
+fi
+# The hostile page (and the sample, when the CLI is not used) come from the core's tests.
+cargo test --quiet -p floodgate-core --test report_render -- --ignored write_ >"$WORK/test.log" 2>&1 ||
+  die "cargo test write_ failed: $(tail -5 "$WORK/test.log")"
+HOSTILE=$ROOT/target/report-sample/hostile.html
+[ -s "$SAMPLE" ] || die "no $SAMPLE"
+[ -s "$HOSTILE" ] || die "no $HOSTILE"
+
+# --- sample report: loads, script ran, content present --------------------------------------
+browser "$WORK/sample.dom" "$WORK/sample.err" --dump-dom "file://$SAMPLE"
+DOM=$WORK/sample.dom
+check "sample page loads without console errors or CSP violations" no_console "$WORK/sample.err"
+check "inline script ran (CSP hash matches)" grep -q '<html lang="en" class="js">' "$DOM"
+check "filter input inserted by the script" grep -q '<input type="search" class="filter"' "$DOM"
+check "sort buttons inserted by the script" grep -q '<button type="button" class="sort">' "$DOM"
+check "requests-per-minute chart rendered" grep -q '<svg class="chart timeline"' "$DOM"
+check "top-offenders chart rendered" grep -q '<svg class="chart offenders"' "$DOM"
+check "bans table present" grep -q '<table class="sortable" data-name="bans">' "$DOM"
+for cidr in 192.0.2.50/32 198.51.100.7/32 203.0.113.10/32 203.0.113.11/32 203.0.113.12/32 2001:db8:bad:1::/64; do
+  check "ban row for $cidr" grep -q ">$cidr<" "$DOM"
+done
+check "no external resource in the page" bash -c "! grep -Eq '(src|href)=\"(https?:)?//|url\\(|@import' '$SAMPLE'"
+
+# --- sorting and filtering really work: a copy with a probe script appended ------------------
+PROBE='<script>(function(){var t=document.querySelector("table[data-name=bans]");
+var th=[].slice.call(t.tHead.rows[0].cells).filter(function(c){return /offences/i.test(c.textContent)})[0];
+th.querySelector("button.sort").click();
+var order=[].map.call(t.tBodies[0].rows,function(r){return r.cells[2].textContent.trim()}).join(",");
+var f=t.parentNode.previousElementSibling.querySelector("input.filter");
+f.value="login";f.dispatchEvent(new Event("input"));
+var shown=[].filter.call(t.tBodies[0].rows,function(r){return !r.hidden}).length;
+var p=document.createElement("pre");p.id="probe";p.textContent="sort="+th.getAttribute("aria-sort")+" order="+order+" shown="+shown+" of "+t.tBodies[0].rows.length;
+document.body.appendChild(p)})()</script>'
+# The probe is not in the page's CSP, so the copy drops the policy (the original keeps it).
+sed -e 's|<meta http-equiv="Content-Security-Policy"[^>]*>||' "$SAMPLE" >"$WORK/probe.html"
+printf '%s\n' "$PROBE" >>"$WORK/probe.html"
+browser "$WORK/probe.dom" "$WORK/probe.err" --dump-dom "file://$WORK/probe.html"
+PROBED=$(grep -o '<pre id="probe">[^<]*' "$WORK/probe.dom" | sed 's/.*>//')
+echo "# probe: $PROBED"
+check "probe ran without console errors" no_console "$WORK/probe.err"
+check "clicking Offences sorts descending" grep -q 'sort=descending' <<<"$PROBED"
+descending() { # the probe's order= list is non-empty and non-increasing
+  local order
+  order=$(sed -n 's/.*order=\([^ ]*\).*/\1/p' <<<"$PROBED" | tr ',' '\n')
+  [ -n "$order" ] && [ "$(sort -rn <<<"$order")" = "$order" ]
+}
+check "rows are in descending offence order" descending
+check "filtering 'login' hides the other bans" grep -Eq 'shown=[1-5] of 6' <<<"$PROBED"
+
+# --- hostile report: payloads are text, nothing injected -----------------------------------
+browser "$WORK/hostile.dom" "$WORK/hostile.err" --dump-dom "file://$HOSTILE"
+HDOM=$WORK/hostile.dom
+check "hostile page loads without console errors" no_console "$WORK/hostile.err"
+check "hostile page: script ran" grep -q '<html lang="en" class="js">' "$HDOM"
+check "user agent <script> shown as text" grep -q 'ua a|b`c`' "$HDOM"
+check "escaped payload text in the DOM" grep -q '&lt;script&gt;alert(1)&lt;/script&gt;' "$HDOM"
+check "no injected <img> element" bash -c "! grep -q '<img' '$HDOM'"
+check "exactly one script element (ours)" test "$(grep -o '<script' "$HDOM" | wc -l)" -eq 1
+check "no injected <script>alert element" bash -c "! grep -q '<script>alert' '$HDOM'"
+
+# --- printing and the screenshot -------------------------------------------------------------
+browser "$WORK/print.out" "$WORK/print.err" --print-to-pdf="$WORK/report.pdf" --no-pdf-header-footer "file://$SAMPLE"
+check "page prints to PDF" test -s "$WORK/report.pdf"
+mkdir -p docs
+browser "$WORK/shot.out" "$WORK/shot.err" --hide-scrollbars --window-size=1280,2000 \
+  --screenshot="$ROOT/docs/report-screenshot.png" "file://$SAMPLE"
+check "screenshot written" test -s docs/report-screenshot.png
+check "screenshot under 1 MB" test "$(stat -c %s docs/report-screenshot.png)" -lt 1000000
+
+echo "$PASS passed, $FAIL failed"
+[ "$FAIL" -eq 0 ]
