@@ -185,7 +185,9 @@ impl<S: ObjectStore, W: IpSetApi> App<S, W> {
         }
         let mut metrics = Metrics::default();
         if pending.is_empty() {
-            log(json!({"level": "info", "skipped": pending.skipped, "message": "nothing new"}));
+            log(
+                json!({"level": "info", "skipped": pending.skipped.len(), "failed": pending.failed.len(), "message": "nothing new"}),
+            );
             self.finish(metrics, start);
             return Ok(failed);
         }
