@@ -206,7 +206,7 @@ fn print_summary(
 ) {
     let run = &state.last_run;
     let bytes: u64 = run.files.iter().map(|f| f.bytes_in).sum();
-    println!(
+    outln!(
         "read {} files ({}) in {:.1}s: {} records, {} rejected, {} late, {} allowlisted, {} clients",
         run.files.len(),
         mb(bytes),
@@ -230,7 +230,7 @@ fn print_summary(
         e.2 += f.rejected.total();
     }
     for (format, (files, records, rejected)) in by_format {
-        println!(
+        outln!(
             "  {format:<11} {files:>5} files {:>12} records {:>8} rejected",
             thousands(records),
             thousands(rejected)
@@ -238,17 +238,17 @@ fn print_summary(
     }
     let incomplete = run.files.iter().filter(|f| !f.complete).count();
     if incomplete > 0 {
-        println!("  {incomplete} file(s) could not be read to the end (see the report)");
+        outln!("  {incomplete} file(s) could not be read to the end (see the report)");
     }
     if !run.skipped.is_empty() {
-        println!(
+        outln!(
             "  {} file(s) skipped: already in the state",
             run.skipped.len()
         );
     }
     let active = d.bans.iter().filter(|b| b.active).count();
     let new = d.bans.iter().filter(|b| b.new).count();
-    println!(
+    outln!(
         "at {}: {} active bans ({} new), blocklist {} IPv4 + {} IPv6 entries{}",
         format_rfc3339_ms(d.now_ms),
         active,
@@ -258,9 +258,13 @@ fn print_summary(
         if run.dry_run { " (dry run)" } else { "" }
     );
     if !d.bans.is_empty() {
-        println!(
+        outln!(
             "\n  {:<24} {:<8} {:>13} {:>8}  {:<24} STATUS",
-            "CIDR", "RULE", "PEAK/LIMIT", "OFFENCES", "UNTIL"
+            "CIDR",
+            "RULE",
+            "PEAK/LIMIT",
+            "OFFENCES",
+            "UNTIL"
         );
         for b in d.bans.iter().take(10) {
             let status = if d.kept.contains(&b.key) {
@@ -270,7 +274,7 @@ fn print_summary(
             } else {
                 "expired"
             };
-            println!(
+            outln!(
                 "  {:<24} {:<8} {:>13} {:>8}  {:<24} {}",
                 b.cidr.to_string(),
                 b.rule,
@@ -285,17 +289,17 @@ fn print_summary(
             );
         }
         if d.bans.len() > 10 {
-            println!("  … and {} more in the report", d.bans.len() - 10);
+            outln!("  … and {} more in the report", d.bans.len() - 10);
         }
     }
     if !d.dropped.is_empty() {
-        println!("\n  {} active ban(s) left out of the blocklist by guardrails (see dropped[] in report.json)", d.dropped.len());
+        outln!("\n  {} active ban(s) left out of the blocklist by guardrails (see dropped[] in report.json)", d.dropped.len());
     }
-    println!(
+    outln!(
         "\nreports: {} (and report.json, report.md, blocklist-ipv4.txt, blocklist-ipv6.txt)",
         html.display()
     );
     if let Some(p) = saved {
-        println!("state: {}", p.display());
+        outln!("state: {}", p.display());
     }
 }

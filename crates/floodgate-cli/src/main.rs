@@ -6,6 +6,36 @@
 //! Exit codes: 0 done (rejected lines and damaged files are reported, not fatal), 1 error,
 //! 2 bad usage or configuration, 3 with `--strict` when anything was rejected or damaged.
 
+/// `println!` that ends the process quietly when stdout is closed (`floodgate … | head`)
+/// instead of panicking, and with exit 1 on any other write error.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout().lock(), $($arg)*) {
+            $crate::stdout_failed(e);
+        }
+    }};
+}
+
+/// `print!` with the same care as [`outln!`].
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = write!(std::io::stdout().lock(), $($arg)*) {
+            $crate::stdout_failed(e);
+        }
+    }};
+}
+
+/// What to do when writing to stdout fails.
+fn stdout_failed(e: std::io::Error) -> ! {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(0);
+    }
+    eprintln!("floodgate: error: writing to stdout: {e}");
+    std::process::exit(1);
+}
+
 mod analyze;
 mod inputs;
 mod output;
@@ -174,7 +204,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             let now = parse_now(now.as_deref())?.unwrap_or(st.last_run.now_ms);
             let decision = engine::decide_again(&config, &st, now);
             let written = output::write_reports(&config, &st, &decision, &out)?;
-            println!("reports: {}", written.display());
+            outln!("reports: {}", written.display());
             Ok(0)
         }
         Command::Explain {
@@ -208,19 +238,19 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             let decision = engine::decide_again(&config, &st, now);
             let e = explain(&config, &st, &decision, ip);
             if json {
-                println!("{}", serde_json::to_string_pretty(&e)?);
+                outln!("{}", serde_json::to_string_pretty(&e)?);
             } else {
-                print!("{}", e.to_text(now));
+                out!("{}", e.to_text(now));
             }
             Ok(0)
         }
         Command::Config(ConfigCommand::Default) => {
-            print!("{DEFAULT_CONFIG_TOML}");
+            out!("{DEFAULT_CONFIG_TOML}");
             Ok(0)
         }
         Command::Config(ConfigCommand::Check { file }) => {
             let c = load_config(Some(&file))?;
-            println!(
+            outln!(
                 "{}: ok ({} rules: {})",
                 file.display(),
                 c.rules.len(),

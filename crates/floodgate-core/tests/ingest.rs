@@ -139,8 +139,8 @@ fn waf_rejections_are_counted_by_reason() {
     assert_eq!(s.records, 1);
     assert_eq!(count(&s, RejectReason::BadIp), 2);
     assert_eq!(count(&s, RejectReason::MissingField), 3);
-    assert_eq!(count(&s, RejectReason::BadTime), 3);
-    assert_eq!(count(&s, RejectReason::BadJson), 2);
+    assert_eq!(count(&s, RejectReason::BadTime), 4);
+    assert_eq!(count(&s, RejectReason::BadJson), 1);
     assert_eq!(count(&s, RejectReason::BadValue), 1);
     assert_eq!(s.rejected.total() + s.records, lines.len() as u64);
     let sample = s

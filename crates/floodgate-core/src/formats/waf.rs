@@ -23,8 +23,8 @@ pub fn looks_like(line: &str) -> bool {
 
 #[derive(Deserialize)]
 struct Record<'a> {
-    #[serde(default, deserialize_with = "int_or_string")]
-    timestamp: Option<i64>,
+    #[serde(default)]
+    timestamp: Option<Timestamp>,
     #[serde(default, borrow)]
     action: Option<Cow<'a, str>>,
     #[serde(default, borrow, rename = "terminatingRuleId")]
@@ -145,6 +145,66 @@ impl<'de: 'a, 'a> Deserialize<'de> for LabelNames<'a> {
     }
 }
 
+/// `timestamp` as written: a number (or numeric string), absent/null, or something else —
+/// the last is a bad time (not bad JSON: the line is valid JSON with a wrong value).
+enum Timestamp {
+    Ms(i64),
+    Null,
+    Bad(String),
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Timestamp;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a timestamp")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Timestamp, E> {
+                Ok(Timestamp::Null)
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Timestamp, E> {
+                Ok(Timestamp::Null)
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Timestamp, E> {
+                Ok(Timestamp::Bad(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Timestamp, E> {
+                Ok(Timestamp::Ms(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Timestamp, E> {
+                Ok(i64::try_from(v).map_or_else(|_| Timestamp::Bad(v.to_string()), Timestamp::Ms))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Timestamp, E> {
+                Ok(if v.is_finite() && v.abs() < 9.0e15 {
+                    Timestamp::Ms(v as i64)
+                } else {
+                    Timestamp::Bad(v.to_string())
+                })
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Timestamp, E> {
+                Ok(match v {
+                    "" | "null" | "-" => Timestamp::Null,
+                    _ => v.parse::<i64>().map_or_else(
+                        |_| Timestamp::Bad(format!("{:?}", v.chars().take(40).collect::<String>())),
+                        Timestamp::Ms,
+                    ),
+                })
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Timestamp, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Timestamp::Bad("an object".into()))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Timestamp, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Timestamp::Bad("an array".into()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 /// Accept an integer, a float, a numeric string or null (fields AWS has written several ways).
 fn int_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     struct V;
@@ -205,9 +265,18 @@ pub fn parse_line<'a, F: Emit<'a>>(
 }
 
 fn to_request(r: Record<'_>, client: ClientIpSource) -> Result<Request<'_>, Reject> {
-    let time_ms = r
-        .timestamp
-        .ok_or_else(|| Reject::new(RejectReason::MissingField, "timestamp"))?;
+    let time_ms = match r.timestamp {
+        Some(Timestamp::Ms(t)) => t,
+        None | Some(Timestamp::Null) => {
+            return Err(Reject::new(RejectReason::MissingField, "timestamp"))
+        }
+        Some(Timestamp::Bad(v)) => {
+            return Err(Reject::new(
+                RejectReason::BadTime,
+                format!("timestamp {v} is not a number of ms"),
+            ))
+        }
+    };
     if !timefmt::in_range(time_ms) {
         return Err(Reject::new(
             RejectReason::BadTime,
