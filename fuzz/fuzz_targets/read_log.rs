@@ -1,0 +1,98 @@
+//! `read_log` over arbitrary bytes: as given (gzip or plain, as sniffed), then the same bytes
+//! gzip-wrapped in one and in two members, truncated, and under a decompressed-size cap.
+//! Checks that each line read is a record, a rejection or a blank/header line, exactly once,
+//! against a naive model; that gzip changes nothing; and that damage is never silent.
+#![no_main]
+
+use floodgate_core::{read_log, FileSummary, IngestError, IngestOptions};
+use floodgate_fuzz::{check_request, gzip, model, options};
+use libfuzzer_sys::fuzz_target;
+
+fn read(data: &[u8], opts: &IngestOptions) -> Result<FileSummary, IngestError> {
+    let mut seen = 0u64;
+    let s = read_log("fuzz.log", data, opts, |r| {
+        check_request(r);
+        seen += 1;
+    })?;
+    assert_eq!(s.records, seen, "records counted = records emitted");
+    assert_eq!(s.bytes_in, data.len() as u64, "every input byte counted");
+    assert_eq!(s.complete, s.damage.is_none(), "damage is always explained");
+    Ok(s)
+}
+
+fuzz_target!(|input: &[u8]| {
+    let [b0, b1, data @ ..] = input else { return };
+    let opts = options(*b0, *b1);
+    let raw = read(data, &opts);
+    if data.starts_with(&[0x1f, 0x8b]) {
+        return; // gzip of fuzz bytes: the checks inside `read` are all we can say
+    }
+    let m = model(data, &opts);
+    let s = match raw {
+        Err(IngestError::ForwardedForOnAlb { .. }) => {
+            assert!(
+                m.xff_on_alb,
+                "ForwardedForOnAlb on a file the model did not see as ALB"
+            );
+            return;
+        }
+        Ok(s) => s,
+    };
+    assert!(
+        !m.xff_on_alb,
+        "ALB with x-forwarded-for must be a configuration error"
+    );
+    assert!(s.complete);
+    assert_eq!(
+        (s.lines, s.records, s.rejected.total(), s.format),
+        (m.lines, m.records, m.rejected, m.format),
+        "read_log disagrees with the line-by-line model"
+    );
+    assert_eq!(m.lines, m.record_lines + m.rejected + m.silent);
+    assert_eq!(s.bytes_decoded, data.len() as u64);
+
+    // The same bytes gzip-wrapped, in one member and split into two: identical counts.
+    let gz = gzip(data);
+    let g = read(&gz, &opts).expect("same format decision as plain");
+    assert!(g.gzip && g.complete, "{:?}", g.damage);
+    assert_eq!(
+        (g.lines, g.records, &g.rejected),
+        (s.lines, s.records, &s.rejected)
+    );
+    let split = usize::from(*b0).wrapping_mul(31) % (data.len() + 1);
+    let mut two = gzip(&data[..split]);
+    two.extend(gzip(&data[split..]));
+    let t = read(&two, &opts).expect("same format decision as plain");
+    assert!(t.complete);
+    assert_eq!(
+        (t.lines, t.records, &t.rejected),
+        (s.lines, s.records, &s.rejected)
+    );
+
+    // Truncated anywhere after the magic: marked incomplete, never more records than whole.
+    let cut = 2 + usize::from(*b1).wrapping_mul(97) % (gz.len() - 2);
+    let c = read(&gz[..cut], &opts).expect("a prefix of the same file");
+    assert!(
+        !c.complete,
+        "truncation at {cut} of {} not reported",
+        gz.len()
+    );
+    assert!(c.records <= s.records);
+
+    // A decompressed-size cap below the size: stopped, said so, fewer or equal lines.
+    if !data.is_empty() {
+        let cap = data.len() as u64 / 2;
+        let capped = IngestOptions {
+            max_decoded_bytes: cap,
+            ..opts
+        };
+        let k = read(&gz, &capped).expect("a prefix of the same file");
+        assert!(!k.complete);
+        assert!(
+            k.damage.as_deref().unwrap().contains("cap"),
+            "{:?}",
+            k.damage
+        );
+        assert!(k.bytes_decoded <= cap && k.records <= s.records);
+    }
+});
