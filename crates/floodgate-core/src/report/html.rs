@@ -6,13 +6,7 @@
 //! as escaped text ([`text::html`]), never inside attributes or code, and a Content-Security-
 //! Policy allows exactly the page's own style and script (by hash) and nothing from the network.
 
-#[path = "csp.rs"]
-mod csp;
-#[path = "svg.rs"]
-mod svg;
-#[path = "text.rs"]
-pub(super) mod text;
-
+use super::{csp, svg, text};
 use super::{BanEntry, Counted, Report};
 use std::fmt::Write;
 use text::{html as esc, int};

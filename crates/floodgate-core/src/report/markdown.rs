@@ -5,7 +5,7 @@
 //! table row nor inject markup, and long values are cut so the tables stay readable; the full
 //! values are in `report.json`. Long lists are capped so the file fits a PR comment.
 
-use super::html::text::{self, int, md_cell};
+use super::text::{self, int, md_cell};
 use super::{Counted, Report};
 use std::fmt::Write;
 

@@ -6,8 +6,11 @@
 //! render the same model. Everything that came from logs is attacker-controlled and is escaped
 //! by the renderers.
 
+mod csp;
 pub mod html;
 pub mod markdown;
+mod svg;
+mod text;
 
 use crate::config::Config;
 use crate::decision::Decision;
