@@ -16,12 +16,18 @@ use serde::Deserialize;
 use std::borrow::Cow;
 use std::fmt;
 
+#[path = "waf_fast.rs"]
+mod fast;
+#[cfg(test)]
+#[path = "waf_fast_tests.rs"]
+mod fast_tests;
+
 /// A WAF line starts with `{` (after optional whitespace).
 pub fn looks_like(line: &str) -> bool {
     line.trim_start().starts_with('{')
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
 struct Record<'a> {
     #[serde(default)]
     timestamp: Option<Timestamp>,
@@ -41,7 +47,7 @@ struct Record<'a> {
     response_code_sent: Option<i64>,
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
 struct HttpRequest<'a> {
     #[serde(default, borrow, rename = "clientIp")]
     client_ip: Option<Cow<'a, str>>,
@@ -251,7 +257,24 @@ fn int_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Erro
 }
 
 /// Parse one line (one or more objects) and emit a [`Request`] per object.
+///
+/// Simple lines (one object, no escapes: nearly all real ones) take the zero-copy scanner in
+/// `waf_fast.rs`; everything else, and every line that would be rejected, goes through
+/// serde_json, so both paths give the same records and the same rejections.
 pub fn parse_line<'a, F: Emit<'a>>(
+    line: &'a str,
+    client: ClientIpSource,
+    emit: &mut F,
+) -> Result<(), Reject> {
+    if let Some(record) = fast::scan(line) {
+        emit.emit(to_request(record, client)?);
+        return Ok(());
+    }
+    parse_line_serde(line, client, emit)
+}
+
+/// The reference parser: serde_json for every line. The fast path must agree with it.
+fn parse_line_serde<'a, F: Emit<'a>>(
     line: &'a str,
     client: ClientIpSource,
     emit: &mut F,
