@@ -19,19 +19,15 @@ esac
 glibc=2.34
 tools=$PWD/target/tools
 
-if ! command -v cargo-zigbuild >/dev/null || ! command -v zig >/dev/null && ! python3 -m ziglang version >/dev/null 2>&1; then
-  if [ ! -x "$tools/venv/bin/python" ]; then
-    echo "installing zig and cargo-zigbuild into $tools"
-    python3 -m venv "$tools/venv"
-  fi
-  "$tools/venv/bin/pip" install --quiet --disable-pip-version-check ziglang cargo-zigbuild \
-    || "$tools/venv/bin/pip" install --quiet --disable-pip-version-check ziglang
-  export PATH="$tools/venv/bin:$tools/bin:$PATH"
-  if ! command -v cargo-zigbuild >/dev/null; then
-    cargo install --locked --root "$tools" cargo-zigbuild
-  fi
-fi
 export PATH="$tools/venv/bin:$tools/bin:$PATH"
+# cargo-zigbuild finds zig on PATH or through `python3 -m ziglang` (the venv's python).
+if ! command -v cargo-zigbuild >/dev/null || ! { command -v zig >/dev/null || python3 -m ziglang version >/dev/null 2>&1; }; then
+  echo "installing zig and cargo-zigbuild into $tools"
+  [ -x "$tools/venv/bin/python" ] || python3 -m venv "$tools/venv"
+  "$tools/venv/bin/pip" install --quiet --disable-pip-version-check ziglang
+  "$tools/venv/bin/pip" install --quiet --disable-pip-version-check cargo-zigbuild \
+    || cargo install --locked --root "$tools" cargo-zigbuild
+fi
 
 rustup target list --installed 2>/dev/null | grep -qx "$triple" || rustup target add "$triple"
 
@@ -56,6 +52,8 @@ rm -f "$out/bootstrap.zip"
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 cp "$bin" "$stage/bootstrap"
+# The release profile keeps line tables for local profiling; the Lambda does not need them.
+strip "$stage/bootstrap" 2>/dev/null || echo "note: could not strip $bin (install binutils-multiarch for arm64); zipping it unstripped"
 chmod 755 "$stage/bootstrap"
 python3 - "$stage/bootstrap" "$out/bootstrap.zip" <<'PY'
 import sys, zipfile
@@ -68,4 +66,4 @@ with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
         z.writestr(info, f.read())
 PY
 size=$(stat -c %s "$out/bootstrap.zip")
-echo "wrote $out/bootstrap.zip ($((size / 1024)) KiB; bootstrap $(( $(stat -c %s "$bin") / 1024 )) KiB, $triple)"
+echo "wrote $out/bootstrap.zip ($((size / 1024)) KiB; bootstrap $(( $(stat -c %s "$stage/bootstrap") / 1024 )) KiB, $triple)"

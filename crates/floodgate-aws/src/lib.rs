@@ -34,7 +34,21 @@ pub use waf::WafIpSets;
 
 /// The SDK configuration from the environment (credentials, region, `AWS_ENDPOINT_URL`).
 pub async fn sdk_config() -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await
+    sdk_config_with(None, None).await
+}
+
+/// The SDK configuration from the environment, with the CLI's `--region` and `--endpoint-url`
+/// taking precedence when given.
+pub async fn sdk_config_with(
+    region: Option<String>,
+    endpoint_url: Option<String>,
+) -> aws_config::SdkConfig {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    if let Some(r) = region {
+        loader = loader.region(aws_config::Region::new(r));
+    }
+    if let Some(url) = endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    loader.load().await
 }
