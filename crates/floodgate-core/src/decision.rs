@@ -9,8 +9,10 @@
 //! (an offence while banned), the ban is extended to `max(until, t + length)`.
 //! At the decision time `now` a ban is **active** while `until > now`.
 //!
-//! Active bans become the blocklist, per IP version, after two guardrails — both reported in
+//! Active bans become the blocklist, per IP version, after three guardrails — all reported in
 //! `dropped`, never silent:
+//! 0. `allowlisted`: a ban whose CIDR overlaps an `[allow]` range (a key prefix wider than the
+//!    allowlisted range, or an address allowlisted after it was banned) is not blocked.
 //! 1. `max_new_per_run`: keys that were not active after the previous run count as new; past
 //!    the limit the least severe new ones are held back.
 //! 2. `max_entries`: past the IP set capacity the least severe are left out.
@@ -215,6 +217,16 @@ pub fn decide(
             severity: ban.severity,
             until_ms: ban.until_ms,
         };
+        // An allowlisted range is never blocked, also when a wide key (`ipv4_prefix = 16`)
+        // covers it or it was allowlisted after the ban began ("unblock an address now").
+        if config
+            .allow
+            .iter()
+            .any(|a| ban.cidr.contains(a) || a.contains(&ban.cidr))
+        {
+            dropped.push(drop("allowlisted"));
+            continue;
+        }
         if ban.new && new_kept >= config.ban.max_new_per_run {
             dropped.push(drop("max_new_per_run"));
             continue;
