@@ -43,15 +43,20 @@ impl ObjectRef {
         format!("s3://{}/{}", self.bucket, self.key)
     }
 
-    /// The processed-object id: `s3://bucket/key#<versionId or ETag>`. The same bytes under the
+    /// The processed-object id: `s3://bucket/key#<ETag or versionId>`. The same bytes under the
     /// same key get the same id, so a redelivered event (or a DLQ redrive) is counted once;
     /// an overwritten object gets a new id and is counted again.
     pub fn id(&self) -> String {
+        // ETag first: both S3 events and listings carry it, so the Lambda and
+        // `floodgate analyze s3://…` recognise each other's processed objects.
         let version = self
-            .version_id
+            .etag
             .as_deref()
-            .filter(|v| !v.is_empty() && *v != "null")
-            .or(self.etag.as_deref().filter(|e| !e.is_empty()))
+            .filter(|e| !e.is_empty())
+            .or(self
+                .version_id
+                .as_deref()
+                .filter(|v| !v.is_empty() && *v != "null"))
             .unwrap_or("-");
         format!("{}#{}", self.url(), version)
     }

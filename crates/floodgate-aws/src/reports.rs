@@ -3,39 +3,17 @@
 use crate::objects::{ObjectStore, PutCondition, StoreError};
 use floodgate_core::config::Config;
 use floodgate_core::decision::Decision;
-use floodgate_core::report::{html, markdown, Report};
+use floodgate_core::report::Report;
 use floodgate_core::state::State;
 
-/// `(file name, content type, content)` of every report file.
+/// `(file name, content type, content)` of every report file (the list lives in the core so
+/// the CLI writes exactly the same files).
 pub fn report_files(
     config: &Config,
     state: &State,
     decision: &Decision,
 ) -> Vec<(&'static str, &'static str, String)> {
-    let report = Report::build(config, state, decision);
-    vec![
-        ("report.json", "application/json", report.to_json()),
-        (
-            "report.md",
-            "text/markdown; charset=utf-8",
-            markdown::render(&report),
-        ),
-        (
-            "report.html",
-            "text/html; charset=utf-8",
-            html::render(&report),
-        ),
-        (
-            "blocklist-ipv4.txt",
-            "text/plain; charset=utf-8",
-            Report::blocklist_text(&decision.blocklist.ipv4),
-        ),
-        (
-            "blocklist-ipv6.txt",
-            "text/plain; charset=utf-8",
-            Report::blocklist_text(&decision.blocklist.ipv6),
-        ),
-    ]
+    Report::build(config, state, decision).files()
 }
 
 /// Upload the files to `<prefix>runs/<run>/…` and copy them to `<prefix>latest/…`.

@@ -266,10 +266,7 @@ pub async fn commit_expiry<B: StateBackend>(
     dry_run: bool,
 ) -> Result<Updated<Decision>, StateStoreError> {
     update(backend, policy, |state| {
-        let mut d = engine::expire(config, state, now_ms).map_err(|e| e.to_string())?;
-        state.last_run.dry_run = dry_run;
-        d.now_ms = now_ms;
-        Ok(d)
+        engine::expire(config, state, now_ms, dry_run).map_err(|e| e.to_string())
     })
     .await
 }

@@ -140,6 +140,35 @@ pub fn read_inputs(
     Ok(input)
 }
 
+/// Read PATH arguments: local files and folders (in parallel), then `s3://` prefixes.
+pub fn read_paths(
+    config: &Config,
+    state: &State,
+    paths: &[PathBuf],
+    jobs: Option<usize>,
+    quiet: bool,
+) -> Result<RunInput, Failure> {
+    let (s3, local): (Vec<&PathBuf>, Vec<&PathBuf>) =
+        paths.iter().partition(|p| crate::aws::is_s3(p));
+    let local: Vec<PathBuf> = local.into_iter().cloned().collect();
+    let files = if local.is_empty() {
+        Vec::new()
+    } else {
+        inputs::collect(&local).map_err(|e| Failure::usage(anyhow::Error::from(e)))?
+    };
+    if files.is_empty() && s3.is_empty() {
+        return Err(Failure::usage(anyhow::anyhow!(
+            "no files found under the given paths"
+        )));
+    }
+    let mut input = read_inputs(config, state, &files, jobs, quiet)?;
+    if !s3.is_empty() {
+        let urls: Vec<String> = s3.iter().map(|p| p.display().to_string()).collect();
+        crate::aws::read_s3(config, state, &urls, jobs, &mut input)?;
+    }
+    Ok(input)
+}
+
 /// Run `analyze`; returns the exit code.
 pub fn run(args: AnalyzeArgs) -> Result<u8, Failure> {
     let started = Instant::now();
@@ -154,13 +183,7 @@ pub fn run(args: AnalyzeArgs) -> Result<u8, Failure> {
     state
         .check_resolution(config.engine.resolution_ms)
         .map_err(Failure::usage)?;
-    let files = inputs::collect(&args.paths).map_err(|e| Failure::usage(anyhow::Error::from(e)))?;
-    if files.is_empty() {
-        return Err(Failure::usage(anyhow::anyhow!(
-            "no files found under the given paths"
-        )));
-    }
-    let input = read_inputs(&config, &state, &files, args.jobs, args.quiet)?;
+    let input = read_paths(&config, &state, &args.paths, args.jobs, args.quiet)?;
 
     let decision = engine::run(&config, &mut state, input, now, dry_run).map_err(Failure::usage)?;
     let html = output::write_reports(&config, &state, &decision, &args.out)?;

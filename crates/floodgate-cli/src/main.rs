@@ -37,6 +37,7 @@ fn stdout_failed(e: std::io::Error) -> ! {
 }
 
 mod analyze;
+mod aws;
 mod inputs;
 mod output;
 
@@ -98,6 +99,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Push a saved decision to the WAF IP sets (only floodgate's own entries change).
+    Sync(aws::SyncArgs),
     /// Check or print configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -229,9 +232,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                 None => State::default(),
             };
             if !paths.is_empty() {
-                let files =
-                    inputs::collect(&paths).map_err(|e| Failure::usage(anyhow::Error::from(e)))?;
-                let input = analyze::read_inputs(&config, &st, &files, None, true)?;
+                let input = analyze::read_paths(&config, &st, &paths, None, true)?;
                 engine::run(&config, &mut st, input, now, true).map_err(Failure::usage)?;
             }
             let now = now.unwrap_or(st.last_run.now_ms);
@@ -244,6 +245,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             }
             Ok(0)
         }
+        Command::Sync(args) => aws::sync(args),
         Command::Config(ConfigCommand::Default) => {
             out!("{DEFAULT_CONFIG_TOML}");
             Ok(0)

@@ -3,7 +3,7 @@
 use anyhow::Context;
 use floodgate_core::config::Config;
 use floodgate_core::decision::Decision;
-use floodgate_core::report::{html, markdown, Report};
+use floodgate_core::report::Report;
 use floodgate_core::state::State;
 use std::path::{Path, PathBuf};
 
@@ -16,20 +16,7 @@ pub fn write_reports(
 ) -> anyhow::Result<PathBuf> {
     let report = Report::build(config, state, decision);
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    let files = [
-        ("report.json", report.to_json()),
-        ("report.md", markdown::render(&report)),
-        ("report.html", html::render(&report)),
-        (
-            "blocklist-ipv4.txt",
-            Report::blocklist_text(&report.blocklist.ipv4),
-        ),
-        (
-            "blocklist-ipv6.txt",
-            Report::blocklist_text(&report.blocklist.ipv6),
-        ),
-    ];
-    for (name, text) in files {
+    for (name, _, text) in report.files() {
         write_atomic(&out.join(name), text.as_bytes())?;
     }
     Ok(out.join("report.html"))

@@ -287,10 +287,15 @@ pub fn decide_again(config: &Config, state: &State, now_ms: i64) -> Decision {
 
 /// Evaluate a saved state at `now_ms` as a new run with no new data: expiry and the new-ban
 /// guardrail relative to the last decision (the Lambda's scheduled event). Updates `state`.
-pub fn expire(config: &Config, state: &mut State, now_ms: i64) -> Result<Decision, StateError> {
+pub fn expire(
+    config: &Config,
+    state: &mut State,
+    now_ms: i64,
+    dry_run: bool,
+) -> Result<Decision, StateError> {
     let input = RunInput {
         tally: Tally::new(config, state.settled_bucket),
         ..RunInput::default()
     };
-    run(config, state, input, Some(now_ms), false)
+    run(config, state, input, Some(now_ms), dry_run)
 }

@@ -152,9 +152,9 @@ fn expiry_at_now() {
     let d = run(&c, &mut s, &burst("203.0.113.5", T0, 11, 1000), None);
     assert_eq!(d.blocklist.ipv4.len(), 1);
     let until = d.bans[0].until_ms;
-    let d = engine::expire(&c, &mut s, until - 1).unwrap();
+    let d = engine::expire(&c, &mut s, until - 1, false).unwrap();
     assert_eq!(d.blocklist.ipv4.len(), 1);
-    let d = engine::expire(&c, &mut s, until).unwrap();
+    let d = engine::expire(&c, &mut s, until, false).unwrap();
     assert!(d.blocklist.ipv4.is_empty());
     assert!(!d.bans[0].active);
     assert_eq!(d.changes.removed, ["203.0.113.5/32"]);
@@ -243,7 +243,7 @@ fn guardrail_limits_new_bans_per_run_and_reports_the_rest() {
         ]
     );
     // the next run admits two more
-    let d = engine::expire(&c, &mut s, T0 + 2 * MIN).unwrap();
+    let d = engine::expire(&c, &mut s, T0 + 2 * MIN, false).unwrap();
     assert_eq!(d.kept.len(), 4);
     assert_eq!(
         d.blocklist.ipv4,

@@ -362,6 +362,34 @@ impl Report {
         serde_json::to_string_pretty(self).expect("report serialises") + "\n"
     }
 
+    /// The files of a run, `(name, content type, text)`: the same set for the CLI's `--out`
+    /// and the Lambda's reports prefix.
+    pub fn files(&self) -> Vec<(&'static str, &'static str, String)> {
+        vec![
+            ("report.json", "application/json", self.to_json()),
+            (
+                "report.md",
+                "text/markdown; charset=utf-8",
+                markdown::render(self),
+            ),
+            (
+                "report.html",
+                "text/html; charset=utf-8",
+                html::render(self),
+            ),
+            (
+                "blocklist-ipv4.txt",
+                "text/plain; charset=utf-8",
+                Report::blocklist_text(&self.blocklist.ipv4),
+            ),
+            (
+                "blocklist-ipv6.txt",
+                "text/plain; charset=utf-8",
+                Report::blocklist_text(&self.blocklist.ipv6),
+            ),
+        ]
+    }
+
     /// A blocklist file: one CIDR a line, sorted, newline-terminated (empty when none).
     pub fn blocklist_text(entries: &[String]) -> String {
         entries.iter().map(|e| format!("{e}\n")).collect()

@@ -1,0 +1,215 @@
+//! The CLI's AWS side: `analyze s3://bucket/prefix` and `sync`. Thin wrappers over
+//! floodgate-aws, which the Lambda uses too.
+
+use crate::Failure;
+use anyhow::Context;
+use clap::Args;
+use floodgate_aws::{
+    list_objects, parse_s3_url, read_objects, sdk_config_with, sync_ip_sets, FileState, IpSetRef,
+    IpVersion, ReadOptions, S3State, S3Store, Scope, StateBackend, SyncOptions, SyncReport,
+    SyncTarget, WafIpSets,
+};
+use floodgate_core::config::Config;
+use floodgate_core::engine::RunInput;
+use floodgate_core::ingest::FileSummary;
+use floodgate_core::state::State;
+use std::sync::Arc;
+
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?)
+}
+
+/// Whether a PATH argument names S3.
+pub fn is_s3(path: &std::path::Path) -> bool {
+    path.to_str().is_some_and(|p| p.starts_with("s3://"))
+}
+
+/// Read every object under the `s3://` URLs into `input` (in id order, after local files).
+/// Objects the state already has are skipped; objects that cannot be read are reported as
+/// incomplete files and not marked processed, so a later run reads them.
+pub fn read_s3(
+    config: &Config,
+    state: &State,
+    urls: &[String],
+    jobs: Option<usize>,
+    input: &mut RunInput,
+) -> Result<(), Failure> {
+    let rt = runtime()?;
+    rt.block_on(async {
+        let sdk = sdk_config_with(None, None).await;
+        let store = S3Store::new(&sdk);
+        let mut objects = Vec::new();
+        for url in urls {
+            let (bucket, prefix) = parse_s3_url(url).ok_or_else(|| {
+                Failure::usage(anyhow::anyhow!("{url}: expected s3://bucket/prefix"))
+            })?;
+            let found = list_objects(&store, &bucket, &prefix)
+                .await
+                .with_context(|| format!("listing {url}"))?;
+            objects.extend(found.into_iter().filter(|o| !o.key.ends_with('/')));
+        }
+        let mut opts = ReadOptions::default();
+        if let Some(j) = jobs {
+            opts.concurrency = j.max(1);
+        }
+        let pending = read_objects(&store, &Arc::new(config.clone()), state, &objects, &opts).await;
+        for id in pending.skipped {
+            input.skip(id);
+        }
+        for o in pending.read {
+            input.add(o.id, o.summary, &o.tally);
+        }
+        for f in pending.failed {
+            eprintln!("floodgate: warning: {}: {}", f.object.url(), f.error);
+            input.files.push(FileSummary {
+                path: f.object.url(),
+                complete: false,
+                damage: Some(format!("not read: {}", f.error)),
+                ..FileSummary::default()
+            });
+        }
+        Ok(())
+    })
+}
+
+/// Arguments of `sync`.
+#[derive(Args, Debug)]
+pub struct SyncArgs {
+    /// State file (or s3://bucket/key) holding the decision to push.
+    #[arg(long)]
+    state: String,
+    /// The IPv4 IP set, NAME:ID.
+    #[arg(long = "ipv4-set")]
+    ipv4_set: Option<String>,
+    /// The IPv6 IP set, NAME:ID.
+    #[arg(long = "ipv6-set")]
+    ipv6_set: Option<String>,
+    /// REGIONAL or CLOUDFRONT (CLOUDFRONT calls go to us-east-1).
+    #[arg(long)]
+    scope: String,
+    /// AWS region (default: from the environment).
+    #[arg(long)]
+    region: Option<String>,
+    /// Endpoint URL (a local test endpoint, a VPC endpoint).
+    #[arg(long = "endpoint-url")]
+    endpoint_url: Option<String>,
+    /// Read the sets and print what would change; write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Print the sync report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// `floodgate sync`: make the IP sets equal the state's blocklist, touching only floodgate's
+/// own entries. Exit 1 when a set could not be synced.
+pub fn sync(args: SyncArgs) -> Result<u8, Failure> {
+    let scope: Scope = args
+        .scope
+        .parse()
+        .map_err(|e: String| Failure::usage(anyhow::anyhow!("--scope: {e}")))?;
+    let mut targets = Vec::new();
+    for (arg, value, version) in [
+        ("--ipv4-set", &args.ipv4_set, IpVersion::V4),
+        ("--ipv6-set", &args.ipv6_set, IpVersion::V6),
+    ] {
+        if let Some(v) = value {
+            let set =
+                IpSetRef::parse(v).map_err(|e| Failure::usage(anyhow::anyhow!("{arg}: {e}")))?;
+            targets.push(SyncTarget { set, version });
+        }
+    }
+    if targets.is_empty() {
+        return Err(Failure::usage(anyhow::anyhow!(
+            "give --ipv4-set NAME:ID, --ipv6-set NAME:ID, or both"
+        )));
+    }
+    let opts = SyncOptions {
+        dry_run: args.dry_run,
+        ..SyncOptions::default()
+    };
+    let rt = runtime()?;
+    let report = rt.block_on(async {
+        let sdk = sdk_config_with(args.region.clone(), args.endpoint_url.clone()).await;
+        let waf = WafIpSets::new(&sdk, scope);
+        if let Some(url) = args.state.strip_prefix("s3://") {
+            let (bucket, key) = url
+                .split_once('/')
+                .filter(|(_, k)| !k.is_empty())
+                .ok_or_else(|| {
+                    Failure::usage(anyhow::anyhow!(
+                        "--state {}: expected s3://bucket/key",
+                        args.state
+                    ))
+                })?;
+            let backend = S3State {
+                store: S3Store::new(&sdk),
+                bucket: bucket.to_string(),
+                key: key.to_string(),
+            };
+            run_sync(&waf, &backend, &targets, &opts).await
+        } else {
+            let backend = FileState {
+                path: args.state.clone().into(),
+            };
+            if !backend.path.exists() {
+                return Err(Failure::usage(anyhow::anyhow!(
+                    "{}: no such state file",
+                    args.state
+                )));
+            }
+            run_sync(&waf, &backend, &targets, &opts).await
+        }
+    })?;
+    if args.json {
+        outln!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_report(&report);
+    }
+    Ok(if report.failures() > 0 { 1 } else { 0 })
+}
+
+async fn run_sync<B: StateBackend>(
+    waf: &WafIpSets,
+    backend: &B,
+    targets: &[SyncTarget],
+    opts: &SyncOptions,
+) -> Result<SyncReport, Failure> {
+    let (state, _) = backend.load().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(sync_ip_sets(waf, backend, &state, targets, opts).await)
+}
+
+fn print_report(report: &SyncReport) {
+    for s in &report.sets {
+        let verb = if report.dry_run { "would add" } else { "added" };
+        let status = match (&s.error, s.wrote, report.dry_run) {
+            (Some(e), _, _) => format!("FAILED: {e}"),
+            (None, true, _) => "updated".to_string(),
+            (None, false, true) => "dry run, nothing written".to_string(),
+            (None, false, false) => "unchanged".to_string(),
+        };
+        outln!(
+            "{} {} ({}): {status}; {verb} {}, removed {}, kept {} entries of others{}",
+            s.version,
+            s.name,
+            s.id,
+            s.added.len(),
+            s.removed.len(),
+            s.foreign_kept,
+            if s.not_fitted.is_empty() {
+                String::new()
+            } else {
+                format!(", {} did not fit", s.not_fitted.len())
+            }
+        );
+        for a in s.added.iter().take(20) {
+            outln!("  + {a}");
+        }
+        for r in s.removed.iter().take(20) {
+            outln!("  - {r}");
+        }
+    }
+}
