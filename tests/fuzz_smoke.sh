@@ -6,7 +6,7 @@
 #
 # The machine has stable Rust only: cargo-fuzz's nightly flags are enabled with
 # RUSTC_BOOTSTRAP=1. cargo-fuzz is installed into target/tools when missing.
-# FUZZ_TARGETS="read_log state_load" runs a subset.
+# FUZZ_TARGETS="read_log state_load" runs a subset; FUZZ_LAMBDA=1 adds lambda_event.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -22,14 +22,22 @@ if ! command -v cargo-fuzz >/dev/null 2>&1; then
   cargo install --locked cargo-fuzz --root "$root/target/tools" || exit 1
 fi
 
-targets=${FUZZ_TARGETS:-$(cd fuzz && cargo fuzz list)}
+# lambda_event needs the AWS SDK (slow to build instrumented): only with FUZZ_LAMBDA=1.
+features=()
+if [ "${FUZZ_LAMBDA:-0}" = 1 ]; then
+  features=(--features lambda)
+  all=$(cd fuzz && cargo fuzz list)
+else
+  all=$(cd fuzz && cargo fuzz list | grep -vx lambda_event)
+fi
+targets=${FUZZ_TARGETS:-$all}
 mkdir -p "$(dirname "$log")" fuzz/target
 echo "fuzz: building $(echo $targets | wc -w) targets"
 build() {
   if [ -n "${FUZZ_TARGETS:-}" ]; then
-    for t in $targets; do cargo fuzz build --fuzz-dir fuzz "$t" || return 1; done
+    for t in $targets; do cargo fuzz build --fuzz-dir fuzz "${features[@]}" "$t" || return 1; done
   else
-    cargo fuzz build --fuzz-dir fuzz # all targets, one build
+    cargo fuzz build --fuzz-dir fuzz "${features[@]}" # all targets, one build
   fi
 }
 if ! build >fuzz/target/build.log 2>&1; then
