@@ -163,15 +163,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ids_prefer_version_then_etag() {
+    fn ids_prefer_etag_then_version() {
         let mut o = ObjectRef::new("b", "a/k.gz");
         assert_eq!(o.id(), "s3://b/a/k.gz#-");
-        o.etag = Some("abc".into());
-        assert_eq!(o.id(), "s3://b/a/k.gz#abc");
         o.version_id = Some("null".into());
-        assert_eq!(o.id(), "s3://b/a/k.gz#abc");
+        assert_eq!(o.id(), "s3://b/a/k.gz#-");
         o.version_id = Some("v1".into());
         assert_eq!(o.id(), "s3://b/a/k.gz#v1");
+        // events and listings both carry the ETag: it wins, so they agree
+        o.etag = Some("abc".into());
+        assert_eq!(o.id(), "s3://b/a/k.gz#abc");
         assert_eq!(clean_etag("\"abc\""), "abc");
         assert_eq!(parse_s3_url("s3://b/p/q"), Some(("b".into(), "p/q".into())));
         assert_eq!(parse_s3_url("s3://b"), Some(("b".into(), "".into())));
