@@ -99,6 +99,24 @@ impl Columns {
     }
 }
 
+/// `line.split('\t')` with the SIMD `memchr` crate (std's char search was the hot spot).
+fn tab_fields(line: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(line);
+    std::iter::from_fn(move || {
+        let s = rest?;
+        match memchr::memchr(b'\t', s.as_bytes()) {
+            Some(i) => {
+                rest = Some(&s[i + 1..]);
+                Some(&s[..i])
+            }
+            None => {
+                rest = None;
+                Some(s)
+            }
+        }
+    })
+}
+
 fn dash(s: &str) -> &str {
     if s == "-" {
         ""
@@ -131,7 +149,7 @@ pub fn parse_line<'a, F: Emit<'a>>(
     }
     let mut v: [&'a str; N_COLS] = [""; N_COLS];
     let mut n = 0;
-    for (i, field) in line.split('\t').enumerate() {
+    for (i, field) in tab_fields(line).enumerate() {
         n = i + 1;
         if let Some(&slot) = columns.slot_of.get(i) {
             if slot != u8::MAX {
@@ -198,4 +216,26 @@ pub fn parse_line<'a, F: Emit<'a>>(
         labels: Vec::new(),
     });
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tab_fields;
+
+    #[test]
+    fn tab_fields_is_split_on_tab() {
+        for line in [
+            "",
+            "\t",
+            "a",
+            "a\tb",
+            "a\t\tb\t",
+            "\té\tx\t\t",
+            "no tabs at all",
+        ] {
+            let ours: Vec<&str> = tab_fields(line).collect();
+            let std: Vec<&str> = line.split('\t').collect();
+            assert_eq!(ours, std, "{line:?}");
+        }
+    }
 }
