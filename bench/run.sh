@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# floodgate performance benchmark: ONE command from a fresh machine to docs/performance.md.
+#
+#   bash bench/run.sh                       # 300 MB per format (FLOODGATE_BENCH_MB=300)
+#   FLOODGATE_BENCH_QUICK=1 bash bench/run.sh   # ~30 MB smoke run
+#
+# Installs hyperfine, pigz, goaccess and GNU time (apt-get, as root), generates the corpora
+# with floodgate-loggen into bench/corpus/ (gitignored), builds release binaries, runs every
+# comparison with hyperfine --export-json and /usr/bin/time -v, runs the criterion parse
+# benches on the same files, and writes docs/performance.md (bench/report.py).
+# Env: FLOODGATE_BENCH_MB (size per format), FLOODGATE_BENCH_QUICK=1, FLOODGATE_BENCH_RUNS
+# (hyperfine runs, default 5), FLOODGATE_BENCH_MEM_MAX (largest client count, default 1000000),
+# FLOODGATE_BENCH_SKIP_CRITERION=1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+MB=${FLOODGATE_BENCH_MB:-300}
+MEM_MAX=${FLOODGATE_BENCH_MEM_MAX:-1000000}
+if [ "${FLOODGATE_BENCH_QUICK:-0}" = 1 ]; then
+    MB=30
+    MEM_MAX=100000
+fi
+RUNS=${FLOODGATE_BENCH_RUNS:-5}
+CORPUS=$ROOT/bench/corpus/$MB
+RES=$ROOT/bench/corpus/results-$MB
+mkdir -p "$CORPUS" "$RES"
+
+log() { printf '\n== %s\n' "$*" >&2; }
+
+# --- tools ------------------------------------------------------------------------------
+need=()
+for t in hyperfine pigz goaccess; do command -v "$t" >/dev/null || need+=("$t"); done
+[ -x /usr/bin/time ] || need+=(time)
+if [ ${#need[@]} -gt 0 ]; then
+    log "installing ${need[*]}"
+    apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+command -v python3 >/dev/null || { apt-get install -y -qq python3 >/dev/null; }
+
+# The machine may be shared: wait until no compiler runs before each timing.
+quiet() {
+    while pgrep 'cargo|rustc|cc1' >/dev/null; do sleep 5; done
+}
+
+# --- build ------------------------------------------------------------------------------
+log "building release binaries"
+cargo build --release -q -p floodgate-cli -p floodgate-loggen
+cargo build --release -q -p floodgate-core --example key_memory
+FG=$ROOT/target/release/floodgate
+GEN=$ROOT/target/release/floodgate-loggen
+
+# --- corpora ----------------------------------------------------------------------------
+# Per format: the loggen folder (many files, for --jobs scaling) and one multi-member .log.gz
+# (the files concatenated in order, exactly as zcat/pigz read it).
+gen() { # name format size_mb
+    local name=$1 fmt=$2 size=$3
+    if [ ! -s "$CORPUS/$name.log.gz" ]; then
+        log "generating $name ($size MB of $fmt)"
+        rm -rf "${CORPUS:?}/$name"
+        "$GEN" --out "$CORPUS/$name" --formats "$fmt" --scenario mixed --size "${size}MB" \
+            --seed 1 --compression default >&2
+        find "$CORPUS/$name" -name '*.gz' | LC_ALL=C sort | xargs cat >"$CORPUS/$name.log.gz"
+    fi
+}
+for f in waf cloudfront alb; do gen "$f" "$f" "$MB"; done
+gen waf-third waf $((MB / 3))
+[ -s "$CORPUS/cloudfront.log" ] || zcat "$CORPUS/cloudfront.log.gz" >"$CORPUS/cloudfront.log"
+for f in waf cloudfront alb waf-third; do
+    [ -s "$CORPUS/$f.bytes" ] || zcat "$CORPUS/$f.log.gz" | wc -c >"$CORPUS/$f.bytes"
+done
+
+# Memory corpora: N distinct IPv4 clients, two requests each, plain CloudFront lines.
+python3 - "$CORPUS" 10 10000 100000 "$MEM_MAX" <<'EOF'
+import os, sys
+out = sys.argv[1]
+for n in map(int, sys.argv[2:]):
+    path = f"{out}/clients-{n}.log"
+    if os.path.exists(path):
+        continue
+    with open(path, "w") as f:
+        f.write("#Version: 1.0\n#Fields: date time c-ip cs-method cs-uri-stem sc-status\n")
+        for i in range(n):
+            ip = 0x0B000000 + i
+            a = f"{ip >> 24}.{(ip >> 16) & 255}.{(ip >> 8) & 255}.{ip & 255}"
+            s = i % 3600
+            for k in (0, 2):
+                t = s + k
+                f.write(f"2026-11-02\t08:{t // 60 % 60:02d}:{t % 60:02d}\t{a}\tGET\t/\t200\n")
+EOF
+cat >"$CORPUS/one-rule.toml" <<'EOF'
+[[rules]]
+name = "flood"
+window = "5m"
+limit = 600
+
+[allow]
+cidrs = []
+EOF
+
+# --- timings ----------------------------------------------------------------------------
+hf() { # name, then hyperfine arguments
+    local name=$1
+    shift
+    quiet
+    log "hyperfine: $name"
+    hyperfine --style basic --warmup 1 --export-json "$RES/$name.json" "$@" >&2
+}
+A="$FG analyze --jobs 1 --quiet --out $RES/reports"
+
+for f in waf cloudfront alb; do
+    hf "$f" --runs "$RUNS" \
+        -n zcat "zcat $CORPUS/$f.log.gz > /dev/null" \
+        -n pigz "pigz -dc $CORPUS/$f.log.gz > /dev/null" \
+        -n floodgate "$A $CORPUS/$f.log.gz"
+done
+
+hf python --runs 2 \
+    -n python "python3 $ROOT/bench/waf_python_ref.py $CORPUS/waf.log.gz > /dev/null" \
+    -n floodgate "$A $CORPUS/waf.log.gz"
+
+# GoAccess 1.7's predefined CLOUDFRONT format expects one column after cs-protocol-version;
+# loggen writes the 24 classic columns, so the same format minus that trailing skip is used.
+GA_FMT='%d\t%t\t%^\t%b\t%h\t%m\t%^\t%r\t%s\t%R\t%u\t%q\t%^\t%C\t%^\t%^\t%^\t%^\t%T\t%^\t%K\t%k\t%^\t%H'
+hf goaccess --runs 2 \
+    -n goaccess "goaccess $CORPUS/cloudfront.log --log-format='$GA_FMT' --date-format=%Y-%m-%d --time-format=%T -o $RES/goaccess.json > /dev/null 2>&1" \
+    -n floodgate "$A $CORPUS/cloudfront.log"
+
+DIRS="$CORPUS/waf $CORPUS/cloudfront $CORPUS/alb"
+hf jobs --runs 3 \
+    -n jobs1 "$FG analyze --jobs 1 --quiet --out $RES/reports $DIRS" \
+    -n jobs2 "$FG analyze --jobs 2 --quiet --out $RES/reports $DIRS"
+
+hf linear --runs "$RUNS" \
+    -n third "$A $CORPUS/waf-third.log.gz" \
+    -n full "$A $CORPUS/waf.log.gz"
+
+# --- memory -----------------------------------------------------------------------------
+log "peak RSS per distinct client"
+: >"$RES/rss.csv"
+for n in 10 10000 100000 "$MEM_MAX"; do
+    quiet
+    /usr/bin/time -v "$FG" analyze --jobs 1 --quiet --config "$CORPUS/one-rule.toml" \
+        --out "$RES/reports" "$CORPUS/clients-$n.log" 2>"$RES/time-$n.txt"
+    kb=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$RES/time-$n.txt")
+    echo "$n,$kb" >>"$RES/rss.csv"
+done
+/usr/bin/time -v "$FG" analyze --jobs 1 --quiet --out "$RES/reports" "$CORPUS/waf.log.gz" \
+    2>"$RES/time-waf.txt"
+"$ROOT/target/release/examples/key_memory" 10000 100000 "$MEM_MAX" >"$RES/key_memory.csv"
+
+# --- criterion: parse throughput on the same files ----------------------------------------
+if [ "${FLOODGATE_BENCH_SKIP_CRITERION:-0}" != 1 ]; then
+    quiet
+    log "criterion parse benches on $CORPUS"
+    FLOODGATE_BENCH_CORPUS=$CORPUS cargo bench -q -p floodgate-core --bench ingest -- parse_ >&2
+    FLOODGATE_BENCH_CORPUS_MB=20 cargo bench -q -p floodgate-core --bench engine >&2
+fi
+
+# --- report -----------------------------------------------------------------------------
+python3 "$ROOT/bench/report.py" "$CORPUS" "$RES" "$ROOT/target/criterion" "$MB" \
+    >"$ROOT/docs/performance.md"
+log "wrote docs/performance.md"
