@@ -45,6 +45,17 @@ fn run(
     now: Option<i64>,
 ) -> floodgate_core::decision::Decision {
     let tally = tally_of(config, state, reqs);
+    run_tally(config, state, tally, now, false)
+}
+
+/// Run the engine over an already counted tally.
+fn run_tally(
+    config: &Config,
+    state: &mut State,
+    tally: Tally,
+    now: Option<i64>,
+    dry_run: bool,
+) -> floodgate_core::decision::Decision {
     engine::run(
         config,
         state,
@@ -53,7 +64,7 @@ fn run(
             ..RunInput::default()
         },
         now,
-        false,
+        dry_run,
     )
     .unwrap()
 }
@@ -169,17 +180,7 @@ fn allowlisted_clients_are_never_counted_or_banned() {
     let tally = tally_of(&c, &s, &reqs);
     assert_eq!(tally.allowlisted, 1000);
     assert_eq!(tally.distinct_keys(), 0);
-    let d = engine::run(
-        &c,
-        &mut s,
-        RunInput {
-            tally,
-            ..RunInput::default()
-        },
-        None,
-        false,
-    )
-    .unwrap();
+    let d = run_tally(&c, &mut s, tally, None, false);
     assert!(d.bans.is_empty());
 }
 
@@ -282,28 +283,8 @@ fn dry_run_decides_the_same_and_is_recorded() {
     let reqs = burst("203.0.113.7", T0, 20, 1000);
     let (mut a, mut b) = (State::default(), State::default());
     let (ta, tb) = (tally_of(&c, &a, &reqs), tally_of(&c, &b, &reqs));
-    let da = engine::run(
-        &c,
-        &mut a,
-        RunInput {
-            tally: ta,
-            ..RunInput::default()
-        },
-        None,
-        false,
-    )
-    .unwrap();
-    let db = engine::run(
-        &c,
-        &mut b,
-        RunInput {
-            tally: tb,
-            ..RunInput::default()
-        },
-        None,
-        true,
-    )
-    .unwrap();
+    let da = run_tally(&c, &mut a, ta, None, false);
+    let db = run_tally(&c, &mut b, tb, None, true);
     assert_eq!(da, db);
     assert!(b.last_run.dry_run && !a.last_run.dry_run);
 }
@@ -331,17 +312,7 @@ fn late_requests_are_counted_not_lost() {
     // settled line: watermark − (1m + 5m)
     let tally = tally_of(&c, &s, &burst("192.0.2.1", T0, 20, 1000));
     assert_eq!(tally.late, 20);
-    let d = engine::run(
-        &c,
-        &mut s,
-        RunInput {
-            tally,
-            ..RunInput::default()
-        },
-        None,
-        false,
-    )
-    .unwrap();
+    let d = run_tally(&c, &mut s, tally, None, false);
     assert!(d.bans.is_empty());
     assert_eq!(s.last_run.late, 20);
     assert_eq!(s.late_total, 20);
@@ -354,17 +325,7 @@ fn a_tally_made_before_another_writer_settled_counts_its_old_requests_as_late() 
     let old = tally_of(&c, &base, &burst("192.0.2.2", T0, 20, 1000)); // made against the empty state
     let mut s = base.clone();
     run(&c, &mut s, &burst("192.0.2.3", T0 + HOUR, 3, 1000), None); // another writer moved on
-    let d = engine::run(
-        &c,
-        &mut s,
-        RunInput {
-            tally: old,
-            ..RunInput::default()
-        },
-        None,
-        false,
-    )
-    .unwrap();
+    let d = run_tally(&c, &mut s, old, None, false);
     assert!(d.bans.is_empty());
     assert_eq!(s.last_run.late, 20);
 }
@@ -413,28 +374,8 @@ fn partial_tallies_merge_commutatively_into_the_one_run_result() {
         )
     );
     let (mut s1, mut s2) = (State::default(), State::default());
-    let d1 = engine::run(
-        &c,
-        &mut s1,
-        RunInput {
-            tally: ab,
-            ..RunInput::default()
-        },
-        None,
-        false,
-    )
-    .unwrap();
-    let d2 = engine::run(
-        &c,
-        &mut s2,
-        RunInput {
-            tally: whole,
-            ..RunInput::default()
-        },
-        None,
-        false,
-    )
-    .unwrap();
+    let d1 = run_tally(&c, &mut s1, ab, None, false);
+    let d2 = run_tally(&c, &mut s2, whole, None, false);
     assert_eq!(d1.blocklist, d2.blocklist);
     assert_eq!(d1.bans, d2.bans);
     assert_eq!(s1.rules, s2.rules);
