@@ -19,7 +19,6 @@ MB=${FLOODGATE_BENCH_MB:-300}
 MEM_MAX=${FLOODGATE_BENCH_MEM_MAX:-1000000}
 if [ "${FLOODGATE_BENCH_QUICK:-0}" = 1 ]; then
     MB=30
-    MEM_MAX=100000
 fi
 RUNS=${FLOODGATE_BENCH_RUNS:-5}
 CORPUS=$ROOT/bench/corpus/$MB
@@ -53,20 +52,24 @@ GEN=$ROOT/target/release/floodgate-loggen
 # --- corpora ----------------------------------------------------------------------------
 # Per format: the loggen folder (many files, for --jobs scaling) and one multi-member .log.gz
 # (the files concatenated in order, exactly as zcat/pigz read it).
-gen() { # name format size_mb
-    local name=$1 fmt=$2 size=$3
+gen() { # name format size_mb scenario [loggen args…]
+    local name=$1 fmt=$2 size=$3 scenario=$4
+    shift 4
     if [ ! -s "$CORPUS/$name.log.gz" ]; then
         log "generating $name ($size MB of $fmt)"
         rm -rf "${CORPUS:?}/$name"
-        "$GEN" --out "$CORPUS/$name" --formats "$fmt" --scenario mixed --size "${size}MB" \
-            --seed 1 --compression default >&2
+        "$GEN" --out "$CORPUS/$name" --formats "$fmt" --scenario "$scenario" --size "${size}MB" \
+            --seed 1 --compression default "$@" >&2
         find "$CORPUS/$name" -name '*.gz' | LC_ALL=C sort | xargs cat >"$CORPUS/$name.log.gz"
     fi
 }
-for f in waf cloudfront alb; do gen "$f" "$f" "$MB"; done
-gen waf-third waf $((MB / 3))
+for f in waf cloudfront alb; do gen "$f" "$f" "$MB" mixed; done
+# Linearity: the same traffic at a third and at full size over 10 minutes, so the size (not
+# the scenario's minimum two hours) decides the volume.
+gen lin-third waf $((MB / 3)) background --duration 10m
+gen lin-full waf "$MB" background --duration 10m
 [ -s "$CORPUS/cloudfront.log" ] || zcat "$CORPUS/cloudfront.log.gz" >"$CORPUS/cloudfront.log"
-for f in waf cloudfront alb waf-third; do
+for f in waf cloudfront alb lin-third lin-full; do
     [ -s "$CORPUS/$f.bytes" ] || zcat "$CORPUS/$f.log.gz" | wc -c >"$CORPUS/$f.bytes"
 done
 
@@ -123,7 +126,7 @@ hf python --runs 2 \
 # loggen writes the 24 classic columns, so the same format minus that trailing skip is used.
 GA_FMT='%d\t%t\t%^\t%b\t%h\t%m\t%^\t%r\t%s\t%R\t%u\t%q\t%^\t%C\t%^\t%^\t%^\t%^\t%T\t%^\t%K\t%k\t%^\t%H'
 hf goaccess --runs 2 \
-    -n goaccess "goaccess $CORPUS/cloudfront.log --log-format='$GA_FMT' --date-format=%Y-%m-%d --time-format=%T -o $RES/goaccess.json > /dev/null 2>&1" \
+    -n goaccess "goaccess $CORPUS/cloudfront.log --log-format='$GA_FMT' --date-format=%Y-%m-%d --time-format=%T -o $RES/goaccess-output.json > /dev/null 2>&1" \
     -n floodgate "$A $CORPUS/cloudfront.log"
 
 DIRS="$CORPUS/waf $CORPUS/cloudfront $CORPUS/alb"
@@ -132,8 +135,8 @@ hf jobs --runs 3 \
     -n jobs2 "$FG analyze --jobs 2 --quiet --out $RES/reports $DIRS"
 
 hf linear --runs "$RUNS" \
-    -n third "$A $CORPUS/waf-third.log.gz" \
-    -n full "$A $CORPUS/waf.log.gz"
+    -n third "$A $CORPUS/lin-third.log.gz" \
+    -n full "$A $CORPUS/lin-full.log.gz"
 
 # --- memory -----------------------------------------------------------------------------
 log "peak RSS per distinct client"
