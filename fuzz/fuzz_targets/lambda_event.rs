@@ -17,7 +17,9 @@ fuzz_target!(|data: &[u8]| {
     };
     let first = events::parse(v.clone());
     assert_eq!(first, events::parse(v), "deterministic");
-    if let Ok(Event::Sqs(items)) = first {
-        assert!(items.iter().all(|i| !i.message_id.is_empty()));
+    // (An SQS message id is passed through as given, even when empty; Lambda then retries the
+    // whole batch, which is safe, so it is not asserted here.)
+    if let Ok(Event::S3(objects)) = &first {
+        assert!(objects.len() <= data.len(), "no object without input");
     }
 });

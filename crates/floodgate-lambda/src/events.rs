@@ -132,7 +132,13 @@ pub fn parse(v: Value) -> Result<Event, EventError> {
         }
         _ => {
             let mut shape = v.to_string();
-            shape.truncate(200);
+            // Cut on a character boundary: `truncate` panics inside a multi-byte character
+            // (found by the fuzz target `lambda_event`).
+            let mut cut = shape.len().min(200);
+            while !shape.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            shape.truncate(cut);
             Err(EventError(shape))
         }
     }
@@ -185,6 +191,14 @@ mod tests {
         assert_eq!(items[1].objects, Ok(vec![]));
         assert!(items[2].objects.is_err());
         assert!(items[3].objects.is_err());
+    }
+
+    #[test]
+    fn an_unrecognised_event_with_multibyte_text_is_an_error_not_a_panic() {
+        // 199 ASCII bytes of JSON before a 3-byte character: byte 200 falls inside it.
+        let v = json!({ "x": format!("{}\u{0c00}", "a".repeat(193)) });
+        let e = parse(v).unwrap_err();
+        assert!(e.0.len() <= 200 && e.0.starts_with("{\"x\":\"aaa"));
     }
 
     #[test]
