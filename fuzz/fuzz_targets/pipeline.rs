@@ -31,7 +31,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let mut input = RunInput::new(config, &state);
-    input.add("fuzz.log".into(), summary, &tally);
+    input.add("fuzz.log".into(), summary, tally);
     let d = engine::run(config, &mut state, input, None, false).expect("fresh state");
     assert!(d.kept.len() <= 2, "guardrail: {} new bans", d.kept.len());
     let allow: [ipnet::IpNet; 2] = [

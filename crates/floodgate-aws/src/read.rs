@@ -89,7 +89,7 @@ impl Pending {
             if state.is_processed(&o.id) {
                 input.skip(o.id.clone());
             } else {
-                input.add(o.id.clone(), o.summary.clone(), &o.tally);
+                input.add(o.id.clone(), o.summary.clone(), o.tally.clone());
             }
         }
         input

@@ -133,7 +133,7 @@ pub fn read_inputs(
         });
         for (f, result) in chunk.iter().zip(results) {
             let (summary, tally) = result.map_err(Failure::usage)?;
-            input.add(f.id(), summary, &tally);
+            input.add(f.id(), summary, tally);
         }
     }
     pb.finish_and_clear();

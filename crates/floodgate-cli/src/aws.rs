@@ -60,7 +60,7 @@ pub fn read_s3(
             input.skip(id);
         }
         for o in pending.read {
-            input.add(o.id, o.summary, &o.tally);
+            input.add(o.id, o.summary, o.tally);
         }
         for f in pending.failed {
             eprintln!("floodgate: warning: {}: {}", f.object.url(), f.error);

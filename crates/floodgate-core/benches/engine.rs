@@ -48,7 +48,7 @@ fn benches(c: &mut Criterion) {
     }
     let mut state = State::default();
     let mut input = RunInput::new(&config, &state);
-    input.add("bench".into(), Default::default(), &tally);
+    input.add("bench".into(), Default::default(), tally);
     engine::run(&config, &mut state, input, None, true).unwrap();
     let bytes = state.save();
     let mut g = c.benchmark_group("state");

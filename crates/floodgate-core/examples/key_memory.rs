@@ -1,6 +1,7 @@
 //! Bytes of heap per tracked client: count 10, 10 k, 100 k and 1 M distinct clients (three
 //! requests each, one rule) into a [`Tally`] and then into the [`State`], and report the
-//! allocator's live bytes above the 10-client baseline divided by the extra clients.
+//! allocator's live bytes above the 10-client baseline divided by the extra clients, and the
+//! peak of live bytes during the whole count-and-run (what RSS has to hold).
 //!
 //! `cargo run --release -p floodgate-core --example key_memory [N…]`; bench/run.sh records it.
 
@@ -16,10 +17,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// The system allocator, counting live bytes.
 struct Counting;
 static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+fn grew(n: usize) {
+    let now = LIVE.fetch_add(n, Ordering::Relaxed) + n;
+    PEAK.fetch_max(now, Ordering::Relaxed);
+}
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        LIVE.fetch_add(l.size(), Ordering::Relaxed);
+        grew(l.size());
         unsafe { System.alloc(l) }
     }
     unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
@@ -27,7 +34,7 @@ unsafe impl GlobalAlloc for Counting {
         unsafe { System.dealloc(p, l) }
     }
     unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
-        LIVE.fetch_add(new, Ordering::Relaxed);
+        grew(new);
         LIVE.fetch_sub(l.size(), Ordering::Relaxed);
         unsafe { System.realloc(p, l, new) }
     }
@@ -46,10 +53,12 @@ limit = 600
 cidrs = []
 "#;
 
-/// Live bytes of (tally, state) after counting `clients` clients with 3 requests each.
-fn measure(config: &Config, clients: u32) -> (usize, usize) {
+/// Live bytes of (tally, state) after counting `clients` clients with 3 requests each, and
+/// the peak above the start during counting and the run.
+fn measure(config: &Config, clients: u32) -> (usize, usize, usize) {
     let start = 1_793_606_400_000i64;
     let before = LIVE.load(Ordering::Relaxed);
+    PEAK.store(before, Ordering::Relaxed);
     let mut tally = Tally::new(config, 0);
     for i in 0..clients {
         // Public-looking IPv4 addresses from 11.0.0.0 on; three requests a few seconds apart.
@@ -62,13 +71,13 @@ fn measure(config: &Config, clients: u32) -> (usize, usize) {
     let tally_bytes = LIVE.load(Ordering::Relaxed) - before;
     let mut state = State::default();
     let mut input = RunInput::new(config, &state);
-    input.add("mem".into(), Default::default(), &tally);
-    drop(tally);
+    input.add("mem".into(), Default::default(), tally);
     let before_state = LIVE.load(Ordering::Relaxed);
     engine::run(config, &mut state, input, None, true).expect("run");
     let state_bytes = LIVE.load(Ordering::Relaxed).saturating_sub(before_state);
     drop(state);
-    (tally_bytes, state_bytes)
+    let peak = PEAK.load(Ordering::Relaxed) - before;
+    (tally_bytes, state_bytes, peak)
 }
 
 fn main() {
@@ -82,15 +91,16 @@ fn main() {
     } else {
         sizes
     };
-    let (base_tally, base_state) = measure(&config, 10);
-    println!("clients,tally_bytes,tally_bytes_per_key,state_bytes,state_bytes_per_key");
+    let (base_tally, base_state, base_peak) = measure(&config, 10);
+    println!("clients,tally_bytes,tally_bytes_per_key,state_bytes,state_bytes_per_key,peak_bytes,peak_bytes_per_key");
     for n in sizes {
-        let (t, s) = measure(&config, n);
+        let (t, s, p) = measure(&config, n);
         let extra = (n - 10) as f64;
         println!(
-            "{n},{t},{:.1},{s},{:.1}",
+            "{n},{t},{:.1},{s},{:.1},{p},{:.1}",
             (t - base_tally) as f64 / extra,
-            s.saturating_sub(base_state) as f64 / extra
+            s.saturating_sub(base_state) as f64 / extra,
+            p.saturating_sub(base_peak) as f64 / extra
         );
     }
 }

@@ -15,7 +15,7 @@ use crate::decision::{self, Ban, Decision, Offence};
 use crate::ingest::FileSummary;
 use crate::key::Key;
 use crate::reject::RejectStats;
-use crate::state::{LastRun, State, StateError};
+use crate::state::{KeyWindow, LastRun, State, StateError};
 use crate::tally::Tally;
 use crate::window::{self, Found};
 use std::collections::{BTreeMap, BTreeSet};
@@ -38,15 +38,16 @@ pub fn settled_bucket(state: &State) -> u32 {
     state.settled_bucket
 }
 
-/// Pending (unsettled) offences per rule index and key, and plain-window peaks.
+/// Pending (unsettled) offences per rule name and key, and the replayed bans.
 struct Evaluation {
     pending: BTreeMap<(usize, Key), Vec<Found>>,
-    peaks: BTreeMap<(usize, Key), u32>,
     bans: Vec<Ban>,
 }
 
-fn absorb(config: &Config, state: &mut State, tally: &Tally) -> Result<u64, StateError> {
-    state.check_resolution(config.engine.resolution_ms)?;
+/// Move the tally's counts into the state (the tally's bucket vectors are moved, not copied,
+/// and each rule's map is freed as soon as it is absorbed: peak memory stays near one copy).
+/// The caller has checked the resolution.
+fn absorb(config: &Config, state: &mut State, tally: &mut Tally) -> u64 {
     state.resolution_ms = config.engine.resolution_ms;
     let settled = state.settled_bucket;
     // Requests the tally took as live but that another writer settled meanwhile are late.
@@ -55,54 +56,59 @@ fn absorb(config: &Config, state: &mut State, tally: &Tally) -> Result<u64, Stat
         .iter()
         .filter(|p| p.0 < settled)
         .map(|p| p.1 as u64)
-        .sum::<u64>();
-    let already_late = tally.late;
-    let late = newly_late.max(already_late);
+        .sum();
+    let late = newly_late.max(tally.late);
     for (i, rule) in config.rules.iter().enumerate() {
         let keys = state.rules.entry(rule.name.clone()).or_default();
-        for (key, counts) in &tally.rules[i] {
-            let live: Vec<(u32, u32)> = counts
-                .buckets
-                .iter()
-                .copied()
-                .filter(|p| p.0 >= settled)
-                .collect();
-            if live.is_empty() {
+        let counted = std::mem::take(&mut tally.rules[i]);
+        keys.reserve(counted.len().saturating_sub(keys.capacity() - keys.len()));
+        for (key, counts) in counted {
+            let mut buckets = counts.buckets;
+            if buckets.first().is_some_and(|p| p.0 < settled) {
+                buckets.retain(|p| p.0 >= settled);
+            }
+            if buckets.is_empty() {
                 continue;
             }
-            window::merge(&mut keys.entry(*key).or_default().buckets, &live);
+            match keys.entry(key) {
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(KeyWindow {
+                        buckets,
+                        ..KeyWindow::default()
+                    });
+                }
+                std::collections::hash_map::Entry::Occupied(mut o) => {
+                    window::merge(&mut o.get_mut().buckets, &buckets)
+                }
+            }
         }
     }
-    for (key, p) in &tally.profiles {
-        state.profiles.entry(*key).or_default().merge(p);
+    for (key, p) in std::mem::take(&mut tally.profiles) {
+        state.profiles.entry(key).or_default().merge(&p);
     }
     state.watermark_ms = tally.last_ms.max(state.watermark_ms);
     for (m, n) in &tally.per_minute {
         *state.per_minute.entry(*m).or_insert(0) += n;
     }
     state.late_total += late;
-    Ok(late)
+    late
 }
 
-fn evaluate(config: &Config, state: &State) -> Evaluation {
+fn evaluate(config: &Config, state: &mut State) -> Evaluation {
     let res = config.engine.resolution_ms;
+    let settled_bucket = state.settled_bucket;
     let mut pending = BTreeMap::new();
-    let mut peaks = BTreeMap::new();
     let mut by_key: BTreeMap<Key, Vec<Offence>> = BTreeMap::new();
-    let mut best_peak: BTreeMap<Key, (u32, u32)> = BTreeMap::new();
     for (i, rule) in config.rules.iter().enumerate() {
-        let Some(keys) = state.rules.get(&rule.name) else {
+        let Some(keys) = state.rules.get_mut(&rule.name) else {
             continue;
         };
         let w = (rule.window_ms / res) as u32;
-        for (key, kw) in keys {
-            let s = window::sweep(&kw.buckets, w, rule.limit, kw.reset, state.settled_bucket);
-            let peak = s.peak.max(kw.peak);
-            peaks.insert((i, *key), peak);
-            let best = best_peak.entry(*key).or_insert((0, 1));
-            if (peak as u64) * (best.1 as u64) > (best.0 as u64) * (rule.limit as u64) {
-                *best = (peak, rule.limit);
-            }
+        for (key, kw) in keys.iter_mut() {
+            let s = window::sweep(&kw.buckets, w, rule.limit, kw.reset, settled_bucket);
+            // The peak is a max over the same buckets: updating it here is idempotent, and
+            // saves a per-key map (memory per key is the budget that matters at 1 M clients).
+            kw.peak = kw.peak.max(s.peak);
             if s.offences.is_empty() {
                 continue;
             }
@@ -114,19 +120,13 @@ fn evaluate(config: &Config, state: &State) -> Evaluation {
                     count: f.count,
                     limit: rule.limit,
                     window_ms: rule.window_ms,
-                    peak,
+                    peak: kw.peak,
                 });
             }
             pending.insert((i, *key), s.offences);
         }
     }
     for (key, settled) in &state.offences {
-        let best = best_peak.entry(*key).or_insert((0, 1));
-        for o in settled {
-            if (o.peak as u64) * (best.1 as u64) > (best.0 as u64) * (o.limit as u64) {
-                *best = (o.peak, o.limit);
-            }
-        }
         by_key
             .entry(*key)
             .or_default()
@@ -135,20 +135,28 @@ fn evaluate(config: &Config, state: &State) -> Evaluation {
     let mut bans = Vec::with_capacity(by_key.len());
     for (key, mut offences) in by_key {
         offences.sort();
-        let peak = best_peak
-            .get(&key)
-            .copied()
-            .filter(|p| p.0 > 0)
-            .unwrap_or((0, 0));
+        // Severity: the highest peak / limit over the key's rules, held windows and settled
+        // offences alike (offences keep the peak after their window is dropped).
+        let mut best = (0u32, 1u32);
+        let mut consider = |peak: u32, limit: u32| {
+            if (peak as u64) * (best.1 as u64) > (best.0 as u64) * (limit as u64) {
+                best = (peak, limit);
+            }
+        };
+        for rule in &config.rules {
+            if let Some(kw) = state.rules.get(&rule.name).and_then(|m| m.get(&key)) {
+                consider(kw.peak, rule.limit);
+            }
+        }
+        for o in &offences {
+            consider(o.peak, o.limit);
+        }
+        let peak = if best.0 > 0 { best } else { (0, 0) };
         if let Some(b) = decision::replay(config, key, &offences, peak) {
             bans.push(b);
         }
     }
-    Evaluation {
-        pending,
-        peaks,
-        bans,
-    }
+    Evaluation { pending, bans }
 }
 
 fn settle(config: &Config, state: &mut State, eval: Evaluation, decision: &Decision) {
@@ -163,9 +171,6 @@ fn settle(config: &Config, state: &mut State, eval: Evaluation, decision: &Decis
         let w = (rule.window_ms / res) as u32;
         let keep_from = new_settled.saturating_sub(w);
         keys.retain(|key, kw| {
-            if let Some(p) = eval.peaks.get(&(i, *key)) {
-                kw.peak = kw.peak.max(*p);
-            }
             if let Some(found) = eval.pending.get(&(i, *key)) {
                 for f in found.iter().filter(|f| f.bucket < new_settled) {
                     state.offences.entry(*key).or_default().push(Offence {
@@ -231,16 +236,32 @@ pub fn run(
     now_ms: Option<i64>,
     dry_run: bool,
 ) -> Result<Decision, StateError> {
-    let mut next = state.clone();
-    let late = absorb(config, &mut next, &input.tally)?;
-    let watermark = next.watermark_ms.unwrap_or(0);
-    for id in &input.processed_ids {
-        next.processed.insert(id.clone(), watermark);
+    // The only error is a state counted with another resolution: checked before anything
+    // changes, so the state is untouched on error without copying it.
+    state.check_resolution(config.engine.resolution_ms)?;
+    let RunInput {
+        mut tally,
+        files,
+        processed_ids,
+        skipped,
+    } = input;
+    let (records, allowlisted, first_ms, last_ms) = (
+        tally.records,
+        tally.allowlisted,
+        tally.first_ms,
+        tally.last_ms,
+    );
+    let distinct_keys = tally.distinct_keys();
+    let late = absorb(config, state, &mut tally);
+    drop(tally);
+    let watermark = state.watermark_ms.unwrap_or(0);
+    for id in processed_ids {
+        state.processed.insert(id, watermark);
     }
     let now = now_ms.unwrap_or(watermark);
-    let eval = evaluate(config, &next);
-    let prev_active = next.active.clone();
-    let prev_blocklist = next.blocklist.clone();
+    let eval = evaluate(config, state);
+    let prev_active = state.active.clone();
+    let prev_blocklist = state.blocklist.clone();
     let decision = decision::decide(
         config,
         eval.bans.clone(),
@@ -248,34 +269,35 @@ pub fn run(
         &prev_active,
         &prev_blocklist,
     );
-    settle(config, &mut next, eval, &decision);
+    settle(config, state, eval, &decision);
     let mut rejected = RejectStats::default();
-    for f in &input.files {
+    for f in &files {
         rejected.merge(&f.rejected);
     }
-    next.last_run = LastRun {
+    state.last_run = LastRun {
         now_ms: now,
         dry_run,
         prev_active,
         prev_blocklist,
-        files: input.files,
-        skipped: input.skipped,
+        files,
+        skipped,
         rejected,
-        records: input.tally.records,
-        allowlisted: input.tally.allowlisted,
+        records,
+        allowlisted,
         late,
-        distinct_keys: input.tally.distinct_keys(),
-        first_ms: input.tally.first_ms,
-        last_ms: input.tally.last_ms,
+        distinct_keys,
+        first_ms,
+        last_ms,
     };
-    *state = next;
     Ok(decision)
 }
 
 /// Re-evaluate a saved state at `now_ms` against the decision *before* its last run, which
 /// reproduces that run's decision (for re-rendering reports) when `now_ms` is the run's time.
 pub fn decide_again(config: &Config, state: &State, now_ms: i64) -> Decision {
-    let eval = evaluate(config, state);
+    // evaluate() refreshes peaks in place; work on a copy so this stays read-only.
+    let mut state = state.clone();
+    let eval = evaluate(config, &mut state);
     decision::decide(
         config,
         eval.bans,

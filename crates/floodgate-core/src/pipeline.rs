@@ -36,8 +36,17 @@ impl RunInput {
 
     /// Add one object's result. Call in a fixed order (e.g. sorted ids) for byte-identical
     /// reports; the counts and the decision do not depend on the order.
-    pub fn add(&mut self, id: String, summary: FileSummary, tally: &Tally) {
-        self.tally.merge(tally);
+    pub fn add(&mut self, id: String, summary: FileSummary, tally: Tally) {
+        // The first object's tally is moved in, not copied: with one big file, the run holds
+        // one copy of the counts instead of two.
+        if self.tally.records == 0
+            && self.tally.rules.iter().all(|m| m.is_empty())
+            && !tally.rules.is_empty()
+        {
+            self.tally = tally;
+        } else {
+            self.tally.merge(&tally);
+        }
         self.files.push(summary);
         self.processed_ids.push(id);
     }

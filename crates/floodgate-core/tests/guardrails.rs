@@ -46,7 +46,7 @@ fn run_files(
     for (name, data) in files {
         let (summary, tally) = read_object(config, state.settled_bucket, name, data.as_bytes())?;
         summaries.push(summary.clone());
-        input.add(name.to_string(), summary, &tally);
+        input.add(name.to_string(), summary, tally);
     }
     Ok((
         engine::run(config, state, input, None, false).unwrap(),

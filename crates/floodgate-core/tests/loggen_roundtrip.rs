@@ -36,7 +36,7 @@ fn check(opts: Options, name: &str) -> Result<(), TestCaseError> {
         );
         prop_assert!(summary.complete);
         prop_assert_eq!(summary.gzip, opts.compression != Compression::None);
-        input.add(f.path.clone(), summary, &tally);
+        input.add(f.path.clone(), summary, tally);
     }
     prop_assert_eq!(input.tally.records, m.totals.records);
     let decision = engine::run(&config, &mut state, input, None, false).unwrap();

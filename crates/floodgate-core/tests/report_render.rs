@@ -46,7 +46,7 @@ fn sample_report() -> Report {
         let id = path.strip_prefix(&root).unwrap().display().to_string();
         let file = std::fs::File::open(&path).unwrap();
         let (summary, tally) = read_object(&config, state.settled_bucket, &id, file).unwrap();
-        input.add(id, summary, &tally);
+        input.add(id, summary, tally);
     }
     let decision = engine::run(&config, &mut state, input, None, false).unwrap();
     Report::build(&config, &state, &decision)
