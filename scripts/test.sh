@@ -20,11 +20,10 @@ step() {
 
 step "rust: unit, property and end-to-end tests" cargo test --workspace
 step "infra: CDK stack tests" bash -c 'cd infra && npm ci --no-audit --no-fund && npm test'
-for suite in tests/html_report.sh tests/aws/run.sh tests/fuzz_smoke.sh; do
-  if [ -f "$suite" ]; then
-    step "$suite" bash "$suite"
-  fi
-done
+step "report.html in headless Chromium" bash tests/html_report.sh
+step "Lambda and CLI against a local AWS endpoint (moto)" bash tests/aws/run.sh
+# A fuzz smoke run per target; longer campaigns: FUZZ_SECONDS=600 bash tests/fuzz_smoke.sh
+step "fuzz smoke (${FUZZ_SECONDS:-30}s per target)" env FUZZ_SECONDS="${FUZZ_SECONDS:-30}" bash tests/fuzz_smoke.sh
 
 echo
 echo "test suites: ${passed} passed, 0 failed"
