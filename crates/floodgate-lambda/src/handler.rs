@@ -188,6 +188,12 @@ impl<S: ObjectStore, W: IpSetApi> App<S, W> {
             log(
                 json!({"level": "info", "skipped": pending.skipped.len(), "failed": pending.failed.len(), "message": "nothing new"}),
             );
+            if !pending.skipped.is_empty() {
+                // A redelivery: the first delivery may have committed and then lost its
+                // response (or its sync). Reconcile now instead of waiting for the schedule;
+                // an up-to-date set costs one GetIPSet and no write.
+                self.reconcile(&state, &mut metrics).await;
+            }
             self.finish(metrics, start);
             return Ok(failed);
         }
@@ -205,6 +211,9 @@ impl<S: ObjectStore, W: IpSetApi> App<S, W> {
         if done.written {
             self.after_commit(&done, &mut metrics, now, request_id, true)
                 .await;
+        } else {
+            // Another writer had committed every object already: make sure the sets follow.
+            self.reconcile(&done.state, &mut metrics).await;
         }
         self.finish(metrics, start);
         Ok(failed)
@@ -235,6 +244,27 @@ impl<S: ObjectStore, W: IpSetApi> App<S, W> {
         Ok(json!({ "expired": done.value.changes.removed, "sync": sync }))
     }
 
+    /// Make the IP sets equal `state`'s blocklist (only floodgate's own entries change).
+    async fn reconcile(
+        &self,
+        state: &floodgate_core::state::State,
+        metrics: &mut Metrics,
+    ) -> SyncReport {
+        let opts = SyncOptions {
+            dry_run: self.dry_run(),
+            retry: self.waf_retry,
+            state_retry: self.state_retry,
+            ..SyncOptions::default()
+        };
+        let sync = sync_ip_sets(&self.waf, &self.backend(), state, &self.targets(), &opts).await;
+        metrics.add_sync(&sync);
+        for s in &sync.sets {
+            let level = if s.error.is_some() { "error" } else { "info" };
+            log(json!({"level": level, "ip_set": s}));
+        }
+        sync
+    }
+
     /// Sync, reports, metrics of a committed run.
     async fn after_commit(
         &self,
@@ -249,25 +279,7 @@ impl<S: ObjectStore, W: IpSetApi> App<S, W> {
         metrics.bytes += run.files.iter().map(|f| f.bytes_in).sum::<u64>();
         metrics.rejected += run.rejected.total();
         metrics.add_decision(&done.value, run.late);
-        let opts = SyncOptions {
-            dry_run: self.dry_run(),
-            retry: self.waf_retry,
-            state_retry: self.state_retry,
-            ..SyncOptions::default()
-        };
-        let sync = sync_ip_sets(
-            &self.waf,
-            &self.backend(),
-            &done.state,
-            &self.targets(),
-            &opts,
-        )
-        .await;
-        metrics.add_sync(&sync);
-        for s in &sync.sets {
-            let level = if s.error.is_some() { "error" } else { "info" };
-            log(json!({"level": level, "ip_set": s}));
-        }
+        let sync = self.reconcile(&done.state, metrics).await;
         if write_reports_now {
             let files = report_files(&self.config, &done.state, &done.value);
             let run_name = format!("{}-{}", format_rfc3339_ms(now), request_id);
