@@ -41,7 +41,7 @@ PY
 read -r key v4 v6 <<<"$ids"
 export FLOODGATE_STATE_BUCKET=try-state FLOODGATE_STATE_KEY=state/floodgate.state FLOODGATE_REPORTS_PREFIX=reports/
 export FLOODGATE_IPV4_SET=$v4 FLOODGATE_IPV6_SET=$v6 FLOODGATE_SCOPE=REGIONAL FLOODGATE_DRY_RUN=false
-export FLOODGATE_CONFIG_TOML="$(cat crates/floodgate-core/src/default-config.toml)"
+export FLOODGATE_CONFIG_TOML="$(cat crates/floodgate-core/src/config/default-config.toml)"
 cargo lambda watch -p floodgate-lambda &
 watch=$!
 sleep 60

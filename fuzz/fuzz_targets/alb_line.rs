@@ -9,7 +9,7 @@ fuzz_target!(|input: &[u8]| {
     let Ok(line) = std::str::from_utf8(input) else {
         return;
     };
-    let _ = alb::looks_like(line);
+    let _ = floodgate_core::formats::LogFormat::detect(&alb::Alb, line);
     let mut n = 0u32;
     let result = alb::parse_line(line, &mut |r: floodgate_core::Request<'_>| {
         check_request(&r);

@@ -2,7 +2,7 @@
 #![no_main]
 
 use floodgate_core::formats::LineParser;
-use floodgate_core::Format;
+use floodgate_core::formats::cloudfront;
 use floodgate_fuzz::{check_request, options};
 use libfuzzer_sys::fuzz_target;
 
@@ -23,7 +23,7 @@ fuzz_target!(|input: &[u8]| {
         })
         .expect("the fixed header is valid");
     }
-    assert_eq!(p.format(), Some(Format::Cloudfront));
+    assert_eq!(p.format(), Some(cloudfront::FORMAT));
     let mut n = 0u32;
     let result = p.parse(line, &mut |r: floodgate_core::Request<'_>| {
         check_request(&r);

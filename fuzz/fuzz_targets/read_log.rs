@@ -29,18 +29,18 @@ fuzz_target!(|input: &[u8]| {
     }
     let m = model(data, &opts);
     let s = match raw {
-        Err(IngestError::ForwardedForOnAlb { .. }) => {
+        Err(IngestError::Unusable { .. }) => {
             assert!(
-                m.xff_on_alb,
-                "ForwardedForOnAlb on a file the model did not see as ALB"
+                m.unusable,
+                "Unusable on a file the model could read"
             );
             return;
         }
         Ok(s) => s,
     };
     assert!(
-        !m.xff_on_alb,
-        "ALB with x-forwarded-for must be a configuration error"
+        !m.unusable,
+        "a format the options cannot read must be a configuration error"
     );
     assert!(s.complete);
     assert_eq!(

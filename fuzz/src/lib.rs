@@ -1,9 +1,9 @@
 //! Invariants shared by the fuzz targets. Each target asserts properties, not just "no panic":
 //! every emitted record is sane, and every line read is accounted for exactly once.
 
-use floodgate_core::formats::LineParser;
+use floodgate_core::formats::{cloudfront, LineParser};
 use floodgate_core::timefmt;
-use floodgate_core::{ClientIpSource, Format, IngestOptions, Request};
+use floodgate_core::{Format, IngestOptions, Request};
 
 /// What every emitted [`Request`] must satisfy, whatever the input.
 pub fn check_request(r: &Request<'_>) {
@@ -53,8 +53,9 @@ pub struct Model {
     pub silent: u64,
     /// Detected format.
     pub format: Option<Format>,
-    /// `read_log` must stop with `ForwardedForOnAlb`.
-    pub xff_on_alb: bool,
+    /// `read_log` must stop with `IngestError::Unusable` (the format cannot be read with
+    /// these options, e.g. x-forwarded-for on ALB).
+    pub unusable: bool,
 }
 
 /// See [`Model`].
@@ -76,17 +77,13 @@ pub fn model(data: &[u8], opts: &IngestOptions) -> Model {
             m.rejected += 1;
             continue;
         };
-        let was_known = parser.format().is_some();
         let mut n = 0u64;
         let result = parser.parse(text, &mut |r: Request<'_>| {
             check_request(&r);
             n += 1;
         });
-        if !was_known
-            && parser.format() == Some(Format::Alb)
-            && matches!(opts.client_ip, ClientIpSource::ForwardedFor { .. })
-        {
-            m.xff_on_alb = true;
+        if parser.unusable().is_some() {
+            m.unusable = true;
             return m;
         }
         m.records += n;
@@ -96,7 +93,7 @@ pub fn model(data: &[u8], opts: &IngestOptions) -> Model {
             Ok(()) => {
                 assert!(
                     text.trim().is_empty()
-                        || (parser.format() == Some(Format::Cloudfront) && text.starts_with('#')),
+                        || (parser.format() == Some(cloudfront::FORMAT) && text.starts_with('#')),
                     "a line that is neither blank nor a header gave no record and no rejection: {text:?}"
                 );
                 m.silent += 1;

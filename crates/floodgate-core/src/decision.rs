@@ -227,7 +227,7 @@ pub fn decide(
             dropped.push(drop("allowlisted"));
             continue;
         }
-        if ban.new && new_kept >= config.ban.max_new_per_run {
+        if ban.new && config.ban.max_new_per_run > 0 && new_kept >= config.ban.max_new_per_run {
             dropped.push(drop("max_new_per_run"));
             continue;
         }

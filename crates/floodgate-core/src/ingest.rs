@@ -8,7 +8,7 @@
 
 use crate::client_ip::ClientIpSource;
 use crate::decode::{self, CappedReader, CountingReader, Encoding, CAP_EXCEEDED};
-use crate::formats::LineParser;
+use crate::formats::{LineParser, ParseOptions};
 use crate::lines::{Line, LineReader};
 use crate::reject::{Reject, RejectReason, RejectStats};
 use crate::request::{Format, Request};
@@ -73,11 +73,14 @@ pub struct FileSummary {
 /// Errors that make a whole object unusable *because of the configuration*, not the data.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum IngestError {
-    /// `client_ip = "x-forwarded-for"` on ALB logs, which have no such field.
-    #[error("{path}: ALB logs have no X-Forwarded-For field; set [source] client_ip = \"source\" for ALB logs")]
-    ForwardedForOnAlb {
+    /// The detected format cannot be read with this configuration (e.g.
+    /// `client_ip = "x-forwarded-for"` on ALB logs, which have no such field).
+    #[error("{path}: {message}")]
+    Unusable {
         /// The object.
         path: String,
+        /// What is wrong and what to change.
+        message: String,
     },
 }
 
@@ -107,7 +110,9 @@ pub fn read_log<R: Read, F: FnMut(&Request<'_>)>(
         CappedReader::new(decoded, opts.max_decoded_bytes),
         opts.max_line_bytes,
     );
-    let mut parser = LineParser::new(opts.client_ip);
+    let mut parser = LineParser::with_options(ParseOptions {
+        client_ip: opts.client_ip,
+    });
     let (mut first, mut last) = (i64::MAX, i64::MIN);
     loop {
         // next_line counts exactly one line per line it returns.
@@ -161,7 +166,6 @@ pub fn read_log<R: Read, F: FnMut(&Request<'_>)>(
                 continue;
             }
         };
-        let was_known = parser.format().is_some();
         let mut emit = |r: Request<'_>| {
             first = first.min(r.time_ms);
             last = last.max(r.time_ms);
@@ -169,12 +173,10 @@ pub fn read_log<R: Read, F: FnMut(&Request<'_>)>(
             sink(&r);
         };
         let result = parser.parse(text, &mut emit);
-        if !was_known
-            && parser.format() == Some(Format::Alb)
-            && matches!(opts.client_ip, ClientIpSource::ForwardedFor { .. })
-        {
-            return Err(IngestError::ForwardedForOnAlb {
+        if let Some(why) = parser.unusable() {
+            return Err(IngestError::Unusable {
                 path: path.to_string(),
+                message: why.to_string(),
             });
         }
         if let Err(reject) = result {

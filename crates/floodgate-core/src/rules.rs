@@ -13,9 +13,72 @@
 //! | `labels` | any WAF label matches one glob |
 //! | `ignore_extensions` | (exclusion) the path does NOT end with one of them, case-insensitively |
 
-use crate::config::{ConfigError, RawFilters};
+use crate::config::error::{err, parse_duration, ConfigError};
+use crate::config::raw::RawRule;
 use crate::request::Request;
 use std::borrow::Cow;
+use std::time::Duration;
+
+/// Shortest and longest rule window.
+pub const WINDOW_RANGE: (Duration, Duration) =
+    (Duration::from_secs(1), Duration::from_secs(24 * 3600));
+
+/// `[[rules]]`: validate and compile every rule (1 ..= 64, unique names, windows a multiple
+/// of the resolution).
+pub(crate) fn compile_all(raw: &[RawRule], resolution_ms: i64) -> Result<Vec<Rule>, ConfigError> {
+    if raw.is_empty() {
+        return Err(err("rules", "at least one [[rules]] entry is needed"));
+    }
+    if raw.len() > 64 {
+        return Err(err("rules", "at most 64 rules"));
+    }
+    let mut rules: Vec<Rule> = Vec::new();
+    for (i, r) in raw.iter().enumerate() {
+        let key = format!("rules[{i}]");
+        let name = r.name.trim().to_string();
+        if name.is_empty()
+            || name.len() > 64
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(err(
+                format!("{key}.name"),
+                "1-64 characters of letters, digits, '-' or '_'",
+            ));
+        }
+        if rules.iter().any(|x| x.name == name) {
+            return Err(err(
+                format!("{key}.name"),
+                format!("{name:?} is used twice"),
+            ));
+        }
+        let window_ms = parse_duration(&format!("{key}.window"), &r.window)?;
+        let (lo, hi) = WINDOW_RANGE;
+        if window_ms < lo.as_millis() as i64 || window_ms > hi.as_millis() as i64 {
+            return Err(err(format!("{key}.window"), "allowed 1s ..= 24h"));
+        }
+        if window_ms % resolution_ms != 0 {
+            return Err(err(
+                format!("{key}.window"),
+                "must be a multiple of engine.resolution",
+            ));
+        }
+        if r.limit < 1 || r.limit > u32::MAX as i64 / 2 {
+            return Err(err(
+                format!("{key}.limit"),
+                format!("{}: allowed 1 ..= {}", r.limit, u32::MAX / 2),
+            ));
+        }
+        rules.push(Rule {
+            name,
+            window_ms,
+            limit: r.limit as u32,
+            filters: Filters::compile(&key, r)?,
+        });
+    }
+    Ok(rules)
+}
 
 /// One counting rule: a sliding window, a limit, and filters.
 #[derive(Clone, Debug, PartialEq)]
@@ -49,10 +112,7 @@ enum StatusMatch {
 }
 
 fn filter_err(key: &str, field: &str, i: usize, msg: String) -> ConfigError {
-    ConfigError {
-        key: format!("{key}.{field}[{i}]"),
-        message: msg,
-    }
+    err(format!("{key}.{field}[{i}]"), msg)
 }
 
 fn non_empty(key: &str, field: &str, list: &[String]) -> Result<Vec<String>, ConfigError> {
@@ -70,7 +130,7 @@ fn non_empty(key: &str, field: &str, list: &[String]) -> Result<Vec<String>, Con
 }
 
 impl Filters {
-    pub(crate) fn compile(key: &str, raw: &RawFilters) -> Result<Filters, ConfigError> {
+    pub(crate) fn compile(key: &str, raw: &RawRule) -> Result<Filters, ConfigError> {
         let mut status = Vec::new();
         for (i, s) in raw.status.iter().enumerate() {
             let s = s.trim().to_ascii_lowercase();

@@ -2,7 +2,7 @@
 
 use flate2::write::GzEncoder;
 use flate2::Compression;
-use floodgate_core::{read_log, ClientIpSource, FileSummary, Format, IngestOptions, RejectReason};
+use floodgate_core::{read_log, ClientIpSource, FileSummary, IngestOptions, RejectReason};
 use std::io::Write;
 use std::net::IpAddr;
 
@@ -73,7 +73,7 @@ const WAF: &str = r#"{"timestamp":1576280412771,"formatVersion":1,"webaclId":"ar
 #[test]
 fn waf_record_with_all_fields() {
     let (s, recs) = read(WAF.as_bytes());
-    assert_eq!(s.format, Some(Format::Waf));
+    assert_eq!(s.format, Some(floodgate_core::formats::waf::FORMAT));
     assert_eq!(s.records, 1);
     assert!(s.complete);
     let r = &recs[0];
@@ -204,7 +204,7 @@ fn cloudfront_maps_columns_by_fields_line() {
     ));
     data.push_str(&cf_line("2001:db8::7", "000", "curl/7.0", "-").replace('\n', "\t\n")); // trailing tab
     let (s, recs) = read(gz(data.as_bytes()).as_slice());
-    assert_eq!(s.format, Some(Format::Cloudfront));
+    assert_eq!(s.format, Some(floodgate_core::formats::cloudfront::FORMAT));
     assert!(s.gzip);
     assert_eq!(s.records, 2, "{:?}", s.rejected);
     let r = &recs[0];
@@ -269,7 +269,7 @@ fn alb_fields_ipv6_and_waf_blocks() {
         .replace("10.0.0.1:80 0.086 0.048 0.037", "- -1 -1 -1");
     let data = format!("{ALB}\n{v6}\n{blocked}\n");
     let (s, recs) = read(data.as_bytes());
-    assert_eq!(s.format, Some(Format::Alb));
+    assert_eq!(s.format, Some(floodgate_core::formats::alb::FORMAT));
     assert_eq!(s.records, 3, "{:?}", s.rejected);
     let r = &recs[0];
     assert_eq!(r.time_ms, 1_530_570_180_186);
@@ -324,7 +324,7 @@ fn line_level_rejections_utf8_too_long_unknown() {
     };
     let (s, recs) = read_with(&data, opts);
     assert_eq!(recs.len(), 1);
-    assert_eq!(s.format, Some(Format::Waf));
+    assert_eq!(s.format, Some(floodgate_core::formats::waf::FORMAT));
     assert_eq!(count(&s, RejectReason::UnknownFormat), 1);
     assert_eq!(count(&s, RejectReason::InvalidUtf8), 1);
     assert_eq!(count(&s, RejectReason::LineTooLong), 1);

@@ -9,20 +9,59 @@
 //! ALB logs have no X-Forwarded-For, so `client_ip = "x-forwarded-for"` is a configuration error
 //! for them (reported by [`crate::ingest`]).
 
-use super::Emit;
-use crate::client_ip::parse_ip_port;
+use super::{Confidence, Emit, FileParser, LogFormat, ParseOptions};
+use crate::client_ip::{parse_ip_port, ClientIpSource};
 use crate::reject::{Reject, RejectReason};
-use crate::request::Request;
+use crate::request::{Format, Request};
 use crate::timefmt;
 use memchr::{memchr, memchr2};
 use std::borrow::Cow;
 
 const TYPES: [&str; 6] = ["http", "https", "h2", "grpcs", "ws", "wss"];
 
-/// An ALB line starts with a connection type followed by an RFC 3339 time.
-pub fn looks_like(line: &str) -> bool {
-    let mut it = Fields { rest: line };
-    matches!((it.next(), it.next()), (Some(Ok(t)), Some(Ok(time))) if TYPES.contains(&t) && timefmt::parse_iso_utc(time).is_some())
+/// The format's name.
+pub const FORMAT: Format = Format::new("alb");
+
+/// ALB access logs: see the module docs.
+pub struct Alb;
+
+impl LogFormat for Alb {
+    fn format(&self) -> Format {
+        FORMAT
+    }
+
+    fn describe(&self) -> &'static str {
+        "Application Load Balancer access logs: space-separated, a connection type (http, https, h2, grpcs, ws, wss) then an RFC 3339 time"
+    }
+
+    /// A connection type followed by an RFC 3339 time is certainly ALB.
+    fn detect(&self, line: &str) -> Option<Confidence> {
+        let mut it = Fields { rest: line };
+        matches!((it.next(), it.next()), (Some(Ok(t)), Some(Ok(time))) if TYPES.contains(&t) && timefmt::parse_iso_utc(time).is_some())
+            .then_some(Confidence::Certain)
+    }
+
+    fn open(&self, opts: &ParseOptions) -> Result<Box<dyn FileParser>, String> {
+        match opts.client_ip {
+            ClientIpSource::Source => Ok(Box::new(AlbParser)),
+            ClientIpSource::ForwardedFor { .. } => Err(
+                "ALB logs have no X-Forwarded-For field; set [source] client_ip = \"source\" for ALB logs"
+                    .to_string(),
+            ),
+        }
+    }
+}
+
+struct AlbParser;
+
+impl FileParser for AlbParser {
+    fn parse<'a>(
+        &mut self,
+        line: &'a str,
+        emit: &mut dyn FnMut(Request<'a>),
+    ) -> Result<(), Reject> {
+        parse_line(line, &mut |r| emit(r))
+    }
 }
 
 /// Iterator over space-separated fields; a field starting with `"` runs to the closing quote

@@ -6,16 +6,54 @@
 //! stay URL-encoded here (zero-copy); [`decode_for_display`](crate::decode_for_display)
 //! decodes them (twice if double-encoded) for reports.
 
-use super::Emit;
+use super::{Confidence, Emit, FileParser, LogFormat, ParseOptions};
 use crate::client_ip::{from_forwarded_for, parse_ip, ClientIpSource};
 use crate::reject::{Reject, RejectReason};
-use crate::request::Request;
+use crate::request::{Format, Request};
 use crate::timefmt;
 use std::borrow::Cow;
 
-/// A CloudFront file starts with `#Version` or `#Fields`.
-pub fn looks_like(line: &str) -> bool {
-    line.starts_with("#Version") || line.starts_with("#Fields")
+/// The format's name.
+pub const FORMAT: Format = Format::new("cloudfront");
+
+/// CloudFront standard logs: see the module docs.
+pub struct Cloudfront;
+
+impl LogFormat for Cloudfront {
+    fn format(&self) -> Format {
+        FORMAT
+    }
+
+    fn describe(&self) -> &'static str {
+        "CloudFront standard access logs (W3C): tab-separated, columns named by a #Fields header"
+    }
+
+    /// A `#Version` or `#Fields` header is certainly CloudFront.
+    fn detect(&self, line: &str) -> Option<Confidence> {
+        (line.starts_with("#Version") || line.starts_with("#Fields")).then_some(Confidence::Certain)
+    }
+
+    fn open(&self, opts: &ParseOptions) -> Result<Box<dyn FileParser>, String> {
+        Ok(Box::new(CloudfrontParser {
+            columns: Columns::default(),
+            client: opts.client_ip,
+        }))
+    }
+}
+
+struct CloudfrontParser {
+    columns: Columns,
+    client: ClientIpSource,
+}
+
+impl FileParser for CloudfrontParser {
+    fn parse<'a>(
+        &mut self,
+        line: &'a str,
+        emit: &mut dyn FnMut(Request<'a>),
+    ) -> Result<(), Reject> {
+        parse_line(line, &mut self.columns, self.client, &mut |r| emit(r))
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

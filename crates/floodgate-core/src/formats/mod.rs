@@ -1,9 +1,17 @@
-//! Log formats: one file each; a line in, zero or more [`Request`]s out.
+//! Log formats: one file each, one [`LogFormat`] each, all listed in [`REGISTRY`].
 //!
-//! The format of a file is detected from its content ([`detect`]), never from its name: the
-//! first line that looks like WAF JSON, a CloudFront header or an ALB entry decides. Lines
-//! before that are rejected as `unknown_format`, so one garbage first line does not lose the
-//! file. Adding a format is one new module here plus one arm in [`LineParser`].
+//! The format of a file is detected from its content, never from its name: the first non-blank
+//! line is offered to every registered format, each answers how sure it is
+//! ([`LogFormat::detect`]), and the most confident one reads the whole file (ties go to the
+//! format listed first). Formats detect by what only they have — WAF by its `httpRequest`
+//! object, a CloudFront file by its `#Fields` header, ALB by its connection type and time —
+//! so no format can swallow another's files merely because both are, say, JSON. Lines before
+//! the first recognisable one are rejected as `unknown_format`, so one garbage first line does
+//! not lose the file.
+//!
+//! **Adding a format** is one new file here (a unit struct implementing [`LogFormat`] and a
+//! [`FileParser`] for its per-file state) and one line in [`REGISTRY`]. The registry test checks
+//! that every format recognises its own sample line more confidently than any other format.
 
 pub mod alb;
 pub mod cloudfront;
@@ -26,34 +34,107 @@ impl<'a, F: FnMut(Request<'a>)> Emit<'a> for F {
     }
 }
 
-/// The format a line announces, if any.
-pub fn detect(line: &str) -> Option<Format> {
-    if waf::looks_like(line) {
-        Some(Format::Waf)
-    } else if cloudfront::looks_like(line) {
-        Some(Format::Cloudfront)
-    } else if alb::looks_like(line) {
-        Some(Format::Alb)
-    } else {
-        None
-    }
+/// How sure a format is that a file is written in it, judged from one line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Confidence {
+    /// The line has the format's general shape (a headerless CloudFront data line).
+    Plausible,
+    /// The line has a structure only this format has (WAF's `httpRequest` object).
+    Likely,
+    /// The format's own signature: a header or a field set nothing else writes.
+    Certain,
 }
 
-/// Parses the lines of one file, remembering its format and (for CloudFront) its columns.
-#[derive(Clone, Debug)]
+/// What every format may need to know from the configuration to read a file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ParseOptions {
+    /// Where the client address comes from.
+    pub client_ip: ClientIpSource,
+}
+
+/// A log format. Stateless: per-file state lives in the [`FileParser`] it opens.
+pub trait LogFormat: Send + Sync + 'static {
+    /// The name used in reports, the state and `IngestOptions::format`.
+    fn format(&self) -> Format;
+    /// One line for docs and rejection details: what the format is and how it is recognised.
+    fn describe(&self) -> &'static str;
+    /// How sure this format is that a file whose first non-blank line is `line` is in it.
+    fn detect(&self, line: &str) -> Option<Confidence>;
+    /// A parser for one file. `Err` when the configuration cannot work for this format at all
+    /// (ALB logs have no X-Forwarded-For field): the file is then not read.
+    fn open(&self, opts: &ParseOptions) -> Result<Box<dyn FileParser>, String>;
+}
+
+/// Parses the lines of one file in order, remembering what the file declared (CloudFront's
+/// `#Fields`).
+pub trait FileParser: Send {
+    /// Parse one line (blank lines are never passed). Records go to `emit`; a line may emit
+    /// several (WAF objects back to back) and then fail on a later one (the emitted ones count).
+    fn parse<'a>(&mut self, line: &'a str, emit: &mut dyn FnMut(Request<'a>))
+        -> Result<(), Reject>;
+}
+
+/// Every format floodgate reads, in tie-break order.
+pub static REGISTRY: &[&dyn LogFormat] = &[&waf::Waf, &cloudfront::Cloudfront, &alb::Alb];
+
+/// The most confident format for `line`, if any (ties: the one listed first in [`REGISTRY`]).
+pub fn detect(line: &str) -> Option<&'static dyn LogFormat> {
+    let mut best: Option<(Confidence, &'static dyn LogFormat)> = None;
+    for f in REGISTRY {
+        if let Some(c) = f.detect(line) {
+            if best.is_none_or(|(b, _)| c > b) {
+                best = Some((c, *f));
+            }
+        }
+    }
+    best.map(|(_, f)| f)
+}
+
+/// The registered format called `name`.
+pub fn by_name(name: &str) -> Option<&'static dyn LogFormat> {
+    REGISTRY
+        .iter()
+        .copied()
+        .find(|f| f.format().as_str() == name)
+}
+
+/// Parses the lines of one file: detects its format on the first recognisable line (or uses
+/// the one it was given), then hands every line to that format's [`FileParser`].
 pub struct LineParser {
     format: Option<Format>,
-    columns: cloudfront::Columns,
-    client: ClientIpSource,
+    parser: Option<Box<dyn FileParser>>,
+    unusable: Option<String>,
+    opts: ParseOptions,
 }
 
 impl LineParser {
-    /// A parser for a new file.
+    /// A parser for a new file whose format is detected from its content.
     pub fn new(client: ClientIpSource) -> Self {
+        LineParser::with_options(ParseOptions { client_ip: client })
+    }
+
+    /// A parser for a new file whose format is detected from its content.
+    pub fn with_options(opts: ParseOptions) -> Self {
         LineParser {
             format: None,
-            columns: Default::default(),
-            client,
+            parser: None,
+            unusable: None,
+            opts,
+        }
+    }
+
+    /// A parser for a file known to be in `format` (a stream whose source fixes the format).
+    pub fn for_format(format: &'static dyn LogFormat, opts: ParseOptions) -> Self {
+        let mut p = LineParser::with_options(opts);
+        p.start(format);
+        p
+    }
+
+    fn start(&mut self, format: &'static dyn LogFormat) {
+        self.format = Some(format.format());
+        match format.open(&self.opts) {
+            Ok(parser) => self.parser = Some(parser),
+            Err(why) => self.unusable = Some(why),
         }
     }
 
@@ -62,38 +143,38 @@ impl LineParser {
         self.format
     }
 
+    /// Why the file cannot be read with this configuration, once its format is known.
+    pub fn unusable(&self) -> Option<&str> {
+        self.unusable.as_deref()
+    }
+
     /// Parse one line. Records are handed to `emit`; a WAF line holding several objects may
-    /// emit some and then fail on a later one (the emitted ones count).
+    /// emit some and then fail on a later one (the emitted ones count). Blank lines are skipped.
     pub fn parse<'a, F: Emit<'a>>(&mut self, line: &'a str, emit: &mut F) -> Result<(), Reject> {
-        let format = match self.format {
-            Some(f) => f,
-            None => {
-                if line.trim().is_empty() {
-                    return Ok(());
-                }
-                let f = detect(line).ok_or_else(|| {
-                    Reject::new(
-                        RejectReason::UnknownFormat,
-                        "not WAF JSON, CloudFront or ALB",
-                    )
-                })?;
-                self.format = Some(f);
-                f
-            }
-        };
-        match format {
-            Format::Waf => {
-                if line.trim().is_empty() {
-                    return Ok(());
-                }
-                waf::parse_line(line, self.client, emit)
-            }
-            Format::Cloudfront => {
-                cloudfront::parse_line(line, &mut self.columns, self.client, emit)
-            }
-            Format::Alb => alb::parse_line(line, emit),
+        if line.trim().is_empty() {
+            return Ok(());
+        }
+        if self.format.is_none() {
+            let found = detect(line)
+                .ok_or_else(|| Reject::new(RejectReason::UnknownFormat, unknown_detail(line)))?;
+            self.start(found);
+        }
+        match &mut self.parser {
+            Some(p) => p.parse(line, &mut |r| emit.emit(r)),
+            None => Ok(()),
         }
     }
+}
+
+/// What an unrecognised first line is not.
+fn unknown_detail(line: &str) -> String {
+    let names: Vec<&str> = REGISTRY.iter().map(|f| f.format().as_str()).collect();
+    let shape = if line.trim_start().starts_with('{') {
+        "a JSON object, but "
+    } else {
+        ""
+    };
+    format!("{shape}none of the known formats ({})", names.join(", "))
 }
 
 /// Percent-decode a CloudFront path or user agent for a report, twice when CloudFront
@@ -113,4 +194,63 @@ pub fn decode_for_display(s: &str) -> Cow<'_, str> {
         return Cow::Owned(twice);
     }
     Cow::Owned(once)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One real first line per registered format.
+    fn sample(f: Format) -> &'static str {
+        match f.as_str() {
+            "waf" => {
+                r#"{"timestamp":1700000000000,"formatVersion":1,"webaclId":"arn:aws:wafv2:us-east-1:1:regional/webacl/a/b","terminatingRuleId":"Default_Action","action":"ALLOW","httpRequest":{"clientIp":"1.2.3.4","country":"US","headers":[],"uri":"/","args":"","httpVersion":"HTTP/1.1","httpMethod":"GET","requestId":"x"}}"#
+            }
+            "cloudfront" => "#Version: 1.0",
+            "alb" => {
+                r#"http 2026-11-02T08:00:00.000000Z app/x/1 1.2.3.4:5 10.0.0.1:80 0.001 0.002 0.000 200 200 10 20 "GET http://h:80/ HTTP/1.1" "ua" - -"#
+            }
+            other => panic!("no sample line for format {other}: add one"),
+        }
+    }
+
+    #[test]
+    fn every_format_wins_on_its_own_sample_and_names_are_unique() {
+        let mut names = std::collections::BTreeSet::new();
+        for f in REGISTRY {
+            assert!(names.insert(f.format().as_str()), "duplicate name");
+            let line = sample(f.format());
+            let own = f.detect(line).expect("a format recognises its own sample");
+            for other in REGISTRY {
+                if other.format() != f.format() {
+                    assert!(
+                        other.detect(line).is_none_or(|c| c < own),
+                        "{} would take a {} line",
+                        other.format().as_str(),
+                        f.format().as_str()
+                    );
+                }
+            }
+            assert_eq!(detect(line).map(|d| d.format()), Some(f.format()));
+            assert_eq!(
+                by_name(f.format().as_str()).map(|d| d.format()),
+                Some(f.format())
+            );
+        }
+    }
+
+    #[test]
+    fn json_that_is_no_known_format_is_unknown_not_waf() {
+        let mut p = LineParser::new(ClientIpSource::Source);
+        let e = p
+            .parse(r#"{"hello":"world"}"#, &mut |_r: Request<'_>| {})
+            .unwrap_err();
+        assert_eq!(e.reason, RejectReason::UnknownFormat);
+        assert!(
+            e.detail.contains("JSON object") && e.detail.contains("waf"),
+            "{}",
+            e.detail
+        );
+        assert_eq!(p.format(), None);
+    }
 }

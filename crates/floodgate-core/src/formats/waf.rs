@@ -6,10 +6,10 @@
 //! contain JSON escapes. From the headers array only Host, User-Agent and X-Forwarded-For are
 //! looked at, case-insensitively.
 
-use super::Emit;
+use super::{Confidence, Emit, FileParser, LogFormat, ParseOptions};
 use crate::client_ip::{from_forwarded_for, parse_ip, ClientIpSource};
 use crate::reject::{Reject, RejectReason};
-use crate::request::Request;
+use crate::request::{Format, Request};
 use crate::timefmt;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
@@ -22,9 +22,49 @@ mod fast;
 #[path = "waf_fast_tests.rs"]
 mod fast_tests;
 
-/// A WAF line starts with `{` (after optional whitespace).
-pub fn looks_like(line: &str) -> bool {
-    line.trim_start().starts_with('{')
+/// The format's name.
+pub const FORMAT: Format = Format::new("waf");
+
+/// AWS WAF logs: see the module docs.
+pub struct Waf;
+
+impl LogFormat for Waf {
+    fn format(&self) -> Format {
+        FORMAT
+    }
+
+    fn describe(&self) -> &'static str {
+        "AWS WAF JSON lines: one object per line with an httpRequest object (webaclId, terminatingRuleId, action)"
+    }
+
+    /// A JSON object with an `httpRequest` key is likely WAF; with `webaclId` or
+    /// `terminatingRuleId` too, certainly. Other JSON is not WAF (another JSON format's).
+    fn detect(&self, line: &str) -> Option<Confidence> {
+        if !line.trim_start().starts_with('{') || !line.contains("\"httpRequest\"") {
+            return None;
+        }
+        if line.contains("\"webaclId\"") || line.contains("\"terminatingRuleId\"") {
+            Some(Confidence::Certain)
+        } else {
+            Some(Confidence::Likely)
+        }
+    }
+
+    fn open(&self, opts: &ParseOptions) -> Result<Box<dyn FileParser>, String> {
+        Ok(Box::new(WafParser(opts.client_ip)))
+    }
+}
+
+struct WafParser(ClientIpSource);
+
+impl FileParser for WafParser {
+    fn parse<'a>(
+        &mut self,
+        line: &'a str,
+        emit: &mut dyn FnMut(Request<'a>),
+    ) -> Result<(), Reject> {
+        parse_line(line, self.0, &mut |r| emit(r))
+    }
 }
 
 #[derive(Default, Deserialize)]

@@ -1,0 +1,83 @@
+//! `[engine]` (how time is bucketed) and `[source]` (how logs are read).
+
+use super::error::{err, int_in, or_default, parse_duration, ConfigError};
+use super::raw::{RawEngine, RawSource};
+use crate::client_ip::ClientIpSource;
+use crate::ingest::IngestOptions;
+
+/// `[engine]`: how time is bucketed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EngineConfig {
+    /// Bucket size in ms (whole seconds, ≥ 1 s).
+    pub resolution_ms: i64,
+    /// How late a log may arrive and still be counted, in ms.
+    pub lateness_ms: i64,
+}
+
+pub(super) fn engine(user: &RawEngine, d: &RawEngine) -> Result<EngineConfig, ConfigError> {
+    let resolution_ms = parse_duration(
+        "engine.resolution",
+        &or_default("engine.resolution", &user.resolution, &d.resolution)?,
+    )?;
+    if resolution_ms < 1000 || resolution_ms % 1000 != 0 || resolution_ms > 3_600_000 {
+        return Err(err(
+            "engine.resolution",
+            "must be whole seconds between 1s and 1h",
+        ));
+    }
+    let lateness_ms = parse_duration(
+        "engine.lateness",
+        &or_default("engine.lateness", &user.lateness, &d.lateness)?,
+    )?;
+    if lateness_ms > 7 * 86_400_000 {
+        return Err(err("engine.lateness", "at most 7d"));
+    }
+    Ok(EngineConfig {
+        resolution_ms,
+        lateness_ms,
+    })
+}
+
+pub(super) fn source(user: &RawSource, d: &RawSource) -> Result<IngestOptions, ConfigError> {
+    let name = or_default("source.client_ip", &user.client_ip, &d.client_ip)?;
+    let proxies = or_default(
+        "source.trusted_proxies",
+        &user.trusted_proxies,
+        &d.trusted_proxies,
+    )?;
+    let client_ip = match name.as_str() {
+        "source" => {
+            if proxies != 0 {
+                return Err(err(
+                    "source.trusted_proxies",
+                    "only meaningful with client_ip = \"x-forwarded-for\"",
+                ));
+            }
+            ClientIpSource::Source
+        }
+        "x-forwarded-for" => ClientIpSource::ForwardedFor {
+            trusted_proxies: int_in("source.trusted_proxies", proxies, 0, 16)? as u32,
+        },
+        other => {
+            return Err(err(
+                "source.client_ip",
+                format!("{other:?}: allowed \"source\" or \"x-forwarded-for\""),
+            ))
+        }
+    };
+    let line = or_default(
+        "source.max_line_bytes",
+        &user.max_line_bytes,
+        &d.max_line_bytes,
+    )?;
+    let decoded = or_default(
+        "source.max_decoded_bytes",
+        &user.max_decoded_bytes,
+        &d.max_decoded_bytes,
+    )?;
+    Ok(IngestOptions {
+        client_ip,
+        max_line_bytes: int_in("source.max_line_bytes", line, 1024, 1 << 30)? as usize,
+        max_decoded_bytes: int_in("source.max_decoded_bytes", decoded, 1 << 20, i64::MAX)? as u64,
+    })
+}
