@@ -6,6 +6,11 @@
 export type WafScope = 'REGIONAL' | 'CLOUDFRONT';
 export type LambdaArch = 'x86_64' | 'arm64';
 export type RuleAction = 'BLOCK' | 'COUNT';
+/** Where the function gets its log records from (context `sources`). */
+export type LogSource = 's3' | 'waf-cloudwatch' | 'cloudfront-cloudwatch' | 'cloudfront-realtime';
+export const LOG_SOURCES: readonly LogSource[] = ['s3', 'waf-cloudwatch', 'cloudfront-cloudwatch', 'cloudfront-realtime'];
+/** How S3 tells the queue about a new log object (context `s3Events`). */
+export type S3EventDelivery = 'notification' | 'eventbridge';
 
 /** Settings of FloodgateStack. Every field is optional; defaults are listed on each one. */
 export interface FloodgateSettings {
@@ -13,13 +18,15 @@ export interface FloodgateSettings {
   readonly scope?: WafScope;
   /** Prefix of the IP set / web ACL names (`<prefix>-ipv4`, `<prefix>-ipv6`, `<prefix>-acl`). Default: stack name. */
   readonly namePrefix?: string;
+  /** Log sources the stack wires to the function. Default `["s3"]`. */
+  readonly sources?: LogSource[];
 
   // ---- log source ----
   /** Existing bucket that already receives WAF / CloudFront / ALB logs. When unset a new `aws-waf-logs-<suffix>` bucket is created. */
   readonly logBucketName?: string;
   /** Suffix of the new log bucket name (`aws-waf-logs-<suffix>`). Default `floodgate-<account>-<region>`. */
   readonly logBucketSuffix?: string;
-  /** Key prefixes holding logs. Default `["AWSLogs/"]` for a new bucket, `[""]` (whole bucket) for an existing one. */
+  /** Key prefixes holding logs. Default `["AWSLogs/"]` for a new bucket; required (non-empty) for an existing one. */
   readonly logPrefixes?: string[];
   /** Key suffixes of log objects (S3 notification filter). `[]` = no suffix filter. Default `[".gz"]`. */
   readonly logSuffixes?: string[];
@@ -27,8 +34,24 @@ export interface FloodgateSettings {
   readonly logExpirationDays?: number;
   /** KMS key of an existing log bucket encrypted with SSE-KMS (grants kms:Decrypt on that key only). */
   readonly logBucketKmsKeyArn?: string;
+  /** How S3 reports new log objects to the queue: bucket notifications or EventBridge. Default `notification`. */
+  readonly s3Events?: S3EventDelivery;
+
+  // ---- streaming sources ----
+  /** Retention (days) of the log groups the streaming sources deliver to. Default 7. */
+  readonly streamLogRetentionDays?: number;
+  /** CloudFront distribution id whose standard logs (v2) go to CloudWatch Logs (`cloudfront-cloudwatch`). */
+  readonly distributionId?: string;
+  /** Shards of the real-time log stream (`cloudfront-realtime`). Default 1. */
+  readonly realtimeShards?: number;
+  /** Concurrent batches per shard of the Kinesis event source (1-10). Default 1. */
+  readonly realtimeParallelization?: number;
+  /** CloudFront real-time log fields, in order. Default: see DEFAULTS.realtimeFields. */
+  readonly realtimeFields?: string[];
 
   // ---- WAF ----
+  /** IP sets per IP version (1-20); their capacity (10,000 each) must cover `ban.max_entries`. Default 3. */
+  readonly ipSetsPerVersion?: number;
   /** Create a web ACL (default action allow) with a rule referencing both IP sets. Default: true when neither `webAclArn` nor `logBucketName` is given. */
   readonly createWebAcl?: boolean;
   /** Existing web ACL to send logs from (new-bucket mode only). */
@@ -45,12 +68,14 @@ export interface FloodgateSettings {
   readonly memorySize?: number;
   /** Default 300 (5 min). The queue visibility timeout is 6x this. */
   readonly timeoutSeconds?: number;
-  /** Reserved concurrency; `undefined` via context `none` leaves it unreserved. Default 1. */
+  /** Reserved concurrency; `null` (context `none`) leaves it unreserved. Default: unreserved. */
   readonly reservedConcurrency?: number | null;
   /** Retention of the function's log group in days. Default 30. */
   readonly functionLogRetentionDays?: number;
   /** Path of the floodgate TOML config. Default `infra/config/floodgate.toml`. */
   readonly configPath?: string;
+  /** Local allowlist files (one CIDR or address a line, `#` comment lines), validated and uploaded as assets. */
+  readonly allowlistFiles?: string[];
   /** FLOODGATE_DRY_RUN: decide and report but never touch the IP sets. Default true. */
   readonly dryRun?: boolean;
   /** FLOODGATE_METRICS_NAMESPACE of the EMF metrics. Default `floodgate`. */
@@ -77,11 +102,23 @@ export interface FloodgateSettings {
   readonly reportsPrefix?: string;
   /** Days after which report objects expire. Default 90. State never expires. */
   readonly reportRetentionDays?: number;
+  /** IAM role that may overwrite or delete the state besides the function's role (break-glass). */
+  readonly breakGlassRoleArn?: string;
+
+  // ---- notifications (ban notifications, the first sink) ----
+  /** Publish ban notifications to SNS. Default true. */
+  readonly notifications?: boolean;
+  /** Email subscribed to the created notification topic. */
+  readonly notifyEmail?: string;
+  /** Existing SNS topic to publish to instead of creating one. */
+  readonly notifyTopicArn?: string;
 
   // ---- monitoring / cost ----
   /** Email subscribed to the alarm topic (confirmation mail is sent on deploy). */
   readonly alarmEmail?: string;
-  /** Email notified by the monthly budget. Default: alarmEmail. No email = no budget. */
+  /** Create the monthly cost budget (notifies the alarm topic, plus budgetEmail). Default true. */
+  readonly budget?: boolean;
+  /** Email notified by the monthly budget besides the alarm topic. Default: alarmEmail. */
   readonly budgetEmail?: string;
   /** Monthly cost budget in USD (whole account). Default 20. */
   readonly budgetAmount?: number;
@@ -91,15 +128,25 @@ export interface FloodgateSettings {
 
 export const DEFAULTS = {
   scope: 'REGIONAL' as WafScope,
+  sources: ['s3'] as LogSource[],
   newBucketLogPrefixes: ['AWSLogs/'],
-  existingBucketLogPrefixes: [''],
+  s3Events: 'notification' as S3EventDelivery,
+  ipSetsPerVersion: 3,
+  /** Addresses/CIDRs one WAF IP set holds (AWS quota, not adjustable). */
+  ipSetCapacity: 10000,
+  /** floodgate's `ban.max_entries` when the config does not set it. */
+  engineMaxEntries: 30000,
+  streamLogRetentionDays: 7,
+  realtimeShards: 1,
+  realtimeParallelization: 1,
+  realtimeFields: ['timestamp', 'c-ip', 'cs-method', 'cs-host', 'x-host-header', 'cs-uri-stem', 'cs-uri-query',
+    'sc-status', 'cs-user-agent', 'x-forwarded-for', 'c-country'],
   logSuffixes: ['.gz'],
   logExpirationDays: 30,
   webAclRuleAction: 'BLOCK' as RuleAction,
   architecture: 'x86_64' as LambdaArch,
   memorySize: 1024,
   timeoutSeconds: 300,
-  reservedConcurrency: 1,
   functionLogRetentionDays: 30,
   dryRun: true,
   metricsNamespace: 'floodgate',
@@ -112,10 +159,14 @@ export const DEFAULTS = {
   stateKey: 'state/floodgate.state',
   reportsPrefix: 'reports/',
   reportRetentionDays: 90,
+  notifications: true,
+  budget: true,
   budgetAmount: 20,
   queueAgeAlarmSeconds: 900,
-  /** FLOODGATE_CONFIG_TOML is used up to this size; larger configs go to S3 (Lambda env is 4 KB in total). */
+  /** FLOODGATE_CONFIG_TOML is used up to this size (and while the whole environment stays within 4 KB); larger configs go to S3. */
   inlineConfigMaxBytes: 3072,
+  /** AWS Lambda: all environment variables together (keys and values) at most 4 KB. */
+  lambdaEnvMaxBytes: 4096,
 } as const;
 
 /** Reads a context value the way `-c key=value` delivers it (always a string) or as JSON from cdk.json. */
@@ -123,13 +174,15 @@ export type ContextReader = (key: string) => unknown;
 
 /** Context keys understood by `settingsFromContext`, besides `stackName`, `account` and `region`. */
 export const CONTEXT_KEYS = [
-  'scope', 'namePrefix', 'logBucketName', 'logBucketSuffix', 'logPrefix', 'logSuffix',
-  'logExpirationDays', 'logBucketKmsKeyArn', 'createWebAcl', 'webAclArn', 'webAclRuleAction',
+  'scope', 'namePrefix', 'sources', 'logBucketName', 'logBucketSuffix', 'logPrefix', 'logSuffix',
+  'logExpirationDays', 'logBucketKmsKeyArn', 's3Events', 'streamLogRetentionDays', 'distributionId',
+  'realtimeShards', 'realtimeParallelization', 'realtimeFields', 'ipSetsPerVersion',
+  'createWebAcl', 'webAclArn', 'webAclRuleAction',
   'lambdaZip', 'architecture', 'memorySize', 'timeoutSeconds', 'reservedConcurrency',
-  'functionLogRetentionDays', 'configPath', 'dryRun', 'metricsNamespace', 'rustLog', 'batchSize',
+  'functionLogRetentionDays', 'configPath', 'allowlistFiles', 'dryRun', 'metricsNamespace', 'rustLog', 'batchSize',
   'maxBatchingWindowSeconds', 'maxReceiveCount', 'eventSourceMaxConcurrency', 'scheduleExpression',
-  'stateKey', 'reportsPrefix', 'reportRetentionDays', 'alarmEmail', 'budgetEmail', 'budgetAmount',
-  'queueAgeAlarmSeconds',
+  'stateKey', 'reportsPrefix', 'reportRetentionDays', 'breakGlassRoleArn', 'notifications', 'notifyEmail',
+  'notifyTopicArn', 'alarmEmail', 'budget', 'budgetEmail', 'budgetAmount', 'queueAgeAlarmSeconds',
 ] as const;
 
 function str(ctx: ContextReader, key: string): string | undefined {
@@ -175,6 +228,16 @@ function oneOf<T extends string>(ctx: ContextReader, key: string, allowed: reado
   return hit;
 }
 
+function sourceList(ctx: ContextReader): LogSource[] | undefined {
+  const items = list(ctx, 'sources');
+  if (items === undefined) return undefined;
+  return items.map((v) => {
+    const hit = LOG_SOURCES.find((s) => s === v.toLowerCase());
+    if (!hit) throw new Error(`context sources=${v}: expected a comma-separated list of ${LOG_SOURCES.join(', ')}`);
+    return hit;
+  });
+}
+
 /** Builds stack settings from CDK context; unset keys keep the stack defaults. */
 export function settingsFromContext(ctx: ContextReader): FloodgateSettings {
   const reserved = nonEmpty(ctx, 'reservedConcurrency');
@@ -182,13 +245,21 @@ export function settingsFromContext(ctx: ContextReader): FloodgateSettings {
   return {
     scope: oneOf(ctx, 'scope', ['REGIONAL', 'CLOUDFRONT'] as const),
     namePrefix: nonEmpty(ctx, 'namePrefix'),
+    sources: sourceList(ctx),
     logBucketName: nonEmpty(ctx, 'logBucketName'),
     logBucketSuffix: nonEmpty(ctx, 'logBucketSuffix'),
-    // `-c logPrefix=` (empty) means the whole bucket.
+    // `-c logPrefix=` (empty) is kept as [""] so that the stack can refuse it with its reason.
     logPrefixes: logPrefixes && logPrefixes.length === 0 ? [''] : logPrefixes,
     logSuffixes: list(ctx, 'logSuffix'),
     logExpirationDays: num(ctx, 'logExpirationDays'),
     logBucketKmsKeyArn: nonEmpty(ctx, 'logBucketKmsKeyArn'),
+    s3Events: oneOf(ctx, 's3Events', ['notification', 'eventbridge'] as const),
+    streamLogRetentionDays: num(ctx, 'streamLogRetentionDays'),
+    distributionId: nonEmpty(ctx, 'distributionId'),
+    realtimeShards: num(ctx, 'realtimeShards'),
+    realtimeParallelization: num(ctx, 'realtimeParallelization'),
+    realtimeFields: list(ctx, 'realtimeFields'),
+    ipSetsPerVersion: num(ctx, 'ipSetsPerVersion'),
     createWebAcl: bool(ctx, 'createWebAcl'),
     webAclArn: nonEmpty(ctx, 'webAclArn'),
     webAclRuleAction: oneOf(ctx, 'webAclRuleAction', ['BLOCK', 'COUNT'] as const),
@@ -199,6 +270,7 @@ export function settingsFromContext(ctx: ContextReader): FloodgateSettings {
     reservedConcurrency: reserved?.toLowerCase() === 'none' ? null : num(ctx, 'reservedConcurrency'),
     functionLogRetentionDays: num(ctx, 'functionLogRetentionDays'),
     configPath: nonEmpty(ctx, 'configPath'),
+    allowlistFiles: list(ctx, 'allowlistFiles'),
     dryRun: bool(ctx, 'dryRun'),
     metricsNamespace: nonEmpty(ctx, 'metricsNamespace'),
     rustLog: nonEmpty(ctx, 'rustLog'),
@@ -210,7 +282,12 @@ export function settingsFromContext(ctx: ContextReader): FloodgateSettings {
     stateKey: nonEmpty(ctx, 'stateKey'),
     reportsPrefix: nonEmpty(ctx, 'reportsPrefix'),
     reportRetentionDays: num(ctx, 'reportRetentionDays'),
+    breakGlassRoleArn: nonEmpty(ctx, 'breakGlassRoleArn'),
+    notifications: bool(ctx, 'notifications'),
+    notifyEmail: nonEmpty(ctx, 'notifyEmail'),
+    notifyTopicArn: nonEmpty(ctx, 'notifyTopicArn'),
     alarmEmail: nonEmpty(ctx, 'alarmEmail'),
+    budget: bool(ctx, 'budget'),
     budgetEmail: nonEmpty(ctx, 'budgetEmail'),
     budgetAmount: num(ctx, 'budgetAmount'),
     queueAgeAlarmSeconds: num(ctx, 'queueAgeAlarmSeconds'),

@@ -1,8 +1,9 @@
-// Alarms, the alarm topic and the optional monthly cost budget of the floodgate stack.
-import { CfnOutput, Duration } from 'aws-cdk-lib';
+// Alarms, the alarm topic and the monthly cost budget of the floodgate stack.
+import { Annotations, Aws, CfnOutput, Duration, Fn } from 'aws-cdk-lib';
 import * as budgets from 'aws-cdk-lib/aws-budgets';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -11,14 +12,19 @@ import { Construct } from 'constructs';
 
 export interface MonitoringProps {
   readonly fn: lambda.IFunction;
-  readonly queue: sqs.IQueue;
-  readonly dlq: sqs.IQueue;
+  /** The S3 source's queue and its DLQ (absent without the s3 source). */
+  readonly queue?: sqs.IQueue;
+  readonly dlq?: sqs.IQueue;
+  /** Failed schedule runs, failed async invocations and failed Kinesis batches. */
+  readonly failureQueue: sqs.IQueue;
+  /** The function reads a Kinesis stream (alarm on its iterator age). */
+  readonly readsStream: boolean;
   /** Namespace of the function's EMF metrics. */
   readonly metricsNamespace: string;
   readonly queueAgeAlarmSeconds: number;
   readonly alarmEmail?: string;
-  readonly budgetEmail?: string;
-  readonly budgetAmount: number;
+  /** Monthly cost budget; undefined = none. */
+  readonly budget?: { readonly email?: string; readonly amount: number };
   readonly namePrefix: string;
 }
 
@@ -41,8 +47,36 @@ export class FloodgateMonitoring extends Construct {
       displayName: 'floodgate alarms',
       enforceSSL: true,
     });
+    // The topic policy CDK writes (TLS only) REPLACES SNS's default policy, and with it the
+    // permission CloudWatch and Budgets would otherwise have had: grant both, confined to this
+    // account's alarms and budgets (confused-deputy conditions as AWS documents them).
+    this.topic.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'CloudWatchAlarmsPublish',
+      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+      actions: ['sns:Publish'],
+      resources: [this.topic.topicArn],
+      conditions: {
+        StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+        ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*` },
+      },
+    }));
+    this.topic.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'BudgetsPublish',
+      principals: [new iam.ServicePrincipal('budgets.amazonaws.com')],
+      actions: ['sns:Publish'],
+      resources: [this.topic.topicArn],
+      conditions: {
+        StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+        ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:budgets::${Aws.ACCOUNT_ID}:*` },
+      },
+    }));
     if (props.alarmEmail) {
       this.topic.addSubscription(new subs.EmailSubscription(props.alarmEmail));
+    } else {
+      Annotations.of(this).addWarning(
+        'floodgate: no alarmEmail given, so NOTHING is subscribed to the alarm topic: alarms (function errors, ' +
+        'DLQ, sync failures) and the budget notify nobody until you subscribe (-c alarmEmail=you@example.com, or ' +
+        '`aws sns subscribe --topic-arn <AlarmTopicArn> --protocol email --notification-endpoint you@example.com`).');
     }
     const action = new cwActions.SnsAction(this.topic);
     const five = Duration.minutes(5);
@@ -71,22 +105,34 @@ export class FloodgateMonitoring extends Construct {
       threshold: 1,
       description: 'floodgate Lambda returned errors (see its log group).',
     });
-    // With reserved concurrency 1 the SQS pollers and the schedule are throttled now and then;
-    // only a sustained rate is worth a page.
+    // Some throttling is normal with a small reserved concurrency; only a sustained rate is worth a page.
     add('FunctionThrottles', props.fn.metricThrottles({ period: five, statistic: 'Sum' }), {
       threshold: 10,
       evaluationPeriods: 3,
-      description: 'floodgate Lambda throttled for 15 minutes: raise reservedConcurrency or batchSize.',
+      description: 'floodgate Lambda throttled for 15 minutes: raise reservedConcurrency (or leave it unreserved) or batchSize.',
     });
-    add('DlqNotEmpty', props.dlq.metricApproximateNumberOfMessagesVisible({ period: five, statistic: 'Maximum' }), {
+    if (props.queue && props.dlq) {
+      add('DlqNotEmpty', props.dlq.metricApproximateNumberOfMessagesVisible({ period: five, statistic: 'Maximum' }), {
+        threshold: 0,
+        comparison: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        description: 'Log notifications failed maxReceiveCount times and are in the DLQ; those log objects were not counted.',
+      });
+      add('QueueBacklog', props.queue.metricApproximateAgeOfOldestMessage({ period: five, statistic: 'Maximum' }), {
+        threshold: props.queueAgeAlarmSeconds,
+        description: `Oldest log notification waits over ${props.queueAgeAlarmSeconds}s: floodgate is falling behind.`,
+      });
+    }
+    add('FailureQueueNotEmpty', props.failureQueue.metricApproximateNumberOfMessagesVisible({ period: five, statistic: 'Maximum' }), {
       threshold: 0,
       comparison: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      description: 'Log notifications failed maxReceiveCount times and are in the DLQ; those log objects were not counted.',
+      description: 'A scheduled run, a streamed log batch or a Kinesis batch failed after its retries (failure queue).',
     });
-    add('QueueBacklog', props.queue.metricApproximateAgeOfOldestMessage({ period: five, statistic: 'Maximum' }), {
-      threshold: props.queueAgeAlarmSeconds,
-      description: `Oldest log notification waits over ${props.queueAgeAlarmSeconds}s: floodgate is falling behind.`,
-    });
+    if (props.readsStream) {
+      add('StreamBacklog', props.fn.metric('IteratorAge', { period: five, statistic: 'Maximum' }), {
+        threshold: props.queueAgeAlarmSeconds * 1000,
+        description: `The real-time log records floodgate reads are over ${props.queueAgeAlarmSeconds}s old: it is falling behind the stream.`,
+      });
+    }
     add('SyncFailures', new cloudwatch.Metric({
       namespace: props.metricsNamespace,
       metricName: 'SyncFailures',
@@ -97,32 +143,40 @@ export class FloodgateMonitoring extends Construct {
       description: 'floodgate could not write the WAF IP sets (EMF metric SyncFailures, dimensionless).',
     });
 
-    const budgetEmail = props.budgetEmail ?? props.alarmEmail;
-    if (budgetEmail) {
+    if (props.budget) {
+      const subscribers: budgets.CfnBudget.SubscriberProperty[] = [{ subscriptionType: 'SNS', address: this.topic.topicArn }];
+      if (props.budget.email) subscribers.push({ subscriptionType: 'EMAIL', address: props.budget.email });
+      const notify = (notificationType: 'ACTUAL' | 'FORECASTED', threshold: number) => ({
+        notification: { notificationType, comparisonOperator: 'GREATER_THAN', threshold, thresholdType: 'PERCENTAGE' },
+        subscribers,
+      });
       this.budget = new budgets.CfnBudget(this, 'MonthlyBudget', {
         budget: {
-          budgetName: `${props.namePrefix}-monthly`,
+          // Budgets are global per account: the region keeps two stacks of one prefix apart.
+          budgetName: Fn.join('-', [props.namePrefix, Aws.REGION, 'monthly']),
           budgetType: 'COST',
           timeUnit: 'MONTHLY',
-          budgetLimit: { amount: props.budgetAmount, unit: 'USD' },
+          budgetLimit: { amount: props.budget.amount, unit: 'USD' },
         },
-        notificationsWithSubscribers: [{
-          notification: {
-            notificationType: 'ACTUAL',
-            comparisonOperator: 'GREATER_THAN',
-            threshold: 80,
-            thresholdType: 'PERCENTAGE',
-          },
-          subscribers: [{ subscriptionType: 'EMAIL', address: budgetEmail }],
-        }],
+        notificationsWithSubscribers: [notify('ACTUAL', 80), notify('FORECASTED', 100)],
       });
+      // Budgets checks that it may publish when the budget is created.
+      const policy = this.topic.node.tryFindChild('Policy');
+      if (policy) this.budget.node.addDependency(policy);
     }
+    const who = props.budget?.email ? `the alarm topic and ${props.budget.email}` : 'the alarm topic';
     new CfnOutput(scope, 'Budget', {
-      value: budgetEmail
-        ? `monthly ${props.budgetAmount} USD account cost budget, ${budgetEmail} notified at 80% actual`
-        : 'skipped: no budgetEmail or alarmEmail given',
-      description: 'AWS Budgets monthly cost budget',
+      value: props.budget
+        ? `monthly ${props.budget.amount} USD account cost budget: ${who} notified at 80% actual and 100% forecasted`
+        : 'skipped: budget=false',
+      description: 'AWS Budgets monthly cost budget (whole account)',
     });
     new CfnOutput(scope, 'AlarmTopicArn', { value: this.topic.topicArn });
+    new CfnOutput(scope, 'AlarmDestination', {
+      value: props.alarmEmail
+        ? `e-mail to ${props.alarmEmail} (confirm the subscription mail AWS sends)`
+        : 'NONE: nothing is subscribed to the alarm topic, so alarms and budget notifications go nowhere until a subscription exists',
+      description: 'Who receives the alarms',
+    });
   }
 }

@@ -42,6 +42,11 @@ describe('guards', () => {
       /either webAclArn .* or createWebAcl/);
   });
 
+  it('needs at least one source and a valid web ACL ARN', () => {
+    assert.throws(() => makeStack({ sources: [] }), /sources must name at least one/);
+    assert.throws(() => makeStack({ webAclArn: 'arn:aws:wafv2:eu-west-1:123456789012:regional/ipset/x/y' }), /is not a WAFv2 web ACL ARN/);
+  });
+
   it('rejects out-of-range numbers and bad prefixes', () => {
     assert.throws(() => makeStack({ timeoutSeconds: 901 }), /timeoutSeconds must be an integer in 10\.\.900/);
     assert.throws(() => makeStack({ reservedConcurrency: 0 }), /reservedConcurrency/);
@@ -51,6 +56,11 @@ describe('guards', () => {
     assert.throws(() => makeStack({ reportsPrefix: 'reports' }), /reportsPrefix must end with \//);
     assert.throws(() => makeStack({ stateKey: 'reports/state' }), /must not be under reportsPrefix/);
     assert.throws(() => makeStack({ logPrefixes: ['logs/*'] }), /must not contain \*/);
+    assert.throws(() => makeStack({ logPrefixes: ['a/', 'a/'] }), /must not repeat/);
+    assert.throws(() => makeStack({ sources: ['cloudfront-realtime'], realtimeShards: 0 }), /realtimeShards must be an integer in 1\.\.500/);
+    assert.throws(() => makeStack({ sources: ['cloudfront-realtime'], realtimeParallelization: 11 }), /realtimeParallelization must be an integer in 1\.\.10/);
+    assert.throws(() => makeStack({ budgetAmount: 0 }), /budgetAmount must be a positive number/);
+    assert.throws(() => makeStack({ alarmEmail: 'ops' }), /alarmEmail=ops is not an e-mail address/);
   });
 
   it('the committed config stays small enough to travel inline', () => {
@@ -86,10 +96,37 @@ describe('context', () => {
     assert.equal(s.alarmEmail, 'ops@example.com');
   });
 
-  it('an empty logSuffix disables the suffix filter, an empty logPrefix means the whole bucket', () => {
+  it('an empty logSuffix disables the suffix filter; an empty logPrefix is kept so the stack can refuse it with its reason', () => {
     const s = from({ logSuffix: '', logPrefix: '' });
     assert.deepEqual(s.logSuffixes, []);
     assert.deepEqual(s.logPrefixes, ['']);
+    assert.throws(() => makeStack({ logBucketName: 'b', logPrefixes: s.logPrefixes }), /would read every object of the bucket/);
+  });
+
+  it('parses the source, IP set, streaming, notification and hardening keys', () => {
+    const s = from({
+      sources: 'S3, cloudfront-realtime', ipSetsPerVersion: '5', s3Events: 'EventBridge', streamLogRetentionDays: '14',
+      distributionId: 'E2ABC', realtimeShards: '2', realtimeParallelization: '3', realtimeFields: 'timestamp,c-ip',
+      allowlistFiles: 'a.txt, b.txt', breakGlassRoleArn: 'arn:aws:iam::123456789012:role/x', notifications: 'false',
+      notifyEmail: 'n@example.com', notifyTopicArn: 'arn:aws:sns:eu-west-1:123456789012:t', budget: 'no',
+    });
+    assert.deepEqual(s.sources, ['s3', 'cloudfront-realtime']);
+    assert.equal(s.ipSetsPerVersion, 5);
+    assert.equal(s.s3Events, 'eventbridge');
+    assert.equal(s.streamLogRetentionDays, 14);
+    assert.equal(s.distributionId, 'E2ABC');
+    assert.equal(s.realtimeShards, 2);
+    assert.equal(s.realtimeParallelization, 3);
+    assert.deepEqual(s.realtimeFields, ['timestamp', 'c-ip']);
+    assert.deepEqual(s.allowlistFiles, ['a.txt', 'b.txt']);
+    assert.equal(s.breakGlassRoleArn, 'arn:aws:iam::123456789012:role/x');
+    assert.equal(s.notifications, false);
+    assert.equal(s.notifyEmail, 'n@example.com');
+    assert.equal(s.notifyTopicArn, 'arn:aws:sns:eu-west-1:123456789012:t');
+    assert.equal(s.budget, false);
+    assert.equal(from({ reservedConcurrency: '7' }).reservedConcurrency, 7);
+    assert.throws(() => from({ sources: 's3,kafka' }), /context sources=kafka: expected a comma-separated list of s3, waf-cloudwatch/);
+    assert.throws(() => from({ s3Events: 'sns' }), /context s3Events=sns: expected one of notification, eventbridge/);
   });
 
   it('rejects bad values with the key name', () => {

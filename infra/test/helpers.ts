@@ -56,3 +56,41 @@ export function functionStatements(template: Template): Json[] {
 export function asList<T>(v: T | T[]): T[] {
   return Array.isArray(v) ? v : [v];
 }
+
+/** Logical id of the one resource of a type whose id starts with `prefix` (ids are stable, see legacy.test.ts). */
+export function byPrefix(template: Template, type: string, prefix: string): string {
+  const ids = Object.keys(template.findResources(type)).filter((id) => id.startsWith(prefix));
+  if (ids.length !== 1) throw new Error(`expected one ${type} with id ${prefix}*, found ${ids.join(', ') || 'none'}`);
+  return ids[0];
+}
+
+/** Logical ids of the log queue, its DLQ and the failure queue. */
+export function queues(template: Template): { queue: string; dlq: string; failure: string } {
+  return {
+    queue: byPrefix(template, 'AWS::SQS::Queue', 'LogQueue'),
+    dlq: byPrefix(template, 'AWS::SQS::Queue', 'DeadLetterQueue'),
+    failure: byPrefix(template, 'AWS::SQS::Queue', 'FailureQueue'),
+  };
+}
+
+/** The floodgate function's environment variables. */
+export function envOf(template: Template): Record<string, Json> {
+  return floodgateFunction(template)[1].Properties.Environment.Variables;
+}
+
+/** Writes a floodgate config with the given `[ban] max_entries` (or none) into TMP and returns its path. */
+let configs = 0;
+export function writeConfig(maxEntries: number | undefined, extra = ''): string {
+  const file = path.join(TMP, `config-${configs++}.toml`);
+  fs.writeFileSync(file, [
+    '[[rules]]', 'name = "flood"', 'window = "5m"', 'limit = 600', '',
+    '[ban]', 'duration = "1h"', ...(maxEntries === undefined ? [] : [`max_entries = ${maxEntries}`]), '',
+    '[ban.ranges]', 'max_entries = 999999', extra,
+  ].join('\n'));
+  return file;
+}
+
+/** Every statement of a resource policy document in the template (bucket, queue, topic policies). */
+export function policyStatements(template: Template, type: string): Json[] {
+  return (Object.values(template.findResources(type)) as Json[]).flatMap((p) => p.Properties.PolicyDocument.Statement);
+}

@@ -1,14 +1,16 @@
 // cdk-nag AwsSolutions pack: every finding is either fixed in the stack or acknowledged there with a
-// reason (lib/floodgate-stack.ts, "cdk-nag" block). A new resource or permission that trips a rule
+// reason (lib/nag.ts). A new resource or permission that trips a rule
 // fails this test until it is fixed or consciously suppressed.
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { Aspects } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { FloodgateStackProps } from '../lib/floodgate-stack';
-import { makeStack } from './helpers';
+import { TMP, makeStack } from './helpers';
 
 const NAG = Match.stringLikeRegexp('AwsSolutions-.*');
 
@@ -34,6 +36,7 @@ describe('cdk-nag AwsSolutions', () => {
     assertClean({
       logBucketName: 'my-alb-logs',
       logPrefixes: ['alb/AWSLogs/', 'cf/'],
+      sources: ['s3', 'cloudfront-realtime'],
       logBucketKmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
       alarmEmail: 'ops@example.com',
       stateKey: 'shards/v2/floodgate.state',
@@ -43,6 +46,23 @@ describe('cdk-nag AwsSolutions', () => {
 
   it('CLOUDFRONT scope in us-east-1 has no unsuppressed findings', () => {
     assertClean({ scope: 'CLOUDFRONT' }, 'us-east-1');
+  });
+
+  it('every streaming source at once (CLOUDFRONT, us-east-1) has no unsuppressed findings', () => {
+    assertClean({
+      scope: 'CLOUDFRONT', sources: ['waf-cloudwatch', 'cloudfront-cloudwatch', 'cloudfront-realtime'],
+      distributionId: 'E2ABCDEF123456', realtimeShards: 2, reservedConcurrency: 10,
+    }, 'us-east-1');
+  });
+
+  it('S3 events through EventBridge, allowlist files, existing notification topic, break-glass role: no unsuppressed findings', () => {
+    const allow = path.join(TMP, 'nag-allow.txt');
+    fs.writeFileSync(allow, '130.176.0.0/18\n');
+    assertClean({
+      s3Events: 'eventbridge', allowlistFiles: [allow], ipSetsPerVersion: 5,
+      notifyTopicArn: 'arn:aws:sns:eu-west-1:123456789012:ops', breakGlassRoleArn: 'arn:aws:iam::123456789012:role/admin',
+    });
+    assertClean({ logBucketName: 'alb-logs', logPrefixes: ['alb/'], s3Events: 'eventbridge', notifications: false, budget: false });
   });
 
   it('the check is live: a wildcard outside the acknowledged prefixes is reported', () => {

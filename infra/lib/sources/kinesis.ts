@@ -1,0 +1,96 @@
+// The `cloudfront-realtime` source: CloudFront real-time logs → Kinesis data stream → the function.
+// The user attaches the real-time log configuration to the distribution's cache behaviours (a
+// distribution is not part of this stack).
+import { Aws, CfnOutput, Duration, Fn } from 'aws-cdk-lib';
+import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { RealtimeSettings } from '../resolve';
+
+export interface RealtimeSourceProps {
+  readonly fn: lambda.Function;
+  readonly namePrefix: string;
+  readonly settings: RealtimeSettings;
+  /** Where batches that still fail after the retries are described (shard, sequence numbers). */
+  readonly failureQueue: sqs.IQueue;
+}
+
+export interface RealtimeSource {
+  readonly stream: kinesis.Stream;
+  readonly config: cloudfront.CfnRealtimeLogConfig;
+  readonly env: Record<string, string>;
+}
+
+/** Bounded retries: a poisoned record is bisected out and reported, not retried for the stream's whole retention. */
+export const REALTIME_EVENT_SOURCE = {
+  batchSize: 1000,
+  maxBatchingWindowSeconds: 1,
+  retryAttempts: 3,
+  maxRecordAgeSeconds: 3600,
+} as const;
+
+export function addRealtimeSource(scope: Construct, props: RealtimeSourceProps): RealtimeSource {
+  const st = props.settings;
+  const stream = new kinesis.Stream(scope, 'RealtimeStream', {
+    streamMode: kinesis.StreamMode.PROVISIONED,
+    shardCount: st.shards,
+    // aws/kinesis: CloudFront's role and the function need no key policy.
+    encryption: kinesis.StreamEncryption.MANAGED,
+    retentionPeriod: Duration.hours(24),
+  });
+
+  // The role CloudFront assumes to put records: this stream only (the actions CloudFront documents).
+  const role = new iam.Role(scope, 'RealtimeLogRole', {
+    assumedBy: new iam.ServicePrincipal('cloudfront.amazonaws.com'),
+    description: 'CloudFront real-time logs: put records into the floodgate stream',
+    inlinePolicies: {
+      PutRecords: new iam.PolicyDocument({
+        statements: [new iam.PolicyStatement({
+          actions: ['kinesis:DescribeStreamSummary', 'kinesis:DescribeStream', 'kinesis:PutRecord', 'kinesis:PutRecords'],
+          resources: [stream.streamArn],
+        })],
+      }),
+    },
+  });
+
+  const config = new cloudfront.CfnRealtimeLogConfig(scope, 'RealtimeLogConfig', {
+    // Real-time log configurations are global (per account), so the name carries the region.
+    name: Fn.join('-', [props.namePrefix, Aws.REGION, 'realtime']),
+    samplingRate: 100,
+    fields: st.fields,
+    endPoints: [{ streamType: 'Kinesis', kinesisStreamConfig: { roleArn: role.roleArn, streamArn: stream.streamArn } }],
+  });
+  config.node.addDependency(role);
+
+  props.fn.addEventSource(new KinesisEventSource(stream, {
+    startingPosition: lambda.StartingPosition.LATEST,
+    batchSize: REALTIME_EVENT_SOURCE.batchSize,
+    maxBatchingWindow: Duration.seconds(REALTIME_EVENT_SOURCE.maxBatchingWindowSeconds),
+    parallelizationFactor: st.parallelization,
+    reportBatchItemFailures: true,
+    bisectBatchOnError: true,
+    retryAttempts: REALTIME_EVENT_SOURCE.retryAttempts,
+    maxRecordAge: Duration.seconds(REALTIME_EVENT_SOURCE.maxRecordAgeSeconds),
+    onFailure: new SqsDlq(props.failureQueue),
+  }));
+
+  new CfnOutput(scope, 'RealtimeLogConfigArn', {
+    value: config.attrArn,
+    description: 'Attach to the cache behaviours of your distribution (CloudFront console → Behaviors → Edit → Real-time logs, ' +
+      'or RealtimeLogConfigArn in the distribution config); nothing is streamed before',
+  });
+  new CfnOutput(scope, 'RealtimeStreamArn', { value: stream.streamArn });
+
+  return {
+    stream,
+    config,
+    env: {
+      FLOODGATE_STREAM_ARNS: stream.streamArn,
+      FLOODGATE_REALTIME_FIELDS: st.fields.join(','),
+    },
+  };
+}
