@@ -3,7 +3,7 @@
 
 use floodgate_core::formats::{cloudfront, LineParser};
 use floodgate_core::timefmt;
-use floodgate_core::{Format, IngestOptions, Request};
+use floodgate_core::{ClientIpSource, Format, IngestOptions, Request};
 
 /// What every emitted [`Request`] must satisfy, whatever the input.
 pub fn check_request(r: &Request<'_>) {

@@ -2,7 +2,8 @@
 # End-to-end test of the floodgate Lambda against a real local AWS endpoint (moto_server):
 # S3 (conditional writes) and WAFv2 IP sets (lock tokens). Creates target/venv with moto on
 # first use, starts moto on a free loopback port (stopped on exit), runs the ignored e2e test.
-# Under CI=true a missing or unstartable moto FAILS this script; elsewhere it skips with a note.
+# Under CI=true a missing or unstartable moto FAILS this script; elsewhere it exits 77 (skipped),
+# which scripts/test.sh reports as skipped in its final count.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -13,9 +14,9 @@ fail_or_skip() {
     echo "0 passed, 1 failed"
     exit 1
   fi
-  echo "tests/aws/run.sh: $1 — skipping (set CI=true to make this a failure)" >&2
+  echo "tests/aws/run.sh: $1 — SKIPPED (set CI=true to make this a failure)" >&2
   echo "0 passed, 0 failed, 1 skipped"
-  exit 0
+  exit 77
 }
 
 if [ ! -x "$venv/bin/moto_server" ]; then

@@ -29,7 +29,7 @@ pub use objects::{parse_s3_url, ObjectRef, ObjectStore};
 pub use read::{list_objects, read_objects, Pending, ReadOptions};
 pub use retry::RetryPolicy;
 pub use s3::S3Store;
-pub use state_store::{commit_expiry, commit_run, FileState, S3State, StateBackend};
+pub use state_store::{commit_expiry, commit_run, S3State, StateBackend};
 pub use waf::WafIpSets;
 
 /// The SDK configuration from the environment (credentials, region, `AWS_ENDPOINT_URL`).

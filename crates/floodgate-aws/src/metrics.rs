@@ -6,7 +6,7 @@
 
 use crate::ipsets::SyncReport;
 use floodgate_core::decision::Decision;
-use floodgate_core::engine::RunInput;
+use floodgate_core::state::LastRun;
 use serde_json::{json, Map, Value};
 
 /// Default namespace (`FLOODGATE_METRICS_NAMESPACE`).
@@ -40,13 +40,13 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    /// Add what a run read.
-    pub fn add_input(&mut self, input: &RunInput) {
-        self.records += input.tally.records;
-        for f in &input.files {
+    /// Add what a committed run read (from the state's record of it).
+    pub fn add_run(&mut self, run: &LastRun) {
+        self.records += run.records;
+        for f in &run.files {
             self.bytes += f.bytes_in;
-            self.rejected += f.rejected.total();
         }
+        self.rejected += run.rejected.total();
     }
 
     /// Add what a decision changed.

@@ -147,12 +147,7 @@ impl Read for ChannelReader {
 fn unread(id: String, path: String, why: String, config: &Config, settled: u32) -> ReadObject {
     ReadObject {
         id,
-        summary: FileSummary {
-            path,
-            complete: false,
-            damage: Some(why),
-            ..FileSummary::default()
-        },
+        summary: FileSummary::unread(path, why),
         tally: Tally::new(config, settled),
     }
 }

@@ -65,5 +65,15 @@ mod tests {
             let cap = Duration::from_millis(10 * (1u64 << (attempt - 1).min(20))).min(p.max);
             assert!(p.delay(attempt) <= cap);
         }
+        // Growth: the first retry waits at most 10 ms; the third may wait up to 40 ms, so among
+        // 200 draws some exceed 10 ms (all 200 below would have probability 4^-200).
+        let first = (0..200).map(|_| p.delay(1)).max().unwrap();
+        let third = (0..200).map(|_| p.delay(3)).max().unwrap();
+        assert!(first <= Duration::from_millis(10));
+        assert!(third > Duration::from_millis(10), "{third:?}");
+        assert!(
+            (0..200).any(|_| p.delay(10) > Duration::from_millis(40)),
+            "capped at max, 50 ms"
+        );
     }
 }

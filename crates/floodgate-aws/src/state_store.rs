@@ -19,7 +19,6 @@ use floodgate_core::decision::Decision;
 use floodgate_core::engine;
 use floodgate_core::state::State;
 use std::future::Future;
-use std::path::PathBuf;
 
 /// Why the state could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -56,8 +55,8 @@ pub enum StateStoreError {
 /// The state's version as last read: its ETag, or `None` when it did not exist.
 pub type Version = Option<String>;
 
-/// Where the state lives. S3 ([`S3State`]) for the Lambda and `--state s3://…`, a file
-/// ([`FileState`]) for the CLI.
+/// Where the state lives: S3 ([`S3State`]) for the Lambda and `--state s3://…`; the CLI
+/// implements it for its local state file.
 pub trait StateBackend: Send + Sync {
     /// Human-readable location for messages.
     fn location(&self) -> String;
@@ -123,43 +122,6 @@ impl<S: ObjectStore> StateBackend for S3State<S> {
             )
             .await?;
         Ok(Some(etag.unwrap_or_default()))
-    }
-}
-
-/// A local state file (the CLI's `--state FILE`): single writer, replaced atomically.
-#[derive(Clone, Debug)]
-pub struct FileState {
-    /// The file.
-    pub path: PathBuf,
-}
-
-impl StateBackend for FileState {
-    fn location(&self) -> String {
-        self.path.display().to_string()
-    }
-
-    async fn load(&self) -> Result<(State, Version), StateStoreError> {
-        match std::fs::read(&self.path) {
-            Ok(bytes) => State::load(&bytes)
-                .map(|s| (s, Some(String::new())))
-                .map_err(|error| StateStoreError::Decode {
-                    location: self.location(),
-                    error,
-                }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok((State::default(), None)),
-            Err(e) => Err(StateStoreError::Store {
-                location: self.location(),
-                error: StoreError::Other(e.to_string()),
-            }),
-        }
-    }
-
-    async fn store(&self, bytes: Vec<u8>, _version: &Version) -> Result<Version, StoreError> {
-        let tmp = self.path.with_extension("tmp");
-        std::fs::write(&tmp, bytes)
-            .and_then(|_| std::fs::rename(&tmp, &self.path))
-            .map_err(|e| StoreError::Other(format!("{}: {e}", self.path.display())))?;
-        Ok(Some(String::new()))
     }
 }
 

@@ -5,7 +5,8 @@
 //! `--jobs` and any argument order.
 
 use crate::inputs::{self, Input};
-use crate::{load_config, load_state, output, parse_now, Failure};
+use crate::state_file::StateFile;
+use crate::{load_config, output, parse_now, Failure};
 use anyhow::Context;
 use clap::Args;
 use floodgate_core::config::Config;
@@ -14,6 +15,7 @@ use floodgate_core::decode::CountingReader;
 use floodgate_core::engine::{self, RunInput};
 use floodgate_core::ingest::{FileSummary, IngestError};
 use floodgate_core::pipeline::read_object;
+use floodgate_core::report::text::{bytes as bytes_text, int};
 use floodgate_core::state::State;
 use floodgate_core::tally::Tally;
 use floodgate_core::timefmt::format_rfc3339_ms;
@@ -81,12 +83,7 @@ fn read_one(
     let file = match std::fs::File::open(&input.path) {
         Ok(f) => f,
         Err(e) => {
-            let summary = FileSummary {
-                path: shown,
-                complete: false,
-                damage: Some(format!("cannot open: {e}")),
-                ..FileSummary::default()
-            };
+            let summary = FileSummary::unread(shown, format!("cannot open: {e}"));
             return Ok((summary, Tally::new(config, settled)));
         }
     };
@@ -177,7 +174,7 @@ pub fn run(args: AnalyzeArgs) -> Result<u8, Failure> {
     let dry_run = args.dry_run || config.ban.dry_run;
     config.ban.dry_run = dry_run;
     let mut state = match &args.state {
-        Some(p) => load_state(p)?.unwrap_or_default(),
+        Some(p) => StateFile::new(p).load()?.unwrap_or_default(),
         None => State::default(),
     };
     state
@@ -188,7 +185,7 @@ pub fn run(args: AnalyzeArgs) -> Result<u8, Failure> {
     let decision = engine::run(&config, &mut state, input, now, dry_run).map_err(Failure::usage)?;
     let html = output::write_reports(&config, &state, &decision, &args.out)?;
     if let (Some(path), false) = (&args.state, dry_run) {
-        output::write_atomic(path, &state.save())?;
+        StateFile::new(path).save(&state)?;
     }
     if !args.quiet {
         print_summary(
@@ -204,22 +201,6 @@ pub fn run(args: AnalyzeArgs) -> Result<u8, Failure> {
     Ok(if args.strict && damaged { 3 } else { 0 })
 }
 
-fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-fn mb(bytes: u64) -> String {
-    format!("{:.1} MB", bytes as f64 / 1e6)
-}
-
 fn print_summary(
     state: &State,
     d: &Decision,
@@ -232,13 +213,13 @@ fn print_summary(
     outln!(
         "read {} files ({}) in {:.1}s: {} records, {} rejected, {} late, {} allowlisted, {} clients",
         run.files.len(),
-        mb(bytes),
+        bytes_text(bytes),
         secs,
-        thousands(run.records),
-        thousands(run.rejected.total()),
-        thousands(run.late),
-        thousands(run.allowlisted),
-        thousands(run.distinct_keys)
+        int(run.records),
+        int(run.rejected.total()),
+        int(run.late),
+        int(run.allowlisted),
+        int(run.distinct_keys)
     );
     let mut by_format = std::collections::BTreeMap::<String, (u64, u64, u64)>::new();
     for f in &run.files {
@@ -255,8 +236,8 @@ fn print_summary(
     for (format, (files, records, rejected)) in by_format {
         outln!(
             "  {format:<11} {files:>5} files {:>12} records {:>8} rejected",
-            thousands(records),
-            thousands(rejected)
+            int(records),
+            int(rejected)
         );
     }
     let incomplete = run.files.iter().filter(|f| !f.complete).count();
@@ -301,11 +282,7 @@ fn print_summary(
                 "  {:<24} {:<8} {:>13} {:>8}  {:<24} {}",
                 b.cidr.to_string(),
                 b.rule,
-                format!(
-                    "{}/{}",
-                    thousands(b.peak as u64),
-                    thousands(b.peak_limit as u64)
-                ),
+                format!("{}/{}", int(b.peak as u64), int(b.peak_limit as u64)),
                 b.offences,
                 format_rfc3339_ms(b.until_ms),
                 status

@@ -1,13 +1,14 @@
 //! The CLI's AWS side: `analyze s3://bucket/prefix` and `sync`. Thin wrappers over
 //! floodgate-aws, which the Lambda uses too.
 
+use crate::state_file::StateFile;
 use crate::Failure;
 use anyhow::Context;
 use clap::Args;
 use floodgate_aws::{
-    list_objects, parse_s3_url, read_objects, sdk_config_with, sync_ip_sets, FileState, IpSetRef,
-    IpVersion, ReadOptions, S3State, S3Store, Scope, StateBackend, SyncOptions, SyncReport,
-    SyncTarget, WafIpSets,
+    list_objects, parse_s3_url, read_objects, sdk_config_with, sync_ip_sets, IpSetRef, IpVersion,
+    ReadOptions, S3State, S3Store, Scope, StateBackend, SyncOptions, SyncReport, SyncTarget,
+    WafIpSets,
 };
 use floodgate_core::config::Config;
 use floodgate_core::engine::RunInput;
@@ -64,12 +65,10 @@ pub fn read_s3(
         }
         for f in pending.failed {
             eprintln!("floodgate: warning: {}: {}", f.object.url(), f.error);
-            input.files.push(FileSummary {
-                path: f.object.url(),
-                complete: false,
-                damage: Some(format!("not read: {}", f.error)),
-                ..FileSummary::default()
-            });
+            input.files.push(FileSummary::unread(
+                f.object.url(),
+                format!("not read: {}", f.error),
+            ));
         }
         Ok(())
     })
@@ -135,9 +134,8 @@ pub fn sync(args: SyncArgs) -> Result<u8, Failure> {
     let report = rt.block_on(async {
         let sdk = sdk_config_with(args.region.clone(), args.endpoint_url.clone()).await;
         let waf = WafIpSets::new(&sdk, scope);
-        if let Some(url) = args.state.strip_prefix("s3://") {
-            let (bucket, key) = url
-                .split_once('/')
+        if args.state.starts_with("s3://") {
+            let (bucket, key) = parse_s3_url(&args.state)
                 .filter(|(_, k)| !k.is_empty())
                 .ok_or_else(|| {
                     Failure::usage(anyhow::anyhow!(
@@ -147,20 +145,13 @@ pub fn sync(args: SyncArgs) -> Result<u8, Failure> {
                 })?;
             let backend = S3State {
                 store: S3Store::new(&sdk),
-                bucket: bucket.to_string(),
-                key: key.to_string(),
+                bucket,
+                key,
             };
             run_sync(&waf, &backend, &targets, &opts).await
         } else {
-            let backend = FileState {
-                path: args.state.clone().into(),
-            };
-            if !backend.path.exists() {
-                return Err(Failure::usage(anyhow::anyhow!(
-                    "{}: no such state file",
-                    args.state
-                )));
-            }
+            let backend = StateFile::new(&args.state);
+            backend.load_existing().map_err(Failure::usage)?;
             run_sync(&waf, &backend, &targets, &opts).await
         }
     })?;

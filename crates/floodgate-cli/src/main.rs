@@ -40,6 +40,7 @@ mod analyze;
 mod aws;
 mod inputs;
 mod output;
+mod state_file;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
@@ -47,6 +48,7 @@ use floodgate_core::config::{Config, DEFAULT_CONFIG_TOML};
 use floodgate_core::engine;
 use floodgate_core::explain::explain;
 use floodgate_core::state::State;
+use state_file::StateFile;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -164,21 +166,6 @@ pub fn load_config(path: Option<&Path>) -> Result<Config, Failure> {
     }
 }
 
-/// Load a state file (`None` if it does not exist).
-pub fn load_state(path: &Path) -> Result<Option<State>, Failure> {
-    match std::fs::read(path) {
-        Ok(bytes) => {
-            Ok(Some(State::load(&bytes).with_context(|| {
-                format!("loading state {}", path.display())
-            })?))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(anyhow::Error::from(e)
-            .context(format!("reading state {}", path.display()))
-            .into()),
-    }
-}
-
 /// Parse `--now`.
 pub fn parse_now(now: Option<&str>) -> Result<Option<i64>, Failure> {
     now.map(|s| {
@@ -201,9 +188,9 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             now,
         } => {
             let config = load_config(common.config.as_deref())?;
-            let st = load_state(&state)?.ok_or_else(|| {
-                Failure::usage(anyhow::anyhow!("{}: no such state file", state.display()))
-            })?;
+            let st = StateFile::new(&state)
+                .load_existing()
+                .map_err(Failure::usage)?;
             let now = parse_now(now.as_deref())?.unwrap_or(st.last_run.now_ms);
             let decision = engine::decide_again(&config, &st, now);
             let written = output::write_reports(&config, &st, &decision, &out)?;
@@ -221,9 +208,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             let config = load_config(common.config.as_deref())?;
             let now = parse_now(now.as_deref())?;
             let mut st = match &state {
-                Some(p) => load_state(p)?.ok_or_else(|| {
-                    Failure::usage(anyhow::anyhow!("{}: no such state file", p.display()))
-                })?,
+                Some(p) => StateFile::new(p).load_existing().map_err(Failure::usage)?,
                 None if paths.is_empty() => {
                     return Err(Failure::usage(anyhow::anyhow!(
                         "give log paths, --state FILE, or both"

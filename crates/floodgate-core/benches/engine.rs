@@ -1,5 +1,6 @@
 //! Engine micro-benchmarks: counting requests into windows (`Tally::observe`) and saving and
 //! loading the state. Run with `cargo bench -p floodgate-core --bench engine`.
+#![allow(missing_docs)] // criterion_group! generates undocumented public functions
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! Ingestion micro-benchmarks: gzip decoding, each format's line parser (MB/s and records/s),
 //! and the whole `read_log` (decode + lines + UTF-8 + parse). Run with
 //! `cargo bench -p floodgate-core --bench ingest`; bench/run.sh records the figures.
+#![allow(missing_docs)] // criterion_group! generates undocumented public functions
 
 mod common;
 

@@ -1,3 +1,4 @@
+#![allow(unsafe_code)] // the counting global allocator
 //! Bytes of heap per tracked client: count 10, 10 k, 100 k and 1 M distinct clients (three
 //! requests each, one rule) into a [`Tally`] and then into the [`State`], and report the
 //! allocator's live bytes above the 10-client baseline divided by the extra clients, and the

@@ -6,7 +6,7 @@
 //! chosen by the client and could be forged, so floodgate never looks further left. A request
 //! whose header is missing or too short is rejected as `no_forwarded_ip`, never guessed.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 
 /// Where the client address comes from. See the module docs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -54,9 +54,6 @@ pub fn from_forwarded_for(header: &str, trusted_proxies: u32) -> Option<IpAddr> 
     let entry = header.rsplit(',').nth(trusted_proxies as usize)?;
     parse_ip(entry)
 }
-
-/// The unspecified IPv4 address, used where a value is needed before one is known.
-pub const UNSPECIFIED: IpAddr = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
 
 #[cfg(test)]
 mod tests {

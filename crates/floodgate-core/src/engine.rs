@@ -6,7 +6,8 @@
 //! ```
 //!
 //! [`run`] does all three; [`decide_again`] re-evaluates a saved state without changing it
-//! (`floodgate report`, `floodgate explain`, the scheduled expiry event). The semantics of
+//! (`floodgate report`, `floodgate explain`); [`expire`] is a run without new data (the
+//! Lambda's scheduled event). The semantics of
 //! windows, bans and the settled line are in [`crate::window`], [`crate::decision`] and
 //! [`crate::state`].
 
@@ -15,6 +16,7 @@ use crate::decision::{self, Ban, Decision, Offence};
 use crate::ingest::FileSummary;
 use crate::key::Key;
 use crate::reject::RejectStats;
+use crate::rules::Rule;
 use crate::state::{KeyWindow, LastRun, State, StateError};
 use crate::tally::Tally;
 use crate::window::{self, Found};
@@ -94,6 +96,18 @@ fn absorb(config: &Config, state: &mut State, tally: &mut Tally) -> u64 {
     late
 }
 
+/// The offence a sweep found, as stored and replayed.
+fn offence(rule: &Rule, f: &Found, resolution_ms: i64, peak: u32) -> Offence {
+    Offence {
+        time_ms: f.bucket as i64 * resolution_ms,
+        rule: rule.name.clone(),
+        count: f.count,
+        limit: rule.limit,
+        window_ms: rule.window_ms,
+        peak,
+    }
+}
+
 fn evaluate(config: &Config, state: &mut State) -> Evaluation {
     let res = config.engine.resolution_ms;
     let settled_bucket = state.settled_bucket;
@@ -113,16 +127,7 @@ fn evaluate(config: &Config, state: &mut State) -> Evaluation {
                 continue;
             }
             let list = by_key.entry(*key).or_default();
-            for f in &s.offences {
-                list.push(Offence {
-                    time_ms: f.bucket as i64 * res,
-                    rule: rule.name.clone(),
-                    count: f.count,
-                    limit: rule.limit,
-                    window_ms: rule.window_ms,
-                    peak: kw.peak,
-                });
-            }
+            list.extend(s.offences.iter().map(|f| offence(rule, f, res, kw.peak)));
             pending.insert((i, *key), s.offences);
         }
     }
@@ -173,14 +178,11 @@ fn settle(config: &Config, state: &mut State, eval: Evaluation, decision: &Decis
         keys.retain(|key, kw| {
             if let Some(found) = eval.pending.get(&(i, *key)) {
                 for f in found.iter().filter(|f| f.bucket < new_settled) {
-                    state.offences.entry(*key).or_default().push(Offence {
-                        time_ms: f.bucket as i64 * res,
-                        rule: rule.name.clone(),
-                        count: f.count,
-                        limit: rule.limit,
-                        window_ms: rule.window_ms,
-                        peak: kw.peak,
-                    });
+                    state
+                        .offences
+                        .entry(*key)
+                        .or_default()
+                        .push(offence(rule, f, res, kw.peak));
                     kw.reset = Some(f.bucket);
                 }
             }

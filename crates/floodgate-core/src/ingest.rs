@@ -70,6 +70,19 @@ pub struct FileSummary {
     pub last_time_ms: Option<i64>,
 }
 
+impl FileSummary {
+    /// A file that could not be read at all (cannot be opened, too large, gone): reported with
+    /// the reason and `complete: false`, never silently left out.
+    pub fn unread(path: impl Into<String>, why: impl Into<String>) -> FileSummary {
+        FileSummary {
+            path: path.into(),
+            complete: false,
+            damage: Some(why.into()),
+            ..FileSummary::default()
+        }
+    }
+}
+
 /// Errors that make a whole object unusable *because of the configuration*, not the data.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum IngestError {

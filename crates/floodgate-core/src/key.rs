@@ -10,8 +10,8 @@ use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-/// A masked client address. Ordered: all IPv4 keys sort before IPv6 ones? No — by the 128-bit
-/// value, which puts IPv4 (`::ffff:…`) among low IPv6 values; use [`Key::cidr`] for display order.
+/// A masked client address. Ordered by its 128-bit value, which puts IPv4 keys (`::ffff:…`)
+/// among low IPv6 values: sort by [`Key::cidr`] where people read the order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Key(pub u64, pub u64);
 

@@ -1,7 +1,8 @@
 //! A tally: what one batch of requests contributes, before any decision.
 //!
 //! Reading a log object produces a [`Tally`] (the *map* step, any concurrency); tallies and
-//! the state are combined with [`Tally::merge`] / `State::absorb` (the *reduce* step). Counts
+//! the state are combined with [`Tally::merge`] and, at the end of a run, absorbed into the state
+//! by [`engine::run`](crate::engine::run) (the *reduce* step). Counts
 //! are sums, so merging is commutative and associative: the Lambda re-applies the same tally
 //! after a conflicting state write, and the CLI may read files in any order.
 //!

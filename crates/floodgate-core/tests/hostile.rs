@@ -3,6 +3,7 @@
 //! valid lines around it still count. Cases already in `ingest.rs` (rejection reasons, deep
 //! JSON in skipped/read fields, a single size cap, random bytes) are not repeated here.
 //! Every test is fast in a debug build.
+#![allow(unsafe_code)] // a tracking global allocator
 
 use flate2::write::GzEncoder;
 use flate2::Compression;

@@ -6,6 +6,7 @@
 //! up front, and postcard's hint is the length the input *declares*. postcard 1.2 caps that
 //! hint at the bytes left in the input (each element takes at least one), so the reservation
 //! is bounded by 8 × the input size; this test keeps it that way if a dependency changes.
+#![allow(unsafe_code)] // a tracking global allocator
 
 use floodgate_core::key::Key;
 use floodgate_core::state::{KeyWindow, State};

@@ -275,9 +275,7 @@ impl<S: ObjectStore, W: IpSetApi> App<S, W> {
         write_reports_now: bool,
     ) -> SyncReport {
         let run = &done.state.last_run;
-        metrics.records += run.records;
-        metrics.bytes += run.files.iter().map(|f| f.bytes_in).sum::<u64>();
-        metrics.rejected += run.rejected.total();
+        metrics.add_run(run);
         metrics.add_decision(&done.value, run.late);
         let sync = self.reconcile(&done.state, metrics).await;
         if write_reports_now {

@@ -29,7 +29,7 @@ fn record(bucket: &str, key: &str, etag: &str, size: usize) -> Value {
     // Keys in notifications are form-encoded.
     let encoded: String = key
         .split('/')
-        .map(|p| percent_encode(p))
+        .map(percent_encode)
         .collect::<Vec<_>>()
         .join("/");
     json!({

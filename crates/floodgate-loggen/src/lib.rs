@@ -62,13 +62,21 @@ impl Format {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Scenario {
+    /// Every actor below together.
     Mixed,
+    /// Ordinary visitors only (no one to ban).
     Background,
+    /// A flood from a few addresses.
     Flood,
+    /// A slow 404 scanner.
     Scanner,
+    /// Password guessing on login paths.
     Bruteforce,
+    /// An IPv6 attacker rotating addresses inside one /64.
     Ipv6Rotation,
+    /// An office behind one NAT address: many people, one busy address, not an attacker.
     NatOffice,
+    /// An allowlisted health checker.
     Healthcheck,
 }
 
@@ -109,8 +117,11 @@ impl Scenario {
 /// write plain text (file names then lose their `.gz` suffix).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Compression {
+    /// Fastest gzip level (benchmark corpora).
     Fast,
+    /// The default gzip level (committed samples).
     Default,
+    /// Plain text.
     None,
 }
 

@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 pub struct Manifest {
     /// `floodgate-loggen <version>`.
     pub generator: String,
+    /// The seed of every random choice.
     pub seed: u64,
+    /// The scenario's CLI name.
     pub scenario: String,
     /// RFC 3339 start of the covered time span.
     pub start: String,
@@ -21,6 +23,7 @@ pub struct Manifest {
     pub clients: Vec<ClientEntry>,
     /// One entry per actor present.
     pub scenarios: Vec<ScenarioEntry>,
+    /// Record counts.
     pub totals: Totals,
 }
 
@@ -29,6 +32,7 @@ pub struct Manifest {
 pub struct FileEntry {
     /// Relative to the output folder, with forward slashes.
     pub path: String,
+    /// The file's format.
     pub format: Format,
     /// Valid records (excludes headers and bad lines).
     pub records: u64,
@@ -38,7 +42,9 @@ pub struct FileEntry {
     pub bytes: u64,
     /// Gzip members (0 when written uncompressed).
     pub gzip_members: u64,
+    /// Earliest record time, ms.
     pub first_time_ms: i64,
+    /// Latest record time, ms.
     pub last_time_ms: i64,
     /// The object's key time is later than its records (delivered late / out of order).
     pub late: bool,
@@ -49,10 +55,15 @@ pub struct FileEntry {
 /// One client IP and whether the default rules must ban it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ClientEntry {
+    /// The address as written in the logs.
     pub ip: String,
+    /// The actor it belongs to.
     pub scenario: String,
+    /// The format its requests were written in.
     pub format: Format,
+    /// Valid records of this client.
     pub requests: u64,
+    /// Whether the default rules must ban its key.
     pub expect_ban: bool,
     /// `/32` or `/64` key; null for allowlisted clients.
     pub ban_key: Option<String>,
@@ -63,26 +74,37 @@ pub struct ClientEntry {
 /// One actor of the run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ScenarioEntry {
+    /// The actor's name.
     pub name: String,
+    /// What it does, in a sentence.
     pub description: String,
+    /// Its client addresses.
     pub clients: u64,
+    /// Its valid records.
     pub requests: u64,
+    /// Whether its keys must be banned.
     pub expect_ban: bool,
+    /// The keys the default rules must ban.
     pub ban_keys: Vec<String>,
 }
 
 /// Record counts.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Totals {
+    /// Valid records in all files.
     pub records: u64,
+    /// Valid records per format.
     pub by_format: ByFormat,
 }
 
 /// Records per format.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ByFormat {
+    /// WAF records.
     pub waf: u64,
+    /// CloudFront records.
     pub cloudfront: u64,
+    /// ALB records.
     pub alb: u64,
 }
 

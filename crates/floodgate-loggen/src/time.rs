@@ -15,12 +15,19 @@ pub const DAY: i64 = 24 * HOUR;
 /// Broken-down UTC time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Civil {
+    /// Year (e.g. 2026).
     pub year: i64,
+    /// Month 1..=12.
     pub month: u32,
+    /// Day of the month 1..=31.
     pub day: u32,
+    /// Hour 0..=23.
     pub hour: u32,
+    /// Minute 0..=59.
     pub minute: u32,
+    /// Second 0..=59.
     pub second: u32,
+    /// Millisecond 0..=999.
     pub millis: u32,
 }
 

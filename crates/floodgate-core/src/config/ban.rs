@@ -47,7 +47,7 @@ impl BanConfig {
 }
 
 /// `[ban.ranges]`: when the offenders of one network are many and nearly all its clients,
-/// the network is banned as one entry (see [`crate::ranges`]).
+/// the network is banned as one entry (see [`crate::decision`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct RangeConfig {
     /// Off: every offender is its own entry.

@@ -3,7 +3,7 @@
 //! Parsing is strict (unknown keys are errors: a typo must not silently disable a rule) and
 //! every error names the key and says what is allowed. Defaults live in one place,
 //! `default-config.toml` ([`DEFAULT_CONFIG_TOML`]): a key the user leaves out takes the value
-//! written there ([`raw::builtin`]), the file is what `floodgate config default` prints, and a
+//! written there, the file is what `floodgate config default` prints, and a
 //! test checks that docs/configuration.md documents every key with that same default.
 //!
 //! One module per section: [`input`] (`[engine]`, `[source]`), [`crate::rules`] (`[[rules]]`),

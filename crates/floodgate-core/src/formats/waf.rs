@@ -113,6 +113,25 @@ struct Headers<'a> {
     forwarded_for: Option<Cow<'a, str>>,
 }
 
+impl<'a> Headers<'a> {
+    /// Keep `value` if `name` is one of the three headers (case-insensitive) and the first of
+    /// its name: the one rule both WAF parsers follow.
+    fn keep(&mut self, name: Cow<'a, str>, value: Cow<'a, str>) {
+        let slot = if name.eq_ignore_ascii_case("host") {
+            &mut self.host
+        } else if name.eq_ignore_ascii_case("user-agent") {
+            &mut self.user_agent
+        } else if name.eq_ignore_ascii_case("x-forwarded-for") {
+            &mut self.forwarded_for
+        } else {
+            return;
+        };
+        if slot.is_none() {
+            *slot = Some(value);
+        }
+    }
+}
+
 #[derive(Deserialize)]
 struct Header<'a> {
     #[serde(default, borrow)]
@@ -135,20 +154,8 @@ impl<'de: 'a, 'a> Deserialize<'de> for Headers<'a> {
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
                 let mut h = Headers::default();
                 while let Some(Header { name, value }) = seq.next_element::<Header<'de>>()? {
-                    let (Some(name), Some(value)) = (name, value) else {
-                        continue;
-                    };
-                    let slot = if name.eq_ignore_ascii_case("host") {
-                        &mut h.host
-                    } else if name.eq_ignore_ascii_case("user-agent") {
-                        &mut h.user_agent
-                    } else if name.eq_ignore_ascii_case("x-forwarded-for") {
-                        &mut h.forwarded_for
-                    } else {
-                        continue;
-                    };
-                    if slot.is_none() {
-                        *slot = Some(value);
+                    if let (Some(name), Some(value)) = (name, value) {
+                        h.keep(name, value);
                     }
                 }
                 Ok(h)

@@ -339,18 +339,7 @@ impl<'a> Scanner<'a> {
                 _ => s.skip(4),
             })?;
             if let (Some(name), Some(value)) = (name, value) {
-                let slot = if name.eq_ignore_ascii_case("host") {
-                    &mut h.host
-                } else if name.eq_ignore_ascii_case("user-agent") {
-                    &mut h.user_agent
-                } else if name.eq_ignore_ascii_case("x-forwarded-for") {
-                    &mut h.forwarded_for
-                } else {
-                    return Some(());
-                };
-                if slot.is_none() {
-                    *slot = Some(value);
-                }
+                h.keep(name, value);
             }
             Some(())
         })?;

@@ -10,7 +10,7 @@ mod csp;
 pub mod html;
 pub mod markdown;
 mod svg;
-mod text;
+pub mod text;
 
 use crate::config::Config;
 use crate::decision::Decision;

@@ -1,0 +1,76 @@
+//! The CLI's state: one local file (`--state FILE`), single writer, replaced atomically.
+//!
+//! Every command that reads or writes a state file goes through [`StateFile`]: `analyze`,
+//! `report` and `explain` directly, `sync` through its [`StateBackend`] implementation (the
+//! trait the Lambda's S3 state implements too, so sync's ownership writes are the same code).
+
+use crate::output::write_atomic;
+use anyhow::Context;
+use floodgate_aws::objects::StoreError;
+use floodgate_aws::state_store::{StateStoreError, Version};
+use floodgate_aws::StateBackend;
+use floodgate_core::state::State;
+use std::path::PathBuf;
+
+/// A state file.
+#[derive(Clone, Debug)]
+pub struct StateFile {
+    /// Where it lives.
+    pub path: PathBuf,
+}
+
+impl StateFile {
+    /// A state file at `path` (it need not exist yet).
+    pub fn new(path: impl Into<PathBuf>) -> StateFile {
+        StateFile { path: path.into() }
+    }
+
+    /// The state, or `None` when the file does not exist.
+    pub fn load(&self) -> anyhow::Result<Option<State>> {
+        match std::fs::read(&self.path) {
+            Ok(bytes) => {
+                Ok(Some(State::load(&bytes).with_context(|| {
+                    format!("loading state {}", self.path.display())
+                })?))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => {
+                Err(anyhow::Error::from(e)
+                    .context(format!("reading state {}", self.path.display())))
+            }
+        }
+    }
+
+    /// The state; a missing file is an error naming it.
+    pub fn load_existing(&self) -> anyhow::Result<State> {
+        self.load()?
+            .ok_or_else(|| anyhow::anyhow!("{}: no such state file", self.path.display()))
+    }
+
+    /// Write the state (atomically: readers never see half a file).
+    pub fn save(&self, state: &State) -> anyhow::Result<()> {
+        write_atomic(&self.path, &state.save())
+    }
+}
+
+impl StateBackend for StateFile {
+    fn location(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    async fn load(&self) -> Result<(State, Version), StateStoreError> {
+        match StateFile::load(self) {
+            Ok(Some(s)) => Ok((s, Some(String::new()))),
+            Ok(None) => Ok((State::default(), None)),
+            Err(e) => Err(StateStoreError::Store {
+                location: self.location(),
+                error: StoreError::Other(format!("{e:#}")),
+            }),
+        }
+    }
+
+    async fn store(&self, bytes: Vec<u8>, _version: &Version) -> Result<Version, StoreError> {
+        write_atomic(&self.path, &bytes).map_err(|e| StoreError::Other(format!("{e:#}")))?;
+        Ok(Some(String::new()))
+    }
+}
