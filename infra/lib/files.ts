@@ -79,8 +79,9 @@ export function isAddressOrCidr(s: string): boolean {
 }
 
 /**
- * Checks one allowlist file: every line that is neither empty nor a comment (first
- * non-blank character `#`) must be an address or CIDR. Returns the number of entries.
+ * Checks one allowlist file the way floodgate reads it: `#` starts a comment (anywhere on a
+ * line), blank lines are skipped, everything else must be an address or CIDR. Returns the
+ * number of entries.
  */
 export function validateAllowlistFile(file: string): number {
   if (!fs.existsSync(file) || !fs.statSync(file).isFile()) {
@@ -88,11 +89,11 @@ export function validateAllowlistFile(file: string): number {
   }
   let entries = 0;
   fs.readFileSync(file, 'utf8').split(/\r?\n/).forEach((raw, i) => {
-    const line = raw.trim();
-    if (!line || line.startsWith('#')) return;
+    const line = raw.split('#')[0].trim();
+    if (!line) return;
     if (!isAddressOrCidr(line)) {
       throw new Error(`floodgate: allowlist file ${file} line ${i + 1}: "${line.slice(0, 80)}" is not an IPv4/IPv6 ` +
-        'address or CIDR (one entry a line; comment lines start with #)');
+        'address or CIDR (one entry a line; # starts a comment)');
     }
     entries++;
   });

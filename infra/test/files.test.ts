@@ -44,10 +44,10 @@ describe('allowlist files', () => {
     }
   });
 
-  it('skips blank and # comment lines and counts entries', () => {
+  it('skips blank lines and # comments (whole-line or trailing, as floodgate does) and counts entries', () => {
     const f = path.join(TMP, 'ok-allow.txt');
-    fs.writeFileSync(f, '# CloudFront origin-facing\n\n  130.176.0.0/18\n2600:9000:1000::/36\r\n   # indented comment\n');
-    assert.equal(validateAllowlistFile(f), 2);
+    fs.writeFileSync(f, '# CloudFront origin-facing\n\n  130.176.0.0/18\n2600:9000:1000::/36\r\n   # indented comment\n203.0.113.0/24 # office\n');
+    assert.equal(validateAllowlistFile(f), 3);
   });
 
   it('a bad line is an error naming the file and the line number', () => {
