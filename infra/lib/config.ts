@@ -1,7 +1,7 @@
 // Typed settings of the floodgate stack and the mapping from CDK context (`-c key=value`).
 //
 // Every context key documented in docs/deploy.md is read here and nowhere else, so the table in
-// the docs, this file and test/context.test.ts describe the same thing.
+// the docs, this file and test/guards.test.ts ("context") describe the same thing.
 
 export type WafScope = 'REGIONAL' | 'CLOUDFRONT';
 export type LambdaArch = 'x86_64' | 'arm64';

@@ -75,6 +75,22 @@ describe('IP sets per version', () => {
   });
 });
 
+describe('Lambda environment with many sets (AWS: 4 KB for all variables)', () => {
+  it('20 sets per version: a config that no longer fits inline goes to S3', () => {
+    const padding = `# ${'x'.repeat(70)}\n`.repeat(20);
+    const small = envOf(synth({ ipSetsPerVersion: 1, configPath: writeConfig(10000, padding) }));
+    assert.ok(small.FLOODGATE_CONFIG_TOML, 'inline with one set per version');
+    const big = envOf(synth({ ipSetsPerVersion: 20, configPath: writeConfig(200000, padding) }));
+    assert.equal(big.FLOODGATE_CONFIG_TOML, undefined);
+    assert.match(JSON.stringify(big.FLOODGATE_CONFIG_S3), /s3:\/\//);
+  });
+
+  it('refuses an environment that cannot fit even without the config, naming the largest variables', () => {
+    assert.throws(() => makeStack({ ipSetsPerVersion: 20, namePrefix: 'p'.repeat(100), configPath: writeConfig(200000) }),
+      /Lambda environment would be about \d+ bytes, over AWS's limit of 4096 .*FLOODGATE_IPV[46]_SET/);
+  });
+});
+
 describe('capacity check against ban.max_entries', () => {
   it('fails when the sets hold fewer entries than the config\'s max_entries, naming the fix', () => {
     assert.throws(() => makeStack({ ipSetsPerVersion: 2, configPath: writeConfig(25000) }),

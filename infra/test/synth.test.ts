@@ -40,12 +40,13 @@ describe('app', () => {
     assert.throws(() => buildApp(app), /requires the stack region to be us-east-1/);
   });
 
-  it('`cdk synth` succeeds offline with the committed cdk.json and config', () => {
-    const out = path.join(TMP, 'cli.out');
+  const cdkSynth = (name: string, context: string[]) => {
+    const out = path.join(TMP, name);
     const cdk = path.join(INFRA, 'node_modules', '.bin', 'cdk');
     const r = spawnSync(cdk, [
       'synth', '--no-notices', '--no-version-reporting', '--quiet', '-o', out,
-      '-c', `lambdaZip=${DUMMY_ZIP}`, '-c', `account=${ACCOUNT}`, '-c', 'region=eu-west-1', '-c', 'alarmEmail=ops@example.com',
+      '-c', `lambdaZip=${DUMMY_ZIP}`, '-c', `account=${ACCOUNT}`, '-c', 'alarmEmail=ops@example.com',
+      ...context.flatMap((c) => ['-c', c]),
     ], {
       cwd: INFRA,
       encoding: 'utf8',
@@ -53,11 +54,27 @@ describe('app', () => {
       env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true', CDK_DEFAULT_ACCOUNT: '', CDK_DEFAULT_REGION: '' },
     });
     assert.equal(r.status, 0, `cdk synth failed:\n${r.stdout}\n${r.stderr}`);
+    // No warning at all: neither ours (e.g. no alarmEmail) nor CDK deprecations.
     assert.doesNotMatch(r.stderr, /WARNING|Error/, r.stderr);
     const template = JSON.parse(fs.readFileSync(path.join(out, 'Floodgate.template.json'), 'utf8'));
-    const types = Object.values(template.Resources).map((x: any) => x.Type);
+    return Object.values(template.Resources).map((x: any) => x.Type);
+  };
+
+  it('`cdk synth` succeeds offline with the committed cdk.json and config', () => {
+    const types = cdkSynth('cli.out', ['region=eu-west-1']);
     for (const type of ['AWS::WAFv2::IPSet', 'AWS::SQS::Queue', 'AWS::Lambda::Function', 'AWS::Events::Rule', 'AWS::Budgets::Budget']) {
       assert.ok(types.includes(type), `${type} missing`);
     }
+  });
+
+  it('`cdk synth` with every streaming source from -c strings, without warnings', () => {
+    const types = cdkSynth('cli-stream.out', [
+      'region=us-east-1', 'scope=CLOUDFRONT', 'sources=waf-cloudwatch,cloudfront-cloudwatch,cloudfront-realtime',
+      'distributionId=E2ABCDEF123456', 'realtimeShards=2', 'reservedConcurrency=5', 's3Events=eventbridge',
+    ]);
+    for (const type of ['AWS::Logs::SubscriptionFilter', 'AWS::Logs::Delivery', 'AWS::Kinesis::Stream', 'AWS::CloudFront::RealtimeLogConfig']) {
+      assert.ok(types.includes(type), `${type} missing`);
+    }
+    assert.ok(!types.includes('Custom::S3BucketNotifications'), 'no s3 source, no bucket notifications');
   });
 });

@@ -71,9 +71,7 @@ export function addCloudWatchSources(scope: Construct, props: CloudWatchSourcesP
           deliverySourceName: source.name,
           deliveryDestinationArn: destination.attrArn,
         });
-        delivery.addDependency(source);
-        delivery.addDependency(destination);
-        delivery.node.addDependency(after);
+        delivery.node.addDependency(source, destination, after);
       },
     });
   }
