@@ -78,7 +78,7 @@ fn counts_match_the_manifest() {
     let m = manifest();
     let out = tmp("counts");
     let r = analyze(&out, &[]);
-    assert_eq!(r["schema"], "floodgate-report/1");
+    assert_eq!(r["schema"], "floodgate-report/2");
     assert_eq!(r["summary"]["records"], m["totals"]["records"]);
     let files = r["files"].as_array().unwrap();
     assert_eq!(files.len(), m["files"].as_array().unwrap().len());

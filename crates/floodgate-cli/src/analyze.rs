@@ -271,7 +271,7 @@ fn print_summary(
             "UNTIL"
         );
         for b in d.bans.iter().take(10) {
-            let status = if d.kept.contains(&b.key) {
+            let status = if d.kept.binary_search(&b.key).is_ok() {
                 "blocked"
             } else if b.active {
                 "dropped"
@@ -292,8 +292,47 @@ fn print_summary(
             outln!("  … and {} more in the report", d.bans.len() - 10);
         }
     }
+    let blocked_ranges: Vec<_> = d.ranges.iter().filter(|r| r.blocked).collect();
+    if !blocked_ranges.is_empty() {
+        let members: usize = blocked_ranges.iter().map(|r| r.members.len()).sum();
+        outln!(
+            "\n  {} network(s) banned whole, covering {} offenders (largest: {} with {} of {} clients seen)",
+            int(blocked_ranges.len() as u64),
+            int(members as u64),
+            blocked_ranges[0].cidr,
+            int(blocked_ranges[0].members.len() as u64),
+            int(blocked_ranges[0].clients_seen as u64)
+        );
+    }
+    if active > 0 {
+        outln!(
+            "  {:.1} % of {} offenders blocked ({} clients seen)",
+            d.kept.len() as f64 / active as f64 * 100.0,
+            int(active as u64),
+            int(d.clients_seen)
+        );
+    }
+    for t in &d.tripped {
+        outln!(
+            "\n  GUARDRAIL TRIPPED: rule {} would ban {} of the {} clients seen ({:.0} %); its {} new ban(s) are held back. A rule that bans most clients is more likely broken than under attack: check it, or raise ban.guardrail.max_share.",
+            t.rule,
+            int(t.bans),
+            int(t.clients),
+            t.share * 100.0,
+            int(t.held_back)
+        );
+    }
     if !d.dropped.is_empty() {
-        outln!("\n  {} active ban(s) left out of the blocklist by guardrails (see dropped[] in report.json)", d.dropped.len());
+        let mut by: std::collections::BTreeMap<&str, u64> = Default::default();
+        for x in &d.dropped {
+            *by.entry(x.reason.as_str()).or_default() += 1;
+        }
+        let parts: Vec<String> = by.iter().map(|(r, n)| format!("{} {r}", int(*n))).collect();
+        outln!(
+            "\n  {} active ban(s) left out of the blocklist: {} (see dropped[] in report.json)",
+            int(d.dropped.len() as u64),
+            parts.join(", ")
+        );
     }
     outln!(
         "\nreports: {} (and report.json, report.md, blocklist-ipv4.txt, blocklist-ipv6.txt)",

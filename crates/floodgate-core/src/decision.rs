@@ -9,13 +9,23 @@
 //! (an offence while banned), the ban is extended to `max(until, t + length)`.
 //! At the decision time `now` a ban is **active** while `until > now`.
 //!
-//! Active bans become the blocklist, per IP version, after three guardrails — all reported in
-//! `dropped`, never silent:
-//! 0. `allowlisted`: a ban whose CIDR overlaps an `[allow]` range (a key prefix wider than the
-//!    allowlisted range, or an address allowlisted after it was banned) is not blocked.
-//! 1. `max_new_per_run`: keys that were not active after the previous run count as new; past
-//!    the limit the least severe new ones are held back.
-//! 2. `max_entries`: past the IP set capacity the least severe are left out.
+//! # From active bans to the blocklist ([`decide`])
+//!
+//! Every active ban ends in the blocklist or in `dropped` with a reason, never silently:
+//!
+//! 1. `allowlisted`: its CIDR overlaps an `[allow]` range (a key prefix wider than the range,
+//!    or an address allowlisted after it was banned).
+//! 2. `guardrail`: the broken-rule guardrail. For each rule `R`, `n(R)` is the number of
+//!    remaining active bans that offended `R` within memory; with `C` the clients seen (see
+//!    [`crate::ranges::Population`]), `R` is **tripped** when `n(R) > max_share × C` and
+//!    `n(R) ≥ min_bans`. A *new* ban (not active after the previous run) whose rules are all
+//!    tripped is held back. Bans from earlier runs stay; other rules are unaffected.
+//! 3. `max_new_per_run` (only when set, > 0): past that many new bans the least severe new ones.
+//! 4. The remaining bans are the **candidates**; [`crate::ranges`] groups them into range bans.
+//!    Entries are ranges (covering their members) and the candidates no range covers.
+//! 5. `max_entries`: per IP version, entries are kept in order of how many offenders they
+//!    cover, then severity, then the most recent offence; past the capacity the rest are left
+//!    out (a range left out drops its members).
 //!
 //! Severity is the key's peak window count divided by the rule's limit (how many times over
 //! the limit it went), then the most recent offence, then the address (for a total order).
@@ -23,7 +33,9 @@
 
 use crate::config::Config;
 use crate::key::Key;
+use crate::ranges::{self, Population, RangeBan};
 use ipnet::IpNet;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
@@ -86,12 +98,27 @@ pub struct Dropped {
     pub cidr: IpNet,
     /// Its rule.
     pub rule: String,
-    /// `max_new_per_run` or `max_entries`.
+    /// `allowlisted`, `guardrail`, `max_new_per_run` or `max_entries`.
     pub reason: String,
     /// Its severity, to judge the cut.
     pub severity: f64,
     /// Ban end, ms.
     pub until_ms: i64,
+}
+
+/// A rule the broken-rule guardrail stopped (see the module docs).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Tripped {
+    /// The rule.
+    pub rule: String,
+    /// Active bans that offended it.
+    pub bans: u64,
+    /// Clients seen.
+    pub clients: u64,
+    /// `bans / clients`.
+    pub share: f64,
+    /// New bans held back because of it.
+    pub held_back: u64,
 }
 
 /// The CIDRs to block, split by version, sorted.
@@ -126,9 +153,15 @@ pub struct Decision {
     pub now_ms: i64,
     /// Every key with an offence within memory: active and expired bans, most severe first.
     pub bans: Vec<Ban>,
+    /// Networks banned as one entry, most members first.
+    pub ranges: Vec<RangeBan>,
     /// Active bans left out of the blocklist, and why.
     pub dropped: Vec<Dropped>,
-    /// Keys in the blocklist (before aggregation).
+    /// Rules the broken-rule guardrail stopped.
+    pub tripped: Vec<Tripped>,
+    /// Clients seen (the guardrail's and the ranges' denominator).
+    pub clients_seen: u64,
+    /// Keys the blocklist covers: single entries and members of blocked ranges.
     pub kept: Vec<Key>,
     /// The blocklist.
     pub blocklist: Blocklist,
@@ -192,31 +225,48 @@ pub fn by_severity(a: &Ban, b: &Ban) -> Ordering {
         .then(a.key.cmp(&b.key))
 }
 
-/// Apply activity, the guardrails and the capacity; build the blocklist and the changes.
+/// The blocklist of the previous decision, against which bans are "new" and changes counted.
+#[derive(Clone, Copy, Debug)]
+pub struct Previous<'a> {
+    /// Keys the previous blocklist covered.
+    pub active: &'a BTreeSet<Key>,
+    /// The previous blocklist.
+    pub blocklist: &'a Blocklist,
+}
+
+/// One blocklist entry before aggregation: a range or a single key.
+enum Entry {
+    Range(usize),
+    Single(usize),
+}
+
+/// Apply activity, the guardrails, range bans and the capacity; build the blocklist and the
+/// changes (see the module docs). `population` counts the clients seen, in total and in the
+/// networks it is given.
 pub fn decide(
     config: &Config,
     mut bans: Vec<Ban>,
     now_ms: i64,
-    previously_active: &BTreeSet<Key>,
-    previous: &Blocklist,
+    previous: Previous<'_>,
+    population: &dyn Fn(&FxHashSet<IpNet>) -> Population,
 ) -> Decision {
     bans.sort_by(by_severity);
     let mut dropped = Vec::new();
-    let mut new_kept = 0usize;
-    let (mut v4, mut v6) = (Vec::new(), Vec::new());
-    for ban in &mut bans {
+    let drop = |ban: &Ban, reason: &str| Dropped {
+        cidr: ban.cidr,
+        rule: ban.rule.clone(),
+        reason: reason.to_string(),
+        severity: ban.severity,
+        until_ms: ban.until_ms,
+    };
+    // 1. activity and the allowlist
+    let mut open: Vec<usize> = Vec::new();
+    for (i, ban) in bans.iter_mut().enumerate() {
         ban.active = ban.until_ms > now_ms;
         if !ban.active {
             continue;
         }
-        ban.new = !previously_active.contains(&ban.key);
-        let drop = |reason: &str| Dropped {
-            cidr: ban.cidr,
-            rule: ban.rule.clone(),
-            reason: reason.to_string(),
-            severity: ban.severity,
-            until_ms: ban.until_ms,
-        };
+        ban.new = !previous.active.contains(&ban.key);
         // An allowlisted range is never blocked, also when a wide key (`ipv4_prefix = 16`)
         // covers it or it was allowlisted after the ban began ("unblock an address now").
         if config
@@ -224,27 +274,116 @@ pub fn decide(
             .iter()
             .any(|a| ban.cidr.contains(a) || a.contains(&ban.cidr))
         {
-            dropped.push(drop("allowlisted"));
-            continue;
+            dropped.push(drop(ban, "allowlisted"));
+        } else {
+            open.push(i);
         }
-        if ban.new && config.ban.max_new_per_run > 0 && new_kept >= config.ban.max_new_per_run {
-            dropped.push(drop("max_new_per_run"));
-            continue;
+    }
+    // The population, counted once for every network that could become a range.
+    let refs: Vec<&Ban> = open.iter().map(|&i| &bans[i]).collect();
+    let interest =
+        ranges::networks_of_interest(config, &ranges::offenders_by_network(config, &refs));
+    let pop = population(&interest);
+    // Offending keys are clients seen too, even where their windows are gone.
+    let clients = pop.clients.max(open.len() as u64);
+    // 2. the broken-rule guardrail
+    let g = &config.ban.guardrail;
+    let mut tripped: Vec<Tripped> = Vec::new();
+    for rule in &config.rules {
+        let n = refs.iter().filter(|b| b.rules.contains(&rule.name)).count() as u64;
+        if n >= g.min_bans as u64 && n as f64 > g.max_share * clients as f64 {
+            tripped.push(Tripped {
+                rule: rule.name.clone(),
+                bans: n,
+                clients,
+                share: n as f64 / clients.max(1) as f64,
+                held_back: 0,
+            });
         }
-        let list = if ban.key.is_ipv4() { &mut v4 } else { &mut v6 };
-        if list.len() >= config.ban.max_entries {
-            dropped.push(drop("max_entries"));
-            continue;
+    }
+    let mut candidates: Vec<usize> = Vec::new();
+    let mut new_kept = 0usize;
+    for &i in &open {
+        let ban = &bans[i];
+        if ban.new && !tripped.is_empty() {
+            let stopped: Vec<usize> = tripped
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| ban.rules.contains(&t.rule))
+                .map(|(j, _)| j)
+                .collect();
+            if stopped.len() == ban.rules.len() {
+                for j in stopped {
+                    tripped[j].held_back += 1;
+                }
+                dropped.push(drop(ban, "guardrail"));
+                continue;
+            }
         }
+        // 3. the optional absolute cap on new bans
         if ban.new {
+            if config.ban.max_new_per_run > 0 && new_kept >= config.ban.max_new_per_run {
+                dropped.push(drop(ban, "max_new_per_run"));
+                continue;
+            }
             new_kept += 1;
         }
-        list.push((ban.key, ban.cidr));
+        candidates.push(i);
     }
-    let kept: Vec<Key> = v4.iter().chain(v6.iter()).map(|(k, _)| *k).collect();
-    let render = |list: &[(Key, IpNet)]| -> Vec<String> {
-        let nets: Vec<IpNet> = list.iter().map(|(_, n)| *n).collect();
-        IpNet::aggregate(&nets)
+    // 4. range bans over the candidates
+    let cand: Vec<&Ban> = candidates.iter().map(|&i| &bans[i]).collect();
+    let mut ranges = ranges::group(config, &cand, &pop);
+    let mut in_range: FxHashMap<Key, usize> = FxHashMap::default();
+    for (r, range) in ranges.iter().enumerate() {
+        for k in &range.members {
+            in_range.insert(*k, r);
+        }
+    }
+    // 5. capacity per IP version, entries covering the most offenders first
+    let mut entries: Vec<Entry> = (0..ranges.len()).map(Entry::Range).collect();
+    entries.extend(
+        candidates
+            .iter()
+            .filter(|&&i| !in_range.contains_key(&bans[i].key))
+            .map(|&i| Entry::Single(i)),
+    );
+    let (mut v4, mut v6): (Vec<IpNet>, Vec<IpNet>) = (Vec::new(), Vec::new());
+    let mut kept: Vec<Key> = Vec::new();
+    let before: BTreeSet<&String> = previous.blocklist.all().collect();
+    for e in entries {
+        let (cidr, is_v4) = match e {
+            Entry::Range(r) => (ranges[r].cidr, ranges[r].cidr.addr().is_ipv4()),
+            Entry::Single(i) => (bans[i].cidr, bans[i].key.is_ipv4()),
+        };
+        let list = if is_v4 { &mut v4 } else { &mut v6 };
+        let fits = list.len() < config.ban.max_entries;
+        match e {
+            Entry::Range(r) => {
+                let range = &mut ranges[r];
+                range.new = !before.contains(&range.cidr.to_string());
+                if fits {
+                    range.blocked = true;
+                    list.push(cidr);
+                    kept.extend(range.members.iter().copied());
+                } else {
+                    let members: BTreeSet<Key> = range.members.iter().copied().collect();
+                    for b in bans.iter().filter(|b| members.contains(&b.key)) {
+                        dropped.push(drop(b, "max_entries"));
+                    }
+                }
+            }
+            Entry::Single(i) => {
+                if fits {
+                    list.push(cidr);
+                    kept.push(bans[i].key);
+                } else {
+                    dropped.push(drop(&bans[i], "max_entries"));
+                }
+            }
+        }
+    }
+    let render = |nets: &[IpNet]| -> Vec<String> {
+        IpNet::aggregate(&nets.to_vec())
             .iter()
             .map(|n| n.to_string())
             .collect()
@@ -253,16 +392,19 @@ pub fn decide(
         ipv4: render(&v4),
         ipv6: render(&v6),
     };
-    let before: BTreeSet<&String> = previous.all().collect();
     let after: BTreeSet<&String> = blocklist.all().collect();
     let changes = Changes {
         added: after.difference(&before).map(|s| s.to_string()).collect(),
         removed: before.difference(&after).map(|s| s.to_string()).collect(),
     };
+    kept.sort();
     Decision {
         now_ms,
         bans,
+        ranges,
         dropped,
+        tripped,
+        clients_seen: clients,
         kept,
         blocklist,
         changes,

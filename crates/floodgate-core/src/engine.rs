@@ -12,9 +12,10 @@
 //! [`crate::state`].
 
 use crate::config::Config;
-use crate::decision::{self, Ban, Decision, Offence};
+use crate::decision::{self, Ban, Decision, Offence, Previous};
 use crate::ingest::FileSummary;
 use crate::key::Key;
+use crate::ranges::Population;
 use crate::reject::RejectStats;
 use crate::rules::Rule;
 use crate::state::{KeyWindow, LastRun, State, StateError};
@@ -87,6 +88,12 @@ fn absorb(config: &Config, state: &mut State, tally: &mut Tally) -> u64 {
     }
     for (key, p) in std::mem::take(&mut tally.profiles) {
         state.profiles.entry(key).or_default().merge(&p);
+    }
+    for (key, b) in std::mem::take(&mut tally.presence) {
+        if b >= settled {
+            let mine = state.presence.entry(key).or_insert(b);
+            *mine = (*mine).max(b);
+        }
     }
     state.watermark_ms = tally.last_ms.max(state.watermark_ms);
     for (m, n) in &tally.per_minute {
@@ -164,7 +171,9 @@ fn evaluate(config: &Config, state: &mut State) -> Evaluation {
     Evaluation { pending, bans }
 }
 
-fn settle(config: &Config, state: &mut State, eval: Evaluation, decision: &Decision) {
+/// Move offences before the new settled line into the state and drop what the horizon no
+/// longer needs (buckets, presence, offences, profiles, processed ids, minutes).
+fn settle(config: &Config, state: &mut State, pending: BTreeMap<(usize, Key), Vec<Found>>) {
     let res = config.engine.resolution_ms;
     let Some(m) = state.watermark_ms else { return };
     let line = (m - config.max_window_ms() - config.engine.lateness_ms).max(0) / res;
@@ -176,7 +185,7 @@ fn settle(config: &Config, state: &mut State, eval: Evaluation, decision: &Decis
         let w = (rule.window_ms / res) as u32;
         let keep_from = new_settled.saturating_sub(w);
         keys.retain(|key, kw| {
-            if let Some(found) = eval.pending.get(&(i, *key)) {
+            if let Some(found) = pending.get(&(i, *key)) {
                 for f in found.iter().filter(|f| f.bucket < new_settled) {
                     state
                         .offences
@@ -224,9 +233,54 @@ fn settle(config: &Config, state: &mut State, eval: Evaluation, decision: &Decis
     state.processed.retain(|_, at| *at > memory);
     let first_minute = (memory.max(0) / 60_000) as u32;
     state.per_minute.retain(|minute, _| *minute >= first_minute);
+    let presence_from = new_settled.saturating_sub((config.max_window_ms() / res) as u32);
+    state.presence.retain(|_, b| *b >= presence_from);
     state.settled_bucket = new_settled;
-    state.active = decision.kept.iter().copied().collect();
-    state.blocklist = decision.blocklist.clone();
+}
+
+/// Every distinct key seen within the horizon: the held windows of a rule that counts every
+/// request (or the presence map when none does), plus the keys with offences.
+fn seen_keys<'a>(config: &Config, state: &'a State) -> Box<dyn Iterator<Item = Key> + 'a> {
+    let offences = state.offences.keys().copied();
+    match config
+        .unfiltered_rule()
+        .and_then(|i| state.rules.get(&config.rules[i].name))
+    {
+        Some(map) => Box::new(
+            map.keys()
+                .copied()
+                .chain(offences.filter(move |k| !map.contains_key(k))),
+        ),
+        None => Box::new(
+            state
+                .presence
+                .keys()
+                .copied()
+                .chain(offences.filter(|k| !state.presence.contains_key(k))),
+        ),
+    }
+}
+
+/// The clients seen in `state` (see [`crate::ranges::Population`]), per network of `networks`.
+pub fn population(
+    config: &Config,
+    state: &State,
+    networks: &rustc_hash::FxHashSet<ipnet::IpNet>,
+) -> Population {
+    Population::count(config, seen_keys(config, state), networks)
+}
+
+/// Decide `bans` at `now_ms` against the state's population and the given previous decision.
+fn decide_on(
+    config: &Config,
+    state: &State,
+    bans: Vec<Ban>,
+    now_ms: i64,
+    previous: Previous<'_>,
+) -> Decision {
+    decision::decide(config, bans, now_ms, previous, &|networks| {
+        population(config, state, networks)
+    })
 }
 
 /// Absorb `input` into `state`, decide at `now_ms` (default: the watermark), settle, and
@@ -262,16 +316,23 @@ pub fn run(
     }
     let now = now_ms.unwrap_or(watermark);
     let eval = evaluate(config, state);
-    let prev_active = state.active.clone();
-    let prev_blocklist = state.blocklist.clone();
-    let decision = decision::decide(
+    // Settle first, then decide against the settled state: `decide_again` over the saved state
+    // sees the same population and so reproduces this decision.
+    settle(config, state, eval.pending);
+    let prev_active = std::mem::take(&mut state.active);
+    let prev_blocklist = std::mem::take(&mut state.blocklist);
+    let decision = decide_on(
         config,
-        eval.bans.clone(),
+        state,
+        eval.bans,
         now,
-        &prev_active,
-        &prev_blocklist,
+        Previous {
+            active: &prev_active,
+            blocklist: &prev_blocklist,
+        },
     );
-    settle(config, state, eval, &decision);
+    state.active = decision.kept.iter().copied().collect();
+    state.blocklist = decision.blocklist.clone();
     let mut rejected = RejectStats::default();
     for f in &files {
         rejected.merge(&f.rejected);
@@ -300,13 +361,11 @@ pub fn decide_again(config: &Config, state: &State, now_ms: i64) -> Decision {
     // evaluate() refreshes peaks in place; work on a copy so this stays read-only.
     let mut state = state.clone();
     let eval = evaluate(config, &mut state);
-    decision::decide(
-        config,
-        eval.bans,
-        now_ms,
-        &state.last_run.prev_active,
-        &state.last_run.prev_blocklist,
-    )
+    let previous = Previous {
+        active: &state.last_run.prev_active,
+        blocklist: &state.last_run.prev_blocklist,
+    };
+    decide_on(config, &state, eval.bans, now_ms, previous)
 }
 
 /// Evaluate a saved state at `now_ms` as a new run with no new data: expiry and the new-ban

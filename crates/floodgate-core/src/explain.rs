@@ -8,7 +8,9 @@
 
 use crate::config::Config;
 use crate::decision::{Ban, Decision};
+use crate::engine;
 use crate::key::Key;
+use crate::ranges::{self, RangeVerdict};
 use crate::state::State;
 use crate::tally::Profile;
 use crate::timefmt::format_rfc3339_ms;
@@ -57,6 +59,8 @@ pub struct Explanation {
     pub dropped: Option<String>,
     /// Profile, if it was suspicious enough to get one.
     pub profile: Option<Profile>,
+    /// The network a range ban would cover, and whether (and why) it is banned whole.
+    pub range: Option<RangeVerdict>,
 }
 
 /// Explain `ip` against `state` and its `decision` (from `engine::decide_again`).
@@ -106,6 +110,28 @@ pub fn explain(config: &Config, state: &State, decision: &Decision, ip: IpAddr) 
         })
         .collect();
     let ban = decision.bans.iter().find(|b| b.key == key).cloned();
+    let range = ranges::network_of(config, key).map(|net| {
+        let offenders = decision
+            .bans
+            .iter()
+            .filter(|b| b.active && ranges::network_of(config, b.key) == Some(net))
+            .count() as u32;
+        let seen = engine::population(config, state, &[net].into_iter().collect()).seen_in(&net);
+        match decision.ranges.iter().find(|r| r.cidr == net) {
+            Some(r) => RangeVerdict {
+                network: net.to_string(),
+                offenders: r.members.len() as u32,
+                clients_seen: r.clients_seen,
+                banned: r.blocked,
+                reason: if r.blocked {
+                    ranges::judge(config, net, r.members.len() as u32, r.clients_seen).reason
+                } else {
+                    "it qualified, but the blocklist was full (max_entries)".to_string()
+                },
+            },
+            None => ranges::judge(config, net, offenders, seen),
+        }
+    });
     Explanation {
         ip,
         key: key
@@ -117,7 +143,7 @@ pub fn explain(config: &Config, state: &State, decision: &Decision, ip: IpAddr) 
             .find(|n| n.contains(&ip))
             .map(|n| n.to_string()),
         rules,
-        blocked: decision.kept.contains(&key),
+        blocked: decision.kept.binary_search(&key).is_ok(),
         dropped: decision
             .dropped
             .iter()
@@ -125,6 +151,7 @@ pub fn explain(config: &Config, state: &State, decision: &Decision, ip: IpAddr) 
             .map(|d| d.reason.clone()),
         ban,
         profile: state.profiles.get(&key).cloned(),
+        range,
     }
 }
 
@@ -135,13 +162,19 @@ impl Explanation {
         let verdict = if let Some(a) = &self.allowed_by {
             format!("NOT BANNED: allowlisted by {a} (never counted, never banned)")
         } else if self.blocked {
-            let b = self.ban.as_ref().expect("blocked keys have a ban");
-            format!(
-                "BANNED until {} (rule {}, {} offence(s))",
-                format_rfc3339_ms(b.until_ms),
-                b.rule,
-                b.offences
-            )
+            let within = match &self.range {
+                Some(r) if r.banned => format!(", blocked as part of the range {}", r.network),
+                _ => String::new(),
+            };
+            match self.ban.as_ref() {
+                Some(b) => format!(
+                    "BANNED until {} (rule {}, {} offence(s){within})",
+                    format_rfc3339_ms(b.until_ms),
+                    b.rule,
+                    b.offences
+                ),
+                None => format!("BANNED{within}"),
+            }
         } else if let Some(reason) = &self.dropped {
             format!("NOT IN THE BLOCKLIST: an active ban was dropped by the {reason} guardrail")
         } else if let Some(b) = &self.ban {
@@ -159,6 +192,18 @@ impl Explanation {
             self.key,
             format_rfc3339_ms(now_ms)
         );
+        if let Some(r) = &self.range {
+            let verdict = if r.banned {
+                "banned whole"
+            } else {
+                "not banned whole"
+            };
+            let _ = writeln!(
+                s,
+                "  network {}: {verdict}: {} (offenders {} / clients seen {})",
+                r.network, r.reason, r.offenders, r.clients_seen
+            );
+        }
         for r in &self.rules {
             let window = crate::report::human_duration(r.window_ms);
             let _ = write!(s, "  rule {:<12} limit {} per {window}: ", r.rule, r.limit);

@@ -15,6 +15,7 @@ pub mod ingest;
 pub mod key;
 pub mod lines;
 pub mod pipeline;
+pub mod ranges;
 pub mod reject;
 pub mod report;
 pub mod request;

@@ -232,6 +232,12 @@ impl Filters {
         }
     }
 
+    /// Whether the rule counts every request (no filter at all): its held windows then hold
+    /// every client seen, which range bans and the guardrail count against.
+    pub fn is_empty(&self) -> bool {
+        *self == Filters::default()
+    }
+
     /// Whether the rule has path-based filters (then the caller decodes the path once).
     pub fn uses_path(&self) -> bool {
         !self.paths.is_empty() || !self.ignore_extensions.is_empty()

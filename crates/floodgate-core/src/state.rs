@@ -18,7 +18,9 @@
 //!
 //! [`State::save`] writes the magic `FLOODGATE-STATE\n`, a little-endian `u32` version, and a
 //! postcard body with every map sorted, so equal states encode to equal bytes. [`State::load`]
-//! refuses other magics and versions with a clear error.
+//! reads the current version and version 1 (which had no presence map and no extensions),
+//! and refuses other magics and versions with a clear error. `extensions` holds named sections
+//! a later build may add; a build that does not know a section keeps it as it is.
 
 use crate::decision::{Blocklist, Offence};
 use crate::ingest::FileSummary;
@@ -33,7 +35,7 @@ use std::collections::{BTreeMap, BTreeSet};
 /// First bytes of every state object.
 pub const MAGIC: &[u8; 16] = b"FLOODGATE-STATE\n";
 /// The encoding version this build reads and writes.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// Why a state could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -132,10 +134,23 @@ pub struct State {
     /// Per WAF IP set (by id): the entries floodgate itself wrote there. Entries of the set not
     /// listed here were added by someone else and are never removed.
     pub ip_sets: BTreeMap<String, BTreeSet<String>>,
+    /// Latest bucket per key seen, kept only when no rule counts every request (see
+    /// [`Config::unfiltered_rule`](crate::config::Config::unfiltered_rule)).
+    pub presence: FxHashMap<Key, u32>,
+    /// Named sections of later builds, kept byte for byte.
+    pub extensions: BTreeMap<String, Vec<u8>>,
 }
 
 #[derive(Serialize, Deserialize)]
 struct Encoded {
+    v1: EncodedV1,
+    presence: Vec<(Key, u32)>,
+    extensions: Vec<(String, Vec<u8>)>,
+}
+
+/// Version 1's body, which version 2 extends (postcard is positional: fields only append).
+#[derive(Serialize, Deserialize)]
+struct EncodedV1 {
     resolution_ms: i64,
     watermark_ms: Option<i64>,
     settled_bucket: u32,
@@ -160,7 +175,7 @@ fn sorted<V: Clone>(m: &FxHashMap<Key, V>) -> Vec<(Key, V)> {
 impl State {
     /// Encode (see the module docs). Equal states give equal bytes.
     pub fn save(&self) -> Vec<u8> {
-        let enc = Encoded {
+        let v1 = EncodedV1 {
             resolution_ms: self.resolution_ms,
             watermark_ms: self.watermark_ms,
             settled_bucket: self.settled_bucket,
@@ -189,6 +204,17 @@ impl State {
                 .map(|(k, v)| (k.clone(), v.iter().cloned().collect()))
                 .collect(),
         };
+        let mut presence: Vec<(Key, u32)> = self.presence.iter().map(|(k, b)| (*k, *b)).collect();
+        presence.sort_unstable();
+        let enc = Encoded {
+            v1,
+            presence,
+            extensions: self
+                .extensions
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        };
         let mut out = MAGIC.to_vec();
         out.extend_from_slice(&VERSION.to_le_bytes());
         out.extend(postcard::to_stdvec(&enc).expect("in-memory encoding cannot fail"));
@@ -204,11 +230,19 @@ impl State {
             .split_at_checked(4)
             .ok_or_else(|| StateError::Corrupt("no version".into()))?;
         let found = u32::from_le_bytes(version.try_into().expect("4 bytes"));
-        if found != VERSION {
-            return Err(StateError::Version { found });
-        }
-        let enc: Encoded =
-            postcard::from_bytes(body).map_err(|e| StateError::Corrupt(e.to_string()))?;
+        let corrupt = |e: postcard::Error| StateError::Corrupt(e.to_string());
+        let (enc, presence, extensions) = match found {
+            1 => (
+                postcard::from_bytes::<EncodedV1>(body).map_err(corrupt)?,
+                Vec::new(),
+                Vec::new(),
+            ),
+            VERSION => {
+                let e: Encoded = postcard::from_bytes(body).map_err(corrupt)?;
+                (e.v1, e.presence, e.extensions)
+            }
+            found => return Err(StateError::Version { found }),
+        };
         let last_run: LastRun = if enc.last_run.is_empty() {
             LastRun::default()
         } else {
@@ -244,6 +278,8 @@ impl State {
                 .into_iter()
                 .map(|(k, v)| (k, v.into_iter().collect()))
                 .collect(),
+            presence: presence.into_iter().collect(),
+            extensions: extensions.into_iter().collect(),
         })
     }
 
@@ -285,5 +321,22 @@ mod tests {
             State::load(&State::default().save()).unwrap(),
             State::default()
         );
+    }
+
+    #[test]
+    fn a_version_1_state_still_loads() {
+        let mut s = State {
+            watermark_ms: Some(5),
+            late_total: 7,
+            ..State::default()
+        };
+        s.processed.insert("s3://b/k#e".into(), 5);
+        let v2 = s.save();
+        // Version 1 is version 2's first field alone.
+        let enc: Encoded = postcard::from_bytes(&v2[20..]).unwrap();
+        let mut v1 = MAGIC.to_vec();
+        v1.extend_from_slice(&1u32.to_le_bytes());
+        v1.extend(postcard::to_stdvec(&enc.v1).unwrap());
+        assert_eq!(State::load(&v1).unwrap(), s);
     }
 }

@@ -106,10 +106,14 @@ pub struct Tally {
     pub per_minute: BTreeMap<u32, u64>,
     /// Requests (not allowlisted) per bucket, so a later re-check can count late ones exactly.
     pub per_bucket: Buckets,
+    /// Latest bucket per key, kept only when no rule counts every request (see
+    /// [`Config::unfiltered_rule`]): the clients seen are then counted here.
+    pub presence: FxHashMap<Key, u32>,
     settled_bucket: u32,
     resolution_ms: i64,
     profile_at: Vec<u32>,
     uses_path: bool,
+    track_presence: bool,
 }
 
 impl Tally {
@@ -121,6 +125,7 @@ impl Tally {
             resolution_ms: config.engine.resolution_ms,
             profile_at: config.rules.iter().map(|r| (r.limit / 4).max(1)).collect(),
             uses_path: config.rules.iter().any(|r| r.filters.uses_path()),
+            track_presence: config.unfiltered_rule().is_none(),
             ..Tally::default()
         }
     }
@@ -147,6 +152,10 @@ impl Tally {
             return;
         }
         let key = Key::from_ip(r.client, config.ban.ipv4_prefix, config.ban.ipv6_prefix);
+        if self.track_presence {
+            let b = self.presence.entry(key).or_insert(bucket);
+            *b = (*b).max(bucket);
+        }
         let path = if self.uses_path {
             match_path(&r.path)
         } else {
@@ -176,6 +185,11 @@ impl Tally {
             self.resolution_ms = other.resolution_ms;
             self.profile_at = other.profile_at.clone();
             self.uses_path = other.uses_path;
+            self.track_presence = other.track_presence;
+        }
+        for (key, b) in &other.presence {
+            let mine = self.presence.entry(*key).or_insert(*b);
+            *mine = (*mine).max(*b);
         }
         for (mine, theirs) in self.rules.iter_mut().zip(&other.rules) {
             for (key, c) in theirs {

@@ -382,6 +382,64 @@ fn partial_tallies_merge_commutatively_into_the_one_run_result() {
     assert_eq!(s1.offences, s2.offences);
 }
 
+/// Requests of `clients` cut into "files" at `cuts`, delivered in an order shuffled by `seed`
+/// and grouped into `runs` runs, must decide the same blocklist and bans as one sorted run.
+fn same_as_one_run(
+    c: &Config,
+    clients: &[String],
+    reqs: &[(i64, usize)],
+    cuts: &[usize],
+    runs: usize,
+    seed: u64,
+) -> Result<floodgate_core::decision::Decision, TestCaseError> {
+    let mut all: Vec<(i64, IpAddr)> = reqs
+        .iter()
+        .map(|(t, k)| (T0 + t * 1000, ip(&clients[*k % clients.len()])))
+        .collect();
+    all.sort();
+    let mut one = State::default();
+    let want = run(c, &mut one, &all, Some(T0 + 1800 * 1000));
+    // files: cut the sorted stream, then shuffle the file order
+    let mut bounds: Vec<usize> = cuts.iter().map(|c| c % (all.len() + 1)).collect();
+    bounds.extend([0, all.len()]);
+    bounds.sort();
+    let mut files: Vec<Vec<(i64, IpAddr)>> = bounds
+        .windows(2)
+        .map(|w| all[w[0]..w[1]].to_vec())
+        .collect();
+    let mut x = seed | 1;
+    for i in (1..files.len()).rev() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        files.swap(i, (x % (i as u64 + 1)) as usize);
+    }
+    let mut s = State::default();
+    let per_run = files.len().div_ceil(runs);
+    let mut got = None;
+    for chunk in files.chunks(per_run.max(1)) {
+        let reqs: Vec<_> = chunk.iter().flatten().copied().collect();
+        got = Some(run(c, &mut s, &reqs, Some(T0 + 1800 * 1000)));
+    }
+    let got = got.unwrap();
+    prop_assert_eq!(&got.blocklist, &want.blocklist);
+    let key = |d: &floodgate_core::decision::Decision| {
+        d.bans
+            .iter()
+            .map(|b| (b.cidr, b.offences, b.until_ms))
+            .collect::<Vec<_>>()
+    };
+    prop_assert_eq!(key(&got), key(&want));
+    let ranges = |d: &floodgate_core::decision::Decision| {
+        d.ranges
+            .iter()
+            .map(|r| (r.cidr, r.members.clone(), r.clients_seen))
+            .collect::<Vec<_>>()
+    };
+    prop_assert_eq!(ranges(&got), ranges(&want));
+    Ok(got)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
     /// Random requests from a few clients, cut into "files" delivered in a random order and
@@ -395,33 +453,93 @@ proptest! {
         seed in any::<u64>(),
     ) {
         let c = config("[engine]\nlateness = \"1h\"\n[ban]\nduration = \"10m\"\n");
-        let clients = ["203.0.113.1", "203.0.113.2", "2001:db8::1", "2001:db8::2", "198.51.100.1", "198.51.100.2"];
-        let mut all: Vec<(i64, IpAddr)> = reqs.iter().map(|(t, k)| (T0 + t * 1000, ip(clients[*k]))).collect();
-        all.sort();
-        let mut one = State::default();
-        let want = run(&c, &mut one, &all, Some(T0 + 1800 * 1000));
-        // files: cut the sorted stream, then shuffle the file order
-        let mut bounds: Vec<usize> = cuts.iter().map(|c| c % (all.len() + 1)).collect();
-        bounds.extend([0, all.len()]);
-        bounds.sort();
-        let mut files: Vec<Vec<(i64, IpAddr)>> = bounds.windows(2).map(|w| all[w[0]..w[1]].to_vec()).collect();
-        let mut x = seed | 1;
-        for i in (1..files.len()).rev() {
-            x ^= x << 13; x ^= x >> 7; x ^= x << 17;
-            files.swap(i, (x % (i as u64 + 1)) as usize);
-        }
-        let mut s = State::default();
-        let per_run = files.len().div_ceil(runs);
-        let mut got = None;
-        for chunk in files.chunks(per_run.max(1)) {
-            let reqs: Vec<_> = chunk.iter().flatten().copied().collect();
-            got = Some(run(&c, &mut s, &reqs, Some(T0 + 1800 * 1000)));
-        }
-        let got = got.unwrap();
-        prop_assert_eq!(&got.blocklist, &want.blocklist);
-        let key = |d: &floodgate_core::decision::Decision| d.bans.iter().map(|b| (b.cidr, b.offences, b.until_ms)).collect::<Vec<_>>();
-        prop_assert_eq!(key(&got), key(&want));
+        let clients: Vec<String> = ["203.0.113.1", "203.0.113.2", "2001:db8::1", "2001:db8::2", "198.51.100.1", "198.51.100.2"]
+            .iter().map(|s| s.to_string()).collect();
+        same_as_one_run(&c, &clients, &reqs, &cuts, runs, seed)?;
     }
+
+    /// The same with range bans forming: 12 clients in one /24, 4 in another beside quiet
+    /// ones, 6 in one IPv6 /48; a small min_offenders so that ranges come and go.
+    #[test]
+    fn range_bans_do_not_depend_on_file_order_or_run_split(
+        reqs in prop::collection::vec((0i64..1800, 0usize..26), 1..700),
+        cuts in prop::collection::vec(0usize..700, 0..6),
+        runs in 1usize..4,
+        seed in any::<u64>(),
+    ) {
+        let c = config("[engine]\nlateness = \"1h\"\n[ban]\nduration = \"10m\"\n[ban.ranges]\nmin_offenders = 3\nmin_share = 0.6\n");
+        let mut clients: Vec<String> = (1..=12).map(|i| format!("203.0.113.{i}")).collect();
+        clients.extend((1..=8).map(|i| format!("198.51.100.{i}")));
+        clients.extend((1..=6).map(|i| format!("2001:db8:aa:{i}::1")));
+        same_as_one_run(&c, &clients, &reqs, &cuts, runs, seed)?;
+    }
+}
+
+#[test]
+fn a_rented_range_is_banned_whole_and_a_carrier_nat_is_not() {
+    let c = config("");
+    let mut reqs = Vec::new();
+    // 20 attackers fill 203.0.113.0/24; a carrier NAT 198.51.100.0/24 holds 3 attackers among
+    // 150 ordinary clients; 2001:db8:aa::/48 has 18 attacking /64s.
+    for i in 1..=20 {
+        reqs.extend(burst(&format!("203.0.113.{i}"), T0, 11, 30_000));
+    }
+    for i in 1..=150 {
+        reqs.extend(burst(&format!("198.51.100.{i}"), T0, 2, 30_000));
+    }
+    for i in 151..=153 {
+        reqs.extend(burst(&format!("198.51.100.{i}"), T0, 11, 30_000));
+    }
+    for i in 1..=18 {
+        reqs.extend(burst(&format!("2001:db8:aa:{i:x}::1"), T0, 11, 30_000));
+    }
+    let mut s = State::default();
+    let d = run(&c, &mut s, &reqs, None);
+    let ranges: Vec<String> = d.ranges.iter().map(|r| r.cidr.to_string()).collect();
+    assert_eq!(ranges, ["203.0.113.0/24", "2001:db8:aa::/48"]);
+    assert_eq!(d.ranges[0].members.len(), 20);
+    assert_eq!(d.ranges[0].clients_seen, 20);
+    assert!(d.ranges.iter().all(|r| r.blocked && r.new));
+    assert_eq!(
+        d.blocklist.ipv4,
+        ["198.51.100.151/32", "198.51.100.152/31", "203.0.113.0/24"]
+    );
+    assert_eq!(d.blocklist.ipv6, ["2001:db8:aa::/48"]);
+    // every active ban is covered by an entry; nothing is dropped
+    assert_eq!(d.kept.len(), 20 + 3 + 18);
+    assert!(d.dropped.is_empty());
+    // a range overlapping the allowlist is never banned whole: its members stay single
+    let c = config("[allow]\ncidrs = [\"203.0.113.200\"]\n");
+    let mut s = State::default();
+    let d = run(&c, &mut s, &reqs, None);
+    assert!(d
+        .ranges
+        .iter()
+        .all(|r| r.cidr.to_string() != "203.0.113.0/24"));
+    assert!(d.blocklist.ipv4.iter().any(|e| e == "203.0.113.1/32"));
+}
+
+#[test]
+fn capacity_keeps_the_entries_that_cover_the_most_offenders() {
+    // 2 entries of room: the /24 covering 20 offenders and the most severe single one.
+    let c = config("[ban]\nmax_entries = 2\n");
+    let mut reqs = Vec::new();
+    for i in 1..=20 {
+        reqs.extend(burst(&format!("203.0.113.{i}"), T0, 11, 30_000));
+    }
+    reqs.extend(burst("192.0.2.1", T0, 40, 30_000));
+    reqs.extend(burst("192.0.2.2", T0, 12, 30_000));
+    let mut s = State::default();
+    let d = run(&c, &mut s, &reqs, None);
+    assert_eq!(d.blocklist.ipv4, ["192.0.2.1/32", "203.0.113.0/24"]);
+    assert_eq!(d.dropped.len(), 1);
+    assert_eq!(
+        (
+            d.dropped[0].cidr.to_string().as_str(),
+            d.dropped[0].reason.as_str()
+        ),
+        ("192.0.2.2/32", "max_entries")
+    );
 }
 
 #[test]

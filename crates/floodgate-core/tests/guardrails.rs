@@ -68,24 +68,78 @@ fn nothing_silent(d: &Decision) {
     assert!(d.dropped.iter().all(|x| !x.reason.is_empty()));
 }
 
-#[test]
-fn a_rule_that_would_ban_the_world_stops_at_max_new_per_run() {
-    // A rule far too strict for the traffic: 200 ordinary clients each "offend".
-    let c = config("[ban]\nmax_new_per_run = 25\n");
-    let files: Vec<(String, String)> = (0..4)
+/// 200 ordinary clients in 4 files that each "offend" a rule far too strict for the traffic.
+fn world_files() -> Vec<(String, String)> {
+    (0..4)
         .map(|f| {
             let body: String = (0..50)
                 .map(|i| waf_burst(&format!("198.51.{f}.{}", i + 1), T, 12 + i, None))
                 .collect();
             (format!("part-{f}.log"), body)
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn a_rule_that_would_ban_the_world_is_stopped_by_the_guardrail() {
+    let c = config("");
+    let files = world_files();
     let files: Vec<(&str, String)> = files.iter().map(|(n, d)| (n.as_str(), d.clone())).collect();
     let mut s = State::default();
     let (d, sums) = run_files(&c, &mut s, &files).unwrap();
     assert!(sums.iter().all(|f| f.complete && f.rejected.total() == 0));
     assert_eq!(d.bans.iter().filter(|b| b.active).count(), 200);
-    assert_eq!(d.kept.len(), 25, "nothing banned past the limit");
+    assert!(
+        d.kept.is_empty(),
+        "every client offends: the rule is broken, nothing is banned"
+    );
+    assert!(d.blocklist.ipv4.is_empty());
+    assert_eq!(d.tripped.len(), 1);
+    let t = &d.tripped[0];
+    assert_eq!(
+        (t.rule.as_str(), t.bans, t.clients, t.held_back),
+        ("flood", 200, 200, 200)
+    );
+    assert!(d.dropped.iter().all(|x| x.reason == "guardrail"));
+    nothing_silent(&d);
+    // Still tripped on the next run: the held bans do not creep in.
+    let d2 = engine::expire(&c, &mut s, T + 60_000, false).unwrap();
+    assert!(d2.kept.is_empty() && d2.tripped.len() == 1);
+    nothing_silent(&d2);
+}
+
+#[test]
+fn an_attack_by_a_minority_of_clients_passes_the_guardrail() {
+    // 120 attackers (over min_bans) among 200 quiet clients: 37 % of the clients seen.
+    let c = config("");
+    let mut data = String::new();
+    for i in 0..200 {
+        data += &waf_burst(&format!("100.64.{}.{}", i / 250, i % 250 + 1), T, 3, None);
+    }
+    for i in 0..120 {
+        data += &waf_burst(
+            &format!("203.0.{}.{}", 100 + i / 100, i % 100 + 1),
+            T,
+            30,
+            None,
+        );
+    }
+    let mut s = State::default();
+    let (d, _) = run_files(&c, &mut s, &[("a.log", data)]).unwrap();
+    assert!(d.tripped.is_empty(), "{:?}", d.tripped);
+    assert_eq!(d.kept.len(), 120);
+    nothing_silent(&d);
+}
+
+#[test]
+fn max_new_per_run_is_an_optional_absolute_cap() {
+    // The guardrail off (max_share = 1.0) and a cap of 25 new bans per run.
+    let c = config("[ban]\nmax_new_per_run = 25\n[ban.guardrail]\nmax_share = 1.0\n");
+    let files = world_files();
+    let files: Vec<(&str, String)> = files.iter().map(|(n, d)| (n.as_str(), d.clone())).collect();
+    let mut s = State::default();
+    let (d, _) = run_files(&c, &mut s, &files).unwrap();
+    assert_eq!(d.kept.len(), 25, "nothing banned past the cap");
     let addresses: u32 = blocked(&d).iter().map(|n| 1 << (32 - n.prefix_len())).sum();
     assert_eq!(addresses, 25, "{:?}", d.blocklist.ipv4);
     assert_eq!(d.dropped.len(), 175);

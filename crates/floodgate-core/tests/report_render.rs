@@ -6,8 +6,8 @@ use floodgate_core::engine::{self, RunInput};
 use floodgate_core::pipeline::read_object;
 use floodgate_core::reject::RejectSample;
 use floodgate_core::report::{
-    html, markdown, BanEntry, Counted, DroppedEntry, FileEntry, Report, RuleEntry, Summary,
-    Timeline, SCHEMA,
+    html, markdown, Attack, BanEntry, Counted, DroppedEntry, FileEntry, RangeEntry, Report,
+    RuleEntry, Summary, Timeline, TrippedEntry, SCHEMA,
 };
 use floodgate_core::state::State;
 use floodgate_core::{RejectReason, RejectStats};
@@ -77,6 +77,9 @@ fn empty_report() -> Report {
         dropped: vec![],
         changes: Changes::default(),
         timeline: Timeline::default(),
+        ranges: vec![],
+        guardrail: vec![],
+        attack: Attack::default(),
     }
 }
 
@@ -106,6 +109,7 @@ fn hostile_report() -> Report {
         country: Some(hostile("country")),
         top_paths: counted("path"),
         top_user_agents: counted("ua"),
+        range: Some(hostile("range")),
     };
     let mut counts = std::collections::BTreeMap::new();
     counts.insert(RejectReason::BadJson, u64::MAX);
@@ -177,6 +181,37 @@ fn hostile_report() -> Report {
         timeline: Timeline {
             requests_per_minute: vec![(1_793_606_400_000, u64::MAX)],
             ban_starts: vec![(1_793_606_400_000, hostile("ban-start"))],
+            bans_per_minute: vec![(1_793_606_400_000, u64::MAX), (i64::MAX, 3)],
+        },
+        ranges: vec![RangeEntry {
+            cidr: hostile("range"),
+            members: u64::MAX,
+            clients_seen: 0,
+            share: f64::NAN,
+            rule: hostile("rule"),
+            severity: f64::INFINITY,
+            since: hostile("since"),
+            until: "".into(),
+            new: true,
+            blocked: false,
+        }],
+        guardrail: vec![TrippedEntry {
+            rule: hostile("rule"),
+            bans: u64::MAX,
+            clients: 0,
+            share: f64::INFINITY,
+            held_back: u64::MAX,
+        }],
+        attack: Attack {
+            offenders: u64::MAX,
+            blocked: u64::MAX,
+            coverage: f64::NAN,
+            clients_seen: 1,
+            range_entries: u64::MAX,
+            single_entries: 3,
+            held_back: [(hostile("reason"), u64::MAX)].into_iter().collect(),
+            by_rule: counted("by-rule"),
+            by_country: counted("by-country"),
         },
     }
 }
@@ -255,13 +290,59 @@ fn check_html(page: &str) {
     );
 }
 
-/// Every table row stays on one line and has as many cells as its header.
+/// `md` without its code spans (CommonMark: a run of n backticks up to the next run of exactly n).
+fn outside_code_spans(md: &str) -> String {
+    let b = md.as_bytes();
+    let (mut out, mut i) = (Vec::new(), 0);
+    while i < b.len() {
+        if b[i] != b'`' {
+            out.push(b[i]);
+            i += 1;
+            continue;
+        }
+        let n = b[i..].iter().take_while(|c| **c == b'`').count();
+        let mut j = i + n;
+        let mut end = None;
+        while j < b.len() {
+            let m = b[j..].iter().take_while(|c| **c == b'`').count();
+            if m == n {
+                end = Some(j + m);
+                break;
+            }
+            j += m.max(1);
+        }
+        match end {
+            Some(e) => {
+                out.extend_from_slice(b"CODE");
+                i = e;
+            }
+            None => {
+                out.extend_from_slice(&b[i..i + n]);
+                i += n;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// No HTML and no autolink outside code spans; every table row stays on one line and has as
+/// many cells as its header.
 fn check_markdown(md: &str) {
-    let bytes = md.as_bytes();
-    for (i, _) in md.match_indices('<') {
+    let outside = outside_code_spans(md);
+    let bytes = outside.as_bytes();
+    for (i, _) in outside.match_indices('<') {
         assert!(
             i > 0 && bytes[i - 1] == b'\\',
             "unescaped < at {i}: no HTML in Markdown"
+        );
+    }
+    // Values from logs (paths, user agents, countries, rejected lines) are code spans, so
+    // they can neither autolink nor @mention: none of their payloads is outside one.
+    for tag in ["path", "ua", "country", "detail", "excerpt"] {
+        let payload = format!("{tag} a");
+        assert!(
+            !outside.contains(&payload),
+            "{payload:?} outside a code span"
         );
     }
     let cells = |line: &str| {

@@ -64,6 +64,7 @@ pub fn generate(opts: &Options, out: &Path) -> io::Result<Manifest> {
         })
         .collect();
 
+    let rules = crate::truth::rules(opts.flood_limit);
     let min_end = opts.start_ms + opts.duration_ms;
     let mut events: Vec<Event> = Vec::new();
     let mut t = opts.start_ms;
@@ -82,7 +83,7 @@ pub fn generate(opts: &Options, out: &Path) -> io::Result<Manifest> {
         events.sort_unstable_by_key(|e| (e.t, e.client, e.res, e.status));
         for e in &events {
             if let Some(i) = slot[e.client as usize] {
-                truths[i].add(e);
+                truths[i].add(e, &rules);
             }
         }
         for e in events.iter_mut() {
@@ -103,6 +104,8 @@ pub fn generate(opts: &Options, out: &Path) -> io::Result<Manifest> {
     }
 
     let mut manifest = build_manifest(opts, t, &world, &slot, &truths, outs);
+    manifest.networks = world.networks();
+    manifest.networks.sort_by(|a, b| a.cidr.cmp(&b.cidr));
     manifest.files.sort_by(|a, b| a.path.cmp(&b.path));
     let json = serde_json::to_vec_pretty(&manifest).map_err(io::Error::other)?;
     std::fs::write(out.join("manifest.json"), [json.as_slice(), b"\n"].concat())?;
@@ -179,6 +182,7 @@ fn build_manifest(
         files,
         clients,
         scenarios,
+        networks: Vec::new(),
         totals,
     }
 }

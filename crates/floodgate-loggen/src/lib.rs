@@ -23,7 +23,9 @@ mod truth;
 mod writer;
 
 pub use generate::generate;
-pub use manifest::{ByFormat, ClientEntry, FileEntry, Manifest, ScenarioEntry, Totals};
+pub use manifest::{
+    ByFormat, ClientEntry, FileEntry, Manifest, NetworkEntry, ScenarioEntry, Totals,
+};
 
 use serde::{Deserialize, Serialize};
 
@@ -78,11 +80,14 @@ pub enum Scenario {
     NatOffice,
     /// An allowlisted health checker.
     Healthcheck,
+    /// A distributed flood (see [`BotnetOptions`]) among a crowd of ordinary clients; not part
+    /// of `Mixed` (it is big).
+    Botnet,
 }
 
 impl Scenario {
     /// Every scenario, in CLI help order.
-    pub const ALL: [Scenario; 8] = [
+    pub const ALL: [Scenario; 9] = [
         Scenario::Mixed,
         Scenario::Background,
         Scenario::Flood,
@@ -91,6 +96,7 @@ impl Scenario {
         Scenario::Ipv6Rotation,
         Scenario::NatOffice,
         Scenario::Healthcheck,
+        Scenario::Botnet,
     ];
 
     /// The CLI/manifest name.
@@ -104,6 +110,7 @@ impl Scenario {
             Scenario::Ipv6Rotation => "ipv6-rotation",
             Scenario::NatOffice => "nat-office",
             Scenario::Healthcheck => "healthcheck",
+            Scenario::Botnet => "botnet",
         }
     }
 
@@ -146,6 +153,41 @@ pub struct Options {
     pub bad_lines: bool,
     /// Gzip level.
     pub compression: Compression,
+    /// Limit of the `flood` rule the ground truth assumes (floodgate's default: 600 per 5 min).
+    pub flood_limit: u32,
+    /// Size and shape of the `botnet` scenario.
+    pub botnet: BotnetOptions,
+}
+
+/// The `botnet` scenario: who attacks, how hard, among how many ordinary clients.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BotnetOptions {
+    /// Attacking addresses (keys): half packed 200 to a rented /24 (a few in rented IPv6 /48s),
+    /// half scattered one per /24, 9 of them inside 3 carrier-NAT /24s among 450 ordinary clients.
+    pub attackers: u32,
+    /// Ordinary clients with 1-6 requests each over the whole run.
+    pub ordinary: u32,
+    /// Requests each attacker sends in its burst.
+    pub requests: u32,
+    /// Length of each attacker's burst, ms.
+    pub burst_ms: i64,
+    /// When the attack starts, ms after the start of the run.
+    pub attack_start_ms: i64,
+}
+
+impl Default for BotnetOptions {
+    /// The flood of the distributed-floods issue: 40,000 attackers sending 60 requests in
+    /// 5 minutes from the 30th minute, among 200,000 ordinary clients (with a flood limit of
+    /// 50 per 5 minutes, each attacker is 1.2× over it).
+    fn default() -> BotnetOptions {
+        BotnetOptions {
+            attackers: 40_000,
+            ordinary: 200_000,
+            requests: 60,
+            burst_ms: 5 * time::MINUTE,
+            attack_start_ms: 30 * time::MINUTE,
+        }
+    }
 }
 
 /// 2026-11-02T08:00:00Z, the default start.
@@ -164,6 +206,8 @@ impl Default for Options {
             users: 1800,
             bad_lines: false,
             compression: Compression::Default,
+            flood_limit: 600,
+            botnet: BotnetOptions::default(),
         }
     }
 }

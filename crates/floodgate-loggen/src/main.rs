@@ -1,7 +1,7 @@
 //! `floodgate-loggen`: command-line front end of the log generator.
 
 use clap::Parser;
-use floodgate_loggen::{generate, time, Compression, Format, Options, Scenario};
+use floodgate_loggen::{generate, time, BotnetOptions, Compression, Format, Options, Scenario};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -13,7 +13,7 @@ struct Cli {
     /// Output folder (created if missing).
     #[arg(long)]
     out: PathBuf,
-    /// mixed | background | flood | scanner | bruteforce | ipv6-rotation | nat-office | healthcheck
+    /// mixed | background | flood | scanner | bruteforce | ipv6-rotation | nat-office | healthcheck | botnet
     #[arg(long, default_value = "mixed", value_parser = parse_scenario)]
     scenario: Scenario,
     /// Comma-separated formats: waf,cloudfront,alb.
@@ -40,6 +40,15 @@ struct Cli {
     /// Gzip effort: fast | default | none (plain text, no .gz suffix).
     #[arg(long, default_value = "default", value_parser = parse_compression)]
     compression: Compression,
+    /// Limit of the `flood` rule the manifest's ground truth assumes (per 5 minutes).
+    #[arg(long, default_value_t = Options::default().flood_limit)]
+    flood_limit: u32,
+    /// botnet: attacking addresses.
+    #[arg(long, default_value_t = BotnetOptions::default().attackers)]
+    botnet_attackers: u32,
+    /// botnet: ordinary clients (1-6 requests each).
+    #[arg(long, default_value_t = BotnetOptions::default().ordinary)]
+    botnet_ordinary: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -93,6 +102,12 @@ fn main() -> ExitCode {
         users: cli.users,
         bad_lines: cli.bad_lines,
         compression: cli.compression,
+        flood_limit: cli.flood_limit,
+        botnet: BotnetOptions {
+            attackers: cli.botnet_attackers,
+            ordinary: cli.botnet_ordinary,
+            ..BotnetOptions::default()
+        },
     };
     let started = std::time::Instant::now();
     match generate(&opts, &cli.out) {
@@ -117,7 +132,11 @@ fn main() -> ExitCode {
                 bytes as f64 / 1e6 / secs.max(1e-9),
                 m.start,
                 m.end,
-                if banned.is_empty() { "none".to_string() } else { banned.join(", ") }
+                match banned.len() {
+                    0 => "none".to_string(),
+                    n @ 1..=20 => format!("{n}: {}", banned.join(", ")),
+                    n => format!("{n} keys ({}, …; see manifest.json)", banned[..5].join(", ")),
+                }
             );
             ExitCode::SUCCESS
         }

@@ -23,6 +23,9 @@ pub struct Manifest {
     pub clients: Vec<ClientEntry>,
     /// One entry per actor present.
     pub scenarios: Vec<ScenarioEntry>,
+    /// Networks with a known truth for range bans (the `botnet` scenario), sorted by CIDR.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub networks: Vec<NetworkEntry>,
     /// Record counts.
     pub totals: Totals,
 }
@@ -86,6 +89,21 @@ pub struct ScenarioEntry {
     pub expect_ban: bool,
     /// The keys the default rules must ban.
     pub ban_keys: Vec<String>,
+}
+
+/// A network and whether it must be banned whole.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NetworkEntry {
+    /// The network (`/24` or `/48`).
+    pub cidr: String,
+    /// `rented` (only attackers) or `carrier-nat` (a few attackers among ordinary people).
+    pub kind: String,
+    /// Attacking addresses in it.
+    pub attackers: u64,
+    /// Ordinary clients in it.
+    pub ordinary: u64,
+    /// Whether floodgate's default `[ban.ranges]` must ban it as one entry.
+    pub expect_range_ban: bool,
 }
 
 /// Record counts.

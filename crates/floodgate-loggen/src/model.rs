@@ -32,6 +32,9 @@ pub enum Actor {
     Ipv6Rotation,
     NatOffice,
     Healthcheck,
+    Crowd,
+    CarrierNat,
+    Botnet,
 }
 
 impl Actor {
@@ -45,6 +48,9 @@ impl Actor {
             Actor::Ipv6Rotation => "ipv6-rotation",
             Actor::NatOffice => "nat-office",
             Actor::Healthcheck => "healthcheck",
+            Actor::Crowd => "crowd",
+            Actor::CarrierNat => "carrier-nat",
+            Actor::Botnet => "botnet",
         }
     }
 
@@ -58,13 +64,16 @@ impl Actor {
             Actor::Ipv6Rotation => "Random addresses inside 2001:db8:bad:1::/64 at ~5 req/s for ~4 minutes: each address is below the limits, the /64 exceeds `flood`.",
             Actor::NatOffice => "One public IP with many office users behind it, ~1 req/s on average, capped so every window stays at or below 70% of each limit: must NOT be banned.",
             Actor::Healthcheck => "10.0.1.10 calling GET /health at 5 req/s for the whole run: exceeds `flood` but is allowlisted (10.0.0.0/8).",
+            Actor::Crowd => "Ordinary clients with 1-6 requests each over the whole run, outside every attacker /24: must NOT be banned.",
+            Actor::CarrierNat => "Ordinary clients in carrier-NAT /24s that also hold a few attackers: must NOT be banned, their /24s never banned whole.",
+            Actor::Botnet => "A distributed flood: each address sends a burst a few times over the flood limit; half packed into rented /24s (and /48s), half scattered one per network, some inside carrier NATs.",
         }
     }
 
     /// The format this actor's traffic naturally appears in.
     pub fn natural_format(self) -> Format {
         match self {
-            Actor::Background => Format::Waf,
+            Actor::Background | Actor::Crowd | Actor::CarrierNat | Actor::Botnet => Format::Waf,
             Actor::Flood => Format::Waf,
             Actor::Scanner | Actor::Ipv6Rotation | Actor::NatOffice => Format::Cloudfront,
             Actor::Bruteforce | Actor::Healthcheck => Format::Alb,

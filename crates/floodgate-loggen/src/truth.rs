@@ -10,10 +10,19 @@ use std::collections::VecDeque;
 use std::net::IpAddr;
 
 /// One of floodgate's default rules.
+#[derive(Clone, Copy)]
 pub struct Rule {
     pub name: &'static str,
     pub window_s: i64,
     pub limit: u32,
+}
+
+/// floodgate's default rules, in the order it reports them, with the `flood` limit given
+/// (the default configuration has 600; the botnet scenario is meant for a lower one).
+pub fn rules(flood_limit: u32) -> [Rule; 3] {
+    let mut r = RULES;
+    r[0].limit = flood_limit;
+    r
 }
 
 /// The default rules, in the order floodgate reports them.
@@ -105,8 +114,8 @@ pub struct KeyTruth {
 
 impl KeyTruth {
     /// Feeds one event through every rule.
-    pub fn add(&mut self, ev: &Event) {
-        for (i, rule) in RULES.iter().enumerate() {
+    pub fn add(&mut self, ev: &Event, rules: &[Rule; 3]) {
+        for (i, rule) in rules.iter().enumerate() {
             if rule_matches(i, ev) {
                 self.windows[i].add(ev.t, rule);
             }

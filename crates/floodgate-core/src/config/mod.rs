@@ -89,6 +89,12 @@ impl Config {
         Ok(parse_raw(text)?.allow.files)
     }
 
+    /// The first rule without filters: its windows count every client. Without one, the
+    /// engine keeps a separate presence map so that clients seen stay exact.
+    pub fn unfiltered_rule(&self) -> Option<usize> {
+        self.rules.iter().position(|r| r.filters.is_empty())
+    }
+
     /// The longest rule window, ms.
     pub fn max_window_ms(&self) -> i64 {
         self.rules.iter().map(|r| r.window_ms).max().unwrap_or(0)

@@ -6,8 +6,8 @@
 //! as escaped text ([`text::html`]), never inside attributes or code, and a Content-Security-
 //! Policy allows exactly the page's own style and script (by hash) and nothing from the network.
 
-use super::{csp, svg, text};
-use super::{BanEntry, Counted, Report};
+use super::{csp, html_attack, svg, text};
+use super::{BanEntry, Counted, Report, DETAIL_BANS, HTML_LIST};
 use std::fmt::Write;
 use text::{html as esc, int};
 
@@ -19,18 +19,26 @@ const OFFENDERS: usize = 15;
 const MAX_TEXT: usize = 240;
 
 /// Render the report as one self-contained HTML page (see the module docs for what it holds).
-/// Never panics, whatever the report holds.
+/// Never panics, whatever the report holds. The page stays a few MB at most at any number of
+/// bans: long lists show their first entries (the most severe bans) and say how many more are
+/// in report.json and the blocklist files.
 pub fn render(report: &Report) -> String {
-    let mut o =
-        String::with_capacity(64 * 1024 + report.files.len() * 400 + report.bans.len() * 900);
+    let mut o = String::with_capacity(
+        96 * 1024
+            + report.files.len().min(HTML_LIST) * 400
+            + report.bans.len().min(DETAIL_BANS) * 900,
+    );
     head(&mut o, report);
     o.push_str("<main>");
     if report.dry_run {
         o.push_str("<div class=\"banner\" role=\"status\">Dry run: bans were decided and reported, but no IP set was changed.</div>");
     }
+    html_attack::guardrail_banner(&mut o, report);
     cards(&mut o, report);
+    html_attack::attack(&mut o, report);
     timeline(&mut o, report);
     offenders(&mut o, report);
+    html_attack::ranges(&mut o, report);
     bans(&mut o, report);
     blocklist(&mut o, report);
     changes(&mut o, report);
@@ -71,8 +79,10 @@ fn head(o: &mut String, r: &Report) {
     }
     o.push_str("</div><nav class=\"toc\">");
     for (id, name) in [
+        ("attack", "Attack"),
         ("timeline", "Timeline"),
         ("offenders", "Top offenders"),
+        ("ranges", "Ranges"),
         ("bans", "Bans"),
         ("blocklist", "Blocklist"),
         ("changes", "Changes"),
@@ -101,7 +111,7 @@ fn event_range(r: &Report) -> Option<(String, String)> {
 }
 
 /// A time cell: the date small above the clock, so time columns stay narrow.
-fn when(o: &mut String, t: &str) {
+pub(super) fn when(o: &mut String, t: &str) {
     let t = text::time(t);
     match t.split_once(' ') {
         Some((day, clock)) => {
@@ -204,14 +214,14 @@ fn cards(o: &mut String, r: &Report) {
     o.push_str("</section>");
 }
 
-fn panel(o: &mut String, id: &str, title: &str, lead: &str) {
+pub(super) fn panel(o: &mut String, id: &str, title: &str, lead: &str) {
     let _ = write!(o, "<section class=\"panel\" id=\"{id}\"><h2>{title}</h2>");
     if !lead.is_empty() {
         let _ = write!(o, "<p class=\"lead\">{lead}</p>");
     }
 }
 
-fn empty(o: &mut String, msg: &str) {
+pub(super) fn empty(o: &mut String, msg: &str) {
     let _ = write!(o, "<p class=\"empty\">{msg}</p>");
 }
 
@@ -262,7 +272,7 @@ fn offenders(o: &mut String, r: &Report) {
 }
 
 /// Open a sortable table; headers ending in `#` are numeric (right-aligned, sorted as numbers).
-fn table(o: &mut String, name: &str, headers: &[&str]) {
+pub(super) fn table(o: &mut String, name: &str, headers: &[&str]) {
     let _ = write!(
         o,
         "<div class=\"scroll\"><table class=\"sortable\" data-name=\"{name}\"><thead><tr>"
@@ -280,12 +290,12 @@ fn table(o: &mut String, name: &str, headers: &[&str]) {
     o.push_str("</tr></thead><tbody>");
 }
 
-fn end_table(o: &mut String) {
+pub(super) fn end_table(o: &mut String) {
     o.push_str("</tbody></table></div>");
 }
 
 /// A numeric cell: shown formatted, sorted by the raw value.
-fn num(o: &mut String, sort: impl std::fmt::Display, shown: &str) {
+pub(super) fn num(o: &mut String, sort: impl std::fmt::Display, shown: &str) {
     let _ = write!(o, "<td class=\"n\" data-sort=\"{sort}\">{shown}</td>");
 }
 
@@ -304,7 +314,13 @@ fn counted(o: &mut String, items: &[Counted]) {
 
 fn status(b: &BanEntry) -> String {
     let mut s = String::new();
-    if b.blocked {
+    if let Some(range) = &b.range {
+        let _ = write!(
+            s,
+            "<span class=\"badge blocked\">in range {}</span>",
+            esc(range)
+        );
+    } else if b.blocked {
         s.push_str("<span class=\"badge blocked\">blocked</span>");
     } else if b.active {
         s.push_str("<span class=\"badge dropped\">active, not blocked</span>");
@@ -318,8 +334,13 @@ fn status(b: &BanEntry) -> String {
 }
 
 fn bans(o: &mut String, r: &Report) {
-    let title = format!("Bans ({})", r.bans.len());
-    panel(o, "bans", &title, "Every client with an offence within the ban memory, most severe first. Times in UTC. Click a header to sort.");
+    let title = format!("Bans ({})", int(r.bans.len() as u64));
+    let lead = if r.bans.len() > DETAIL_BANS {
+        format!("The {DETAIL_BANS} most severe of {} clients with an offence within the ban memory (every one is in report.json). Times in UTC. Click a header to sort.", int(r.bans.len() as u64))
+    } else {
+        "Every client with an offence within the ban memory, most severe first. Times in UTC. Click a header to sort.".to_string()
+    };
+    panel(o, "bans", &title, &lead);
     if r.bans.is_empty() {
         empty(o, "No bans.");
     } else {
@@ -338,7 +359,7 @@ fn bans(o: &mut String, r: &Report) {
                 "Top user agents",
             ],
         );
-        for b in &r.bans {
+        for b in r.bans.iter().take(DETAIL_BANS) {
             let _ = write!(
                 o,
                 "<tr><td class=\"nowrap\"><span class=\"mono\">{}</span><br>{}</td><td>{}",
@@ -384,18 +405,30 @@ fn bans(o: &mut String, r: &Report) {
     o.push_str("</section>");
 }
 
-fn cidr_list(o: &mut String, title: &str, items: &[String], class: &str) {
-    let _ = write!(o, "<div><h3>{title} ({})</h3>", items.len());
+fn cidr_list(o: &mut String, title: &str, items: &[String], class: &str, rest_in: &str) {
+    let _ = write!(o, "<div><h3>{title} ({})</h3>", int(items.len() as u64));
     if items.is_empty() {
         empty(o, "none");
     } else {
         let _ = write!(o, "<ul class=\"cidrs {class}\">");
-        for c in items {
+        for c in items.iter().take(HTML_LIST) {
             let _ = write!(o, "<li>{}</li>", esc(c));
         }
         o.push_str("</ul>");
+        more(o, items.len(), rest_in);
     }
     o.push_str("</div>");
+}
+
+/// "… and N more in FILE" under a list cut at [`HTML_LIST`].
+fn more(o: &mut String, total: usize, rest_in: &str) {
+    if total > HTML_LIST {
+        let _ = write!(
+            o,
+            "<p class=\"lead\">… and {} more in {rest_in}.</p>",
+            int((total - HTML_LIST) as u64)
+        );
+    }
 }
 
 fn blocklist(o: &mut String, r: &Report) {
@@ -405,8 +438,8 @@ fn blocklist(o: &mut String, r: &Report) {
     );
     panel(o, "blocklist", &title, "What the WAF IP sets should hold (adjacent CIDRs merged), as written to blocklist-ipv4.txt and blocklist-ipv6.txt.");
     o.push_str("<div class=\"grid2\">");
-    cidr_list(o, "IPv4", &r.blocklist.ipv4, "");
-    cidr_list(o, "IPv6", &r.blocklist.ipv6, "");
+    cidr_list(o, "IPv4", &r.blocklist.ipv4, "", "blocklist-ipv4.txt");
+    cidr_list(o, "IPv6", &r.blocklist.ipv6, "", "blocklist-ipv6.txt");
     o.push_str("</div>");
     let _ = write!(o, "<h3>Dropped ({})</h3>", r.dropped.len());
     if r.dropped.is_empty() {
@@ -417,7 +450,7 @@ fn blocklist(o: &mut String, r: &Report) {
             "dropped",
             &["CIDR", "Rule", "Reason", "Severity#", "Until"],
         );
-        for d in &r.dropped {
+        for d in r.dropped.iter().take(HTML_LIST) {
             let _ = write!(
                 o,
                 "<tr><td class=\"mono\">{}</td><td>{}</td><td>{}</td>",
@@ -435,6 +468,7 @@ fn blocklist(o: &mut String, r: &Report) {
             o.push_str("</tr>");
         }
         end_table(o);
+        more(o, r.dropped.len(), "report.json (dropped)");
     }
     o.push_str("</section>");
 }
@@ -442,8 +476,20 @@ fn blocklist(o: &mut String, r: &Report) {
 fn changes(o: &mut String, r: &Report) {
     panel(o, "changes", "Changes since the previous decision", "");
     o.push_str("<div class=\"grid2\">");
-    cidr_list(o, "Added", &r.changes.added, "added");
-    cidr_list(o, "Removed", &r.changes.removed, "removed");
+    cidr_list(
+        o,
+        "Added",
+        &r.changes.added,
+        "added",
+        "report.json (changes)",
+    );
+    cidr_list(
+        o,
+        "Removed",
+        &r.changes.removed,
+        "removed",
+        "report.json (changes)",
+    );
     o.push_str("</div></section>");
 }
 
@@ -546,7 +592,7 @@ fn files(o: &mut String, r: &Report) {
                 "Status",
             ],
         );
-        for f in &r.files {
+        for f in r.files.iter().take(HTML_LIST) {
             let _ = write!(
                 o,
                 "<tr><td class=\"wrap mono\">{}</td><td>{}{}</td>",
@@ -585,6 +631,7 @@ fn files(o: &mut String, r: &Report) {
             o.push_str("</td></tr>");
         }
         end_table(o);
+        more(o, r.files.len(), "report.json (files)");
     }
     if !r.skipped.is_empty() {
         let _ = write!(
@@ -592,10 +639,11 @@ fn files(o: &mut String, r: &Report) {
             "<h3>Skipped as already processed ({})</h3><ul class=\"cidrs\">",
             int(r.skipped.len() as u64)
         );
-        for s in &r.skipped {
+        for s in r.skipped.iter().take(HTML_LIST) {
             let _ = write!(o, "<li>{}</li>", esc(s));
         }
         o.push_str("</ul>");
+        more(o, r.skipped.len(), "report.json (skipped)");
     }
     o.push_str("</section>");
 }

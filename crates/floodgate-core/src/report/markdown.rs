@@ -1,23 +1,62 @@
 //! `report.md`: the report for a pull request, a ticket or a chat message.
 //!
-//! Plain CommonMark/GFM (headings, a summary list, tables), no HTML. Cells are escaped with
-//! [`md_cell`] (pipes, backticks, `<`, newlines …) so a hostile user agent can neither break a
-//! table row nor inject markup, and long values are cut so the tables stay readable; the full
-//! values are in `report.json`. Long lists are capped so the file fits a PR comment.
+//! Plain CommonMark/GFM (headings, a summary list, tables), no HTML. Values that came from
+//! logs (paths, user agents, countries, rejected lines) are code spans ([`md_code`]), so a
+//! pasted report can neither autolink nor @mention anyone nor inject markup; other cells are
+//! escaped with [`md_cell`]. The file always fits a GitHub comment ([`MAX_CHARS`]): tables show
+//! their first rows (the most severe bans) and say how many more are in report.json; if the
+//! result is still too long the row limits are halved until it fits.
 
-use super::text::{self, int, md_cell};
+use super::text::{self, int, md_cell, md_code};
 use super::{Counted, Report};
 use std::fmt::Write;
 
+/// GitHub's limit on a comment body is 65,536 characters; leave room for a heading around it.
+pub const MAX_CHARS: usize = 60_000;
 /// Longest value shown in a cell.
 const CELL: usize = 60;
-/// Rows shown per table before "… and N more".
-const MAX_ROWS: usize = 100;
 
-/// Render the report as Markdown. Never panics, whatever the report holds.
+/// Rows per table; halved while the report is too long.
+#[derive(Clone, Copy)]
+struct Caps {
+    bans: usize,
+    rows: usize,
+}
+
+/// Render the report as Markdown. Never panics, whatever the report holds; never longer than
+/// [`MAX_CHARS`] characters.
 pub fn render(report: &Report) -> String {
-    let r = report;
-    let s = &r.summary;
+    let mut caps = Caps { bans: 50, rows: 30 };
+    loop {
+        let out = render_with(report, caps);
+        if out.chars().count() <= MAX_CHARS || (caps.bans <= 1 && caps.rows <= 1) {
+            return cut(out);
+        }
+        caps = Caps {
+            bans: caps.bans / 2,
+            rows: caps.rows / 2,
+        };
+    }
+}
+
+/// The last resort: cut at a line boundary below the limit.
+fn cut(s: String) -> String {
+    if s.chars().count() <= MAX_CHARS {
+        return s;
+    }
+    let mut out = String::new();
+    for line in s.lines() {
+        if out.chars().count() + line.chars().count() + 60 > MAX_CHARS {
+            out.push_str("\n… (cut to fit a comment; the full report is report.json)\n");
+            break;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+fn render_with(r: &Report, caps: Caps) -> String {
     let mut o = String::with_capacity(16 * 1024);
     let _ = writeln!(o, "# floodgate report\n");
     let _ = writeln!(
@@ -30,6 +69,161 @@ pub fn render(report: &Report) -> String {
     if r.dry_run {
         o.push_str("> **Dry run:** bans were decided and reported, but no IP set was changed.\n\n");
     }
+    for t in &r.guardrail {
+        let _ = writeln!(
+            o,
+            "> **Guardrail tripped:** rule {} would ban {} of the {} clients seen ({:.0} %); its {} new ban(s) are held back (dropped, reason `guardrail`). A rule that bans most clients is more likely broken than under attack.\n",
+            md_code(&t.rule),
+            int(t.bans),
+            int(t.clients),
+            t.share * 100.0,
+            int(t.held_back)
+        );
+    }
+    summary(&mut o, r);
+
+    let a = &r.attack;
+    if a.offenders > 0 {
+        o.push_str("\n## The attack\n\n");
+        let _ = writeln!(
+            o,
+            "- **Coverage:** {:.1} % of {} offenders blocked ({} range entries, {} single entries; {} clients seen)",
+            a.coverage * 100.0,
+            int(a.offenders),
+            int(a.range_entries),
+            int(a.single_entries),
+            int(a.clients_seen)
+        );
+        let held: Vec<String> = a
+            .held_back
+            .iter()
+            .map(|(k, n)| format!("{} {}", int(*n), md_code(k)))
+            .collect();
+        let _ = writeln!(
+            o,
+            "- **Held back:** {}",
+            if held.is_empty() {
+                "none".into()
+            } else {
+                held.join(", ")
+            }
+        );
+        let _ = writeln!(o, "- **By rule:** {}", counts(&a.by_rule));
+        let _ = writeln!(o, "- **By country:** {}", counts(&a.by_country));
+    }
+
+    if !r.ranges.is_empty() {
+        let _ = writeln!(o, "\n## Range bans ({})\n", int(r.ranges.len() as u64));
+        table(
+            &mut o,
+            caps.rows,
+            &[
+                "network",
+                "offenders",
+                "clients seen",
+                "share",
+                "rule",
+                "until",
+                "status",
+            ],
+            r.ranges.iter().map(|x| {
+                vec![
+                    cell(&x.cidr),
+                    int(x.members),
+                    int(x.clients_seen),
+                    format!("{:.0} %", x.share * 100.0),
+                    cell(&x.rule),
+                    cell(&text::time(&x.until)),
+                    if x.blocked {
+                        "blocked"
+                    } else {
+                        "left out (max_entries)"
+                    }
+                    .to_string(),
+                ]
+            }),
+        );
+    }
+
+    let _ = writeln!(o, "\n## Bans ({})\n", int(r.bans.len() as u64));
+    table(
+        &mut o,
+        caps.bans,
+        &[
+            "CIDR",
+            "rule",
+            "offences",
+            "since",
+            "until",
+            "status",
+            "peak / limit",
+            "country",
+            "top paths",
+            "top user agents",
+        ],
+        r.bans.iter().map(|b| {
+            let mut status = vec![if let Some(range) = &b.range {
+                format!("in range {}", md_cell(range))
+            } else if b.blocked {
+                "blocked".into()
+            } else if b.active {
+                "active, not blocked".into()
+            } else {
+                "expired".into()
+            }];
+            if b.new {
+                status.push("new".into());
+            }
+            let sev = b.peak as f64 / b.limit.max(1) as f64;
+            vec![
+                cell(&b.cidr),
+                cell(&b.rules.join(", ")),
+                int(b.offences.into()),
+                cell(&text::time(&b.since)),
+                cell(&text::time(&b.until)),
+                status.join(", "),
+                format!(
+                    "{} / {} ({})",
+                    int(b.peak.into()),
+                    int(b.limit.into()),
+                    text::ratio(sev)
+                ),
+                b.country.as_deref().map_or("–".into(), code),
+                top(&b.top_paths),
+                top(&b.top_user_agents),
+            ]
+        }),
+    );
+
+    let _ = writeln!(o, "\n## Blocklist\n");
+    list(&mut o, caps.rows * 3, "IPv4", &r.blocklist.ipv4);
+    list(&mut o, caps.rows * 3, "IPv6", &r.blocklist.ipv6);
+    let _ = writeln!(o, "\n### Dropped ({})\n", int(r.dropped.len() as u64));
+    table(
+        &mut o,
+        caps.rows,
+        &["CIDR", "rule", "reason", "severity", "until"],
+        r.dropped.iter().map(|d| {
+            vec![
+                cell(&d.cidr),
+                cell(&d.rule),
+                cell(&d.reason),
+                text::ratio(d.severity),
+                cell(&text::time(&d.until)),
+            ]
+        }),
+    );
+
+    o.push_str("\n## Changes since the previous decision\n\n");
+    list(&mut o, caps.rows * 3, "Added", &r.changes.added);
+    list(&mut o, caps.rows * 3, "Removed", &r.changes.removed);
+
+    rules_and_input(&mut o, r, caps);
+    o
+}
+
+fn summary(o: &mut String, r: &Report) {
+    let s = &r.summary;
     o.push_str("## Summary\n\n");
     let events = match (&s.first_event, &s.last_event) {
         (Some(a), Some(b)) => format!(
@@ -48,84 +242,18 @@ pub fn render(report: &Report) -> String {
         format!("**Distinct clients:** {}", int(s.distinct_clients)),
         format!("**Events:** {events}"),
         format!("**Bans:** {} active ({} new), {} within memory", int(s.bans_active), int(s.bans_new), int(s.bans_total)),
-        format!("**Blocklist:** {} entries ({} IPv4, {} IPv6), {} dropped", int(s.blocklist_entries), r.blocklist.ipv4.len(), r.blocklist.ipv6.len(), r.dropped.len()),
+        format!("**Blocklist:** {} entries ({} IPv4, {} IPv6), {} dropped", int(s.blocklist_entries), int(r.blocklist.ipv4.len() as u64), int(r.blocklist.ipv6.len() as u64), int(r.dropped.len() as u64)),
     ];
     for l in lines {
         let _ = writeln!(o, "- {l}");
     }
+}
 
-    let _ = writeln!(o, "\n## Bans ({})\n", r.bans.len());
-    table(
-        &mut o,
-        &[
-            "CIDR",
-            "rule",
-            "offences",
-            "since",
-            "until",
-            "status",
-            "peak / limit",
-            "country",
-            "top paths",
-            "top user agents",
-        ],
-        r.bans.iter().map(|b| {
-            let mut status = vec![if b.blocked {
-                "blocked"
-            } else if b.active {
-                "active, not blocked"
-            } else {
-                "expired"
-            }];
-            if b.new {
-                status.push("new");
-            }
-            let sev = b.peak as f64 / b.limit.max(1) as f64;
-            vec![
-                cell(&b.cidr),
-                cell(&b.rules.join(", ")),
-                int(b.offences.into()),
-                cell(&text::time(&b.since)),
-                cell(&text::time(&b.until)),
-                status.join(", "),
-                format!(
-                    "{} / {} ({})",
-                    int(b.peak.into()),
-                    int(b.limit.into()),
-                    text::ratio(sev)
-                ),
-                cell(b.country.as_deref().unwrap_or("–")),
-                top(&b.top_paths),
-                top(&b.top_user_agents),
-            ]
-        }),
-    );
-
-    let _ = writeln!(o, "\n## Blocklist\n");
-    list(&mut o, "IPv4", &r.blocklist.ipv4);
-    list(&mut o, "IPv6", &r.blocklist.ipv6);
-    let _ = writeln!(o, "\n### Dropped ({})\n", r.dropped.len());
-    table(
-        &mut o,
-        &["CIDR", "rule", "reason", "severity", "until"],
-        r.dropped.iter().map(|d| {
-            vec![
-                cell(&d.cidr),
-                cell(&d.rule),
-                cell(&d.reason),
-                text::ratio(d.severity),
-                cell(&text::time(&d.until)),
-            ]
-        }),
-    );
-
-    o.push_str("\n## Changes since the previous decision\n\n");
-    list(&mut o, "Added", &r.changes.added);
-    list(&mut o, "Removed", &r.changes.removed);
-
+fn rules_and_input(o: &mut String, r: &Report, caps: Caps) {
     o.push_str("\n## Rules\n\n");
     table(
-        &mut o,
+        o,
+        64,
         &["rule", "window", "limit", "counts", "keys tracked", "bans"],
         r.rules.iter().map(|x| {
             vec![
@@ -145,7 +273,8 @@ pub fn render(report: &Report) -> String {
         int(r.rejected.total())
     );
     table(
-        &mut o,
+        o,
+        64,
         &["reason", "lines"],
         r.rejected
             .counts
@@ -154,22 +283,24 @@ pub fn render(report: &Report) -> String {
     );
     let _ = writeln!(o, "\n### Samples ({})\n", r.rejected.samples.len());
     table(
-        &mut o,
+        o,
+        caps.rows,
         &["file", "line", "reason", "detail", "excerpt"],
         r.rejected.samples.iter().map(|x| {
             vec![
                 md_cell(&text::short_middle(&x.file, CELL)),
                 int(x.line),
                 x.reason.as_str().to_string(),
-                cell(&x.detail),
-                cell(&x.excerpt),
+                code(&x.detail),
+                code(&x.excerpt),
             ]
         }),
     );
 
-    let _ = writeln!(o, "\n## Files ({})\n", r.files.len());
+    let _ = writeln!(o, "\n## Files ({})\n", int(r.files.len() as u64));
     table(
-        &mut o,
+        o,
+        caps.rows,
         &["path", "format", "records", "rejected", "bytes", "status"],
         r.files.iter().map(|f| {
             let status = if f.complete {
@@ -189,21 +320,25 @@ pub fn render(report: &Report) -> String {
     );
     if !r.skipped.is_empty() {
         o.push('\n');
-        list(&mut o, "Skipped as already processed", &r.skipped);
+        list(o, caps.rows, "Skipped as already processed", &r.skipped);
     }
-    o
 }
 
-/// One escaped, shortened cell.
+/// One escaped, shortened cell (values floodgate wrote: CIDRs, rule names, times).
 fn cell(s: &str) -> String {
     md_cell(&text::short(s, CELL))
+}
+
+/// A value from a log, shortened, as a code span.
+fn code(s: &str) -> String {
+    md_code(&text::short(s, CELL))
 }
 
 fn top(items: &[Counted]) -> String {
     let parts: Vec<String> = items
         .iter()
         .take(3)
-        .map(|c| format!("{} ×{}", md_cell(&text::short(&c.value, 40)), int(c.count)))
+        .map(|c| format!("{} ×{}", md_code(&text::short(&c.value, 40)), int(c.count)))
         .collect();
     if parts.is_empty() {
         "–".into()
@@ -212,8 +347,24 @@ fn top(items: &[Counted]) -> String {
     }
 }
 
-/// A GFM table (or `_none_`), at most [`MAX_ROWS`] rows.
-fn table(o: &mut String, headers: &[&str], rows: impl ExactSizeIterator<Item = Vec<String>>) {
+fn counts(items: &[Counted]) -> String {
+    if items.is_empty() {
+        return "none".into();
+    }
+    items
+        .iter()
+        .map(|c| format!("{} {}", md_code(&c.value), int(c.count)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A GFM table (or `_none_`), at most `max` rows.
+fn table(
+    o: &mut String,
+    max: usize,
+    headers: &[&str],
+    rows: impl ExactSizeIterator<Item = Vec<String>>,
+) {
     let total = rows.len();
     if total == 0 {
         o.push_str("_none_\n");
@@ -221,23 +372,23 @@ fn table(o: &mut String, headers: &[&str], rows: impl ExactSizeIterator<Item = V
     }
     let _ = writeln!(o, "| {} |", headers.join(" | "));
     let _ = writeln!(o, "|{}", " --- |".repeat(headers.len()));
-    for row in rows.take(MAX_ROWS) {
+    for row in rows.take(max) {
         let _ = writeln!(o, "| {} |", row.join(" | "));
     }
-    if total > MAX_ROWS {
+    if total > max {
         let _ = writeln!(
             o,
             "\n… and {} more rows in report.json.",
-            int((total - MAX_ROWS) as u64)
+            int((total - max) as u64)
         );
     }
 }
 
-/// `**Title (n):** a, b, c` with at most [`MAX_ROWS`] entries.
-fn list(o: &mut String, title: &str, items: &[String]) {
-    let shown: Vec<String> = items.iter().take(MAX_ROWS).map(|c| cell(c)).collect();
-    let more = if items.len() > MAX_ROWS {
-        format!(" … and {} more", int((items.len() - MAX_ROWS) as u64))
+/// `**Title (n):** a, b, c` with at most `max` entries.
+fn list(o: &mut String, max: usize, title: &str, items: &[String]) {
+    let shown: Vec<String> = items.iter().take(max).map(|c| cell(c)).collect();
+    let more = if items.len() > max {
+        format!(" … and {} more", int((items.len() - max) as u64))
     } else {
         String::new()
     };
@@ -246,5 +397,9 @@ fn list(o: &mut String, title: &str, items: &[String]) {
     } else {
         shown.join(", ")
     };
-    let _ = writeln!(o, "- **{title} ({}):** {body}{more}", items.len());
+    let _ = writeln!(
+        o,
+        "- **{title} ({}):** {body}{more}",
+        int(items.len() as u64)
+    );
 }

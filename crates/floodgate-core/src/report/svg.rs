@@ -16,6 +16,8 @@ const MINUTE: i64 = 60_000;
 const MAX_POINTS: usize = 1200;
 /// Ban-start label rows above the plot.
 const LABEL_ROWS: usize = 3;
+/// Bans named in one marker's tooltip (a flood starts thousands within a pixel).
+const TITLE_BANS: usize = 10;
 
 fn num(x: f64) -> String {
     let x = if x.is_finite() { x } else { 0.0 };
@@ -235,10 +237,17 @@ pub fn timeline(
         let row = row_end.iter().position(|e| *e < lo);
         let ly = row.map_or(top, |r| 12.0 + 13.0 * r as f64);
         s.push_str("<g class=\"ban\"><title>");
-        for (i, (t, cidr)) in c.iter().enumerate() {
+        for (i, (t, cidr)) in c.iter().take(TITLE_BANS).enumerate() {
             let sep = if i == 0 { "" } else { "\n" };
             let when = format_rfc3339_ms(*t).replace('T', " ");
             let _ = write!(s, "{sep}ban of {} starts {when} UTC", text::html(cidr));
+        }
+        if c.len() > TITLE_BANS {
+            let _ = write!(
+                s,
+                "\n… and {} more",
+                text::int((c.len() - TITLE_BANS) as u64)
+            );
         }
         let _ = write!(
             s,
@@ -262,6 +271,80 @@ pub fn timeline(
         s.push_str("</g>");
     }
     s.push_str("</svg>");
+    Some(s)
+}
+
+/// Vertical bars of a count per minute (bans started per minute): the shape of an attack's
+/// arrival. `None` when there is nothing to draw.
+pub fn bars(points: &[(i64, u64)], label: &str) -> Option<String> {
+    if points.is_empty() {
+        return None;
+    }
+    let (pts, step) = series(points);
+    let t0 = pts.iter().map(|p| p.0).min().unwrap_or(0);
+    let t1 = pts
+        .iter()
+        .map(|p| p.0)
+        .max()
+        .unwrap_or(0)
+        .saturating_add(step)
+        .max(t0 + MINUTE);
+    let vmax = pts.iter().map(|p| p.1).fold(0.0, f64::max).max(1.0);
+    let ystep = nice_step(vmax, 3.0);
+    let ytop = ((vmax / ystep).ceil() * ystep).max(ystep);
+    let (left, right, top, ph) = (58.0, 18.0, 10.0, 110.0);
+    let h = top + ph + 30.0;
+    let pw = W - left - right;
+    let span = (t1 - t0) as f64;
+    let x = |t: i64| left + (t - t0) as f64 / span * pw;
+    let y = |v: f64| top + ph - v / ytop * ph;
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "<svg class=\"chart bars\" viewBox=\"0 0 {W} {}\" role=\"img\" preserveAspectRatio=\"xMidYMid meet\"><title>{} (UTC)</title>",
+        num(h),
+        text::html(label)
+    );
+    let mut v = 0.0;
+    while v <= ytop + ystep / 2.0 {
+        let yy = num(y(v));
+        let _ = write!(
+            s,
+            "<line class=\"grid\" x1=\"{}\" x2=\"{}\" y1=\"{yy}\" y2=\"{yy}\"/><text class=\"tick\" x=\"{}\" y=\"{yy}\" dy=\"4\" text-anchor=\"end\">{}</text>",
+            num(left),
+            num(W - right),
+            num(left - 8.0),
+            text::int(v as u64)
+        );
+        v += ystep;
+    }
+    let bw = (step as f64 / span * pw).max(1.0);
+    for (t, v) in &pts {
+        if *v <= 0.0 {
+            continue;
+        }
+        let _ = write!(
+            s,
+            "<rect class=\"bar\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"><title>{} {} at {} UTC</title></rect>",
+            num(x(*t)),
+            num(y(*v)),
+            num((bw - 0.5).max(0.5)),
+            num(top + ph - y(*v)),
+            text::int(*v as u64),
+            text::html(label),
+            format_rfc3339_ms(*t).replace('T', " ")
+        );
+    }
+    let (c0, d0) = clock_and_day(t0);
+    let (c1, _) = clock_and_day(t1);
+    let _ = write!(
+        s,
+        "<text class=\"tick\" x=\"{}\" y=\"{}\">{d0} {c0}</text><text class=\"tick\" x=\"{}\" y=\"{}\" text-anchor=\"end\">{c1}</text></svg>",
+        num(left),
+        num(top + ph + 18.0),
+        num(W - right),
+        num(top + ph + 18.0)
+    );
     Some(s)
 }
 

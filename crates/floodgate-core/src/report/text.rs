@@ -60,6 +60,39 @@ pub fn md_cell(s: &str) -> String {
     out
 }
 
+/// A value from a log as a Markdown code span, safe in a GFM table cell: nothing inside a code
+/// span autolinks, @mentions, or renders as markup. The fence is one backtick longer than the
+/// longest run inside; pipes are escaped (GFM splits cells before code spans); newlines and
+/// other control or deceptive characters become spaces.
+pub fn md_code(s: &str) -> String {
+    let clean: String = s
+        .chars()
+        .map(|c| {
+            if c.is_control() || is_deceptive(c) {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    let (mut run, mut longest) = (0, 0);
+    for c in clean.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat(longest + 1);
+    let body = clean.replace('|', "\\|");
+    if body.is_empty() {
+        return "` `".into();
+    }
+    let pad = if body.starts_with('`') || body.ends_with('`') || body.trim().is_empty() {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{body}{pad}{fence}")
+}
+
 /// At most `max` characters, with `…` at the end when cut.
 pub fn short(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
@@ -160,6 +193,10 @@ mod tests {
             md_cell("x_waflogs_y _z_ a&b &lt;"),
             "x_waflogs_y \\_z\\_ a\\&b \\&lt;"
         );
+        assert_eq!(md_code("/admin"), "`/admin`");
+        assert_eq!(md_code("a`b``c|d\n@all"), "```a`b``c\\|d @all```");
+        assert_eq!(md_code("`x"), "`` `x ``");
+        assert_eq!(md_code(""), "` `");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! output is deterministic and memory stays bounded however long the run is.
 
 mod background;
+mod botnet;
 mod nat;
 
 use crate::catalog::{self, API, HEALTH, LOGIN, PAGES, QUERIES, SCAN};
@@ -11,6 +12,7 @@ use crate::model::{Actor, Client, Event, Method};
 use crate::time::MINUTE;
 use crate::{Format, Options, Scenario};
 use background::Background;
+use botnet::Botnet;
 use nat::Nat;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -57,6 +59,7 @@ pub struct World {
     streams: Vec<Stream>,
     nat: Option<Nat>,
     background: Option<Background>,
+    botnet: Option<Botnet>,
 }
 
 impl World {
@@ -213,14 +216,25 @@ impl World {
         } else {
             None
         };
-        let background =
-            (opts.users > 0).then(|| Background::new(opts, &mut clients, fmt(Actor::Background)));
+        let botnet = (opts.scenario == Scenario::Botnet)
+            .then(|| Botnet::new(opts, &opts.botnet, &mut clients));
+        let background = (opts.users > 0 && botnet.is_none())
+            .then(|| Background::new(opts, &mut clients, fmt(Actor::Background)));
         World {
             clients,
             streams,
             nat,
             background,
+            botnet,
         }
+    }
+
+    /// Networks whose range-ban truth is known (the botnet's).
+    pub fn networks(&self) -> Vec<crate::manifest::NetworkEntry> {
+        self.botnet
+            .as_ref()
+            .map(|b| b.networks.clone())
+            .unwrap_or_default()
     }
 
     /// Appends every event with `from <= t < to` (in no particular order).
@@ -232,6 +246,9 @@ impl World {
             n.fill(from, to, &self.clients, out);
         }
         if let Some(b) = &mut self.background {
+            b.fill(from, to, &self.clients, out);
+        }
+        if let Some(b) = &mut self.botnet {
             b.fill(from, to, &self.clients, out);
         }
     }
