@@ -2,8 +2,12 @@
 
 `floodgate analyze s3://…` must count exactly what a local analysis of the same files counts,
 `floodgate sync` must make the IP sets equal the decision while keeping entries floodgate did
-not add, a second sync must write nothing, and `--dry-run` must write nothing.
-Run by tests/aws/run.sh with AWS_ENDPOINT_URL pointing at moto and the binary as argv[1].
+not add, a second sync must write nothing, and `--dry-run` must write nothing. A flood larger
+than one IP set (16,000 attackers, range bans off) must sync into three sets per IP
+version, each within WAF's 10,000 entries, their union the blocklist, foreign entries kept, and
+too few sets must be refused before anything is written.
+Run by tests/aws/run.sh with AWS_ENDPOINT_URL pointing at moto, the floodgate binary as
+argv[1] and floodgate-loggen as argv[2].
 """
 import json
 import os
@@ -16,6 +20,7 @@ import boto3
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIN = sys.argv[1]
+LOGGEN = sys.argv[2]
 ENDPOINT = os.environ["AWS_ENDPOINT_URL"]
 passed = failed = 0
 
@@ -64,7 +69,9 @@ with tempfile.TemporaryDirectory() as tmp:
     again = json.loads((tmp / "again/report.json").read_text())
     check("re-reading the same objects counts nothing twice", again["summary"]["records"] == 0 and again["summary"]["skipped_files"] == len(manifest["files"]))
 
-    sets = ["--ipv4-set", f'cli-v4:{v4["Id"]}', "--ipv6-set", f'cli-v6:{v6["Id"]}', "--scope", "REGIONAL", "--endpoint-url", ENDPOINT]
+    one_set = tmp / "one-set.toml"  # one IP set per version holds ban.max_entries = 10000
+    one_set.write_text((ROOT / "crates/floodgate-core/src/config/default-config.toml").read_text().replace("max_entries = 30000", "max_entries = 10000"))
+    sets = ["--ipv4-set", f'cli-v4:{v4["Id"]}', "--ipv6-set", f'cli-v6:{v6["Id"]}', "--scope", "REGIONAL", "--endpoint-url", ENDPOINT, "--config", str(one_set)]
     dry = json.loads(floodgate("sync", "--state", str(state), *sets, "--dry-run", "--json"))
     got = waf.get_ip_set(Name="cli-v4", Scope="REGIONAL", Id=v4["Id"])["IPSet"]["Addresses"]
     check("sync --dry-run writes nothing", got == ["192.0.2.200/32"] and dry["dry_run"] is True, f"{got}")
@@ -82,6 +89,48 @@ with tempfile.TemporaryDirectory() as tmp:
     floodgate("sync", "--state", str(state), "--scope", "REGIONAL", code=2)
     floodgate("sync", "--state", str(tmp / "missing.state"), *sets, code=2)
     check("sync usage errors exit 2", True)
+
+    # --- a flood larger than one IP set -----------------------------------------------------
+    corpus = tmp / "flood"
+    subprocess.run([LOGGEN, "--out", str(corpus), "--scenario", "botnet", "--formats", "waf", "--duration", "1h",
+                    "--flood-limit", "5", "--botnet-requests", "6", "--botnet-attackers", "16000",
+                    "--botnet-ordinary", "1000", "--compression", "fast"], check=True, capture_output=True)
+    cfg = tmp / "flood.toml"
+    # Range bans off (every attacker its own entry) and the guardrail off: 16,000 attackers among
+    # 1,450 ordinary clients would otherwise look like a broken rule.
+    cfg.write_text('[[rules]]\nname = "flood"\nwindow = "5m"\nlimit = 5\n[ban.ranges]\nenabled = false\n[ban.guardrail]\nmax_share = 1.0\n')
+    fstate = tmp / "flood.state"
+    floodgate("analyze", "--quiet", "--config", str(cfg), "--out", str(tmp / "flood-out"), "--state", str(fstate), str(corpus))
+    flood = json.loads((tmp / "flood-out/report.json").read_text())
+    want4, want6 = flood["blocklist"]["ipv4"], flood["blocklist"]["ipv6"]
+    check("the flood needs more than one IPv4 set", len(want4) > 10_000, f"{len(want4)}")
+    made = {}
+    for v, version in (("v4", "IPV4"), ("v6", "IPV6")):
+        made[v] = []
+        for i in range(1, 4):
+            extra = ["198.18.0.1/32"] if (v, i) == ("v4", 2) else []
+            made[v].append(waf.create_ip_set(Name=f"flood-{v}-{i}", Scope="REGIONAL", IPAddressVersion=version, Addresses=extra)["Summary"])
+    args = ["--state", str(fstate), "--scope", "REGIONAL", "--endpoint-url", ENDPOINT, "--config", str(cfg), "--json"]
+    for v in ("v4", "v6"):
+        for s in made[v]:
+            args += [f"--ip{v}-set", f'{s["Name"]}:{s["Id"]}']
+    few = ["--state", str(fstate), "--scope", "REGIONAL", "--endpoint-url", ENDPOINT, "--config", str(cfg),
+           "--ipv4-set", f'{made["v4"][0]["Name"]}:{made["v4"][0]["Id"]}', "--ipv6-set", f'{made["v6"][0]["Name"]}:{made["v6"][0]["Id"]}']
+    floodgate("sync", *few, code=2)
+    untouched = waf.get_ip_set(Name=made["v4"][0]["Name"], Scope="REGIONAL", Id=made["v4"][0]["Id"])["IPSet"]["Addresses"]
+    check("too few sets for ban.max_entries is refused before any write", untouched == [], f"{len(untouched)}")
+    first = json.loads(floodgate("sync", *args))
+    def contents(v):
+        return [waf.get_ip_set(Name=s["Name"], Scope="REGIONAL", Id=s["Id"])["IPSet"]["Addresses"] for s in made[v]]
+    got4, got6 = contents("v4"), contents("v6")
+    check("every set holds at most 10,000 entries", all(len(s) <= 10_000 for s in got4 + got6), f"{[len(s) for s in got4]}")
+    union4 = sorted(e for s in got4 for e in s if e != "198.18.0.1/32")
+    check("the IPv4 sets together are the blocklist", union4 == sorted(want4), f"{len(union4)} vs {len(want4)}")
+    check("the IPv6 sets together are the blocklist", sorted(e for s in got6 for e in s) == sorted(want6))
+    check("the foreign entry is kept", "198.18.0.1/32" in got4[1])
+    check("nothing failed or was left out", all(s["error"] is None and not s["not_fitted"] for s in first["sets"]), f"{first}")
+    second = json.loads(floodgate("sync", *args))
+    check("a second sync of the flood writes nothing", not any(s["wrote"] for s in second["sets"]), f"{[s['wrote'] for s in second['sets']]}")
 
 print(f"cli against local AWS: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

@@ -52,5 +52,5 @@ export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_SESSION_TOKEN
 export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 export AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 cargo test -p floodgate-lambda --test e2e -- --include-ignored --nocapture
-cargo build -q -p floodgate-cli
-"$venv/bin/python" tests/aws/cli_e2e.py target/debug/floodgate
+cargo build -q -p floodgate-cli -p floodgate-loggen
+"$venv/bin/python" tests/aws/cli_e2e.py target/debug/floodgate target/debug/floodgate-loggen

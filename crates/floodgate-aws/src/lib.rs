@@ -24,7 +24,9 @@ pub mod s3;
 pub mod state_store;
 pub mod waf;
 
-pub use ipsets::{sync_ip_sets, IpSetRef, IpVersion, Scope, SyncOptions, SyncReport, SyncTarget};
+pub use ipsets::{
+    check_capacity, sync_ip_sets, IpSetRef, IpVersion, Scope, SyncOptions, SyncReport, SyncTarget,
+};
 pub use objects::{parse_s3_url, ObjectRef, ObjectStore};
 pub use read::{list_objects, read_objects, Pending, ReadOptions};
 pub use retry::RetryPolicy;
@@ -38,12 +40,15 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
 }
 
 /// The SDK configuration from the environment, with the CLI's `--region` and `--endpoint-url`
-/// taking precedence when given.
+/// taking precedence when given. Retries are explicit: S3 calls use the SDK's standard retry
+/// (3 attempts, with backoff) — the state's conflict loop sits above it and retries only 412/409,
+/// which the SDK does not; WAF clients turn SDK retries off (see [`waf::WafIpSets`]).
 pub async fn sdk_config_with(
     region: Option<String>,
     endpoint_url: Option<String>,
 ) -> aws_config::SdkConfig {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(3));
     if let Some(r) = region {
         loader = loader.region(aws_config::Region::new(r));
     }

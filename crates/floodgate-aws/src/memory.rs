@@ -196,6 +196,9 @@ impl ObjectStore for MemoryStore {
 #[derive(Default)]
 struct WafInner {
     sets: BTreeMap<String, (Vec<String>, u64)>,
+    descriptions: BTreeMap<String, Option<String>>,
+    /// Every successful UpdateIPSet: set id, entries sent, when (tokio clock).
+    writes: Vec<(String, usize, tokio::time::Instant)>,
     gets: u64,
     updates: u64,
     /// Errors the next update calls return, in order.
@@ -222,6 +225,23 @@ impl MemoryIpSets {
             id.into(),
             (addresses.iter().map(|s| s.to_string()).collect(), 1),
         );
+    }
+
+    /// Give a set a description (GetIPSet returns it; UpdateIPSet replaces it with what it sends).
+    pub fn describe(&self, id: &str, description: &str) {
+        lock(&self.inner)
+            .descriptions
+            .insert(id.into(), Some(description.into()));
+    }
+
+    /// The set's description now.
+    pub fn description(&self, id: &str) -> Option<String> {
+        lock(&self.inner).descriptions.get(id).cloned().flatten()
+    }
+
+    /// Every successful UpdateIPSet so far: `(set id, entries sent, time)`.
+    pub fn writes(&self) -> Vec<(String, usize, tokio::time::Instant)> {
+        lock(&self.inner).writes.clone()
     }
 
     /// Current entries, sorted.
@@ -263,6 +283,7 @@ impl IpSetApi for MemoryIpSets {
             })?;
         Ok(IpSetSnapshot {
             addresses,
+            description: g.descriptions.get(&set.id).cloned().flatten(),
             lock_token: format!("token{token}"),
         })
     }
@@ -271,6 +292,7 @@ impl IpSetApi for MemoryIpSets {
         &self,
         set: &IpSetRef,
         addresses: Vec<String>,
+        description: Option<&str>,
         lock_token: &str,
     ) -> Result<(), WafError> {
         let mut g = lock(&self.inner);
@@ -295,8 +317,14 @@ impl IpSetApi for MemoryIpSets {
                 "WAFLimitsExceededException: too many".into(),
             ));
         }
+        let n = addresses.len();
         *entry = (addresses, entry.1 + 1);
         g.updates += 1;
+        // Like WAF: the description becomes what the update sent (absent: cleared).
+        g.descriptions
+            .insert(set.id.clone(), description.map(str::to_string));
+        g.writes
+            .push((set.id.clone(), n, tokio::time::Instant::now()));
         Ok(())
     }
 }

@@ -151,6 +151,7 @@ fn sync_opts() -> SyncOptions {
     SyncOptions {
         retry: FAST,
         state_retry: FAST,
+        min_write_interval: Duration::ZERO,
         ..SyncOptions::default()
     }
 }
@@ -413,6 +414,7 @@ impl IpSetApi for FaultyWaf {
         &self,
         set: &IpSetRef,
         addresses: Vec<String>,
+        description: Option<&str>,
         lock_token: &str,
     ) -> Result<(), WafError> {
         let fault = self.faults.draw_scaled(
@@ -439,7 +441,10 @@ impl IpSetApi for FaultyWaf {
             }
             _ => {}
         }
-        let r = self.inner.update(set, addresses, lock_token).await;
+        let r = self
+            .inner
+            .update(set, addresses, description, lock_token)
+            .await;
         if r.is_ok() && fault == Some(Fault::WafUpdateLostResponse) {
             return Err(WafError::Other(
                 "timeout: response lost after the update".into(),

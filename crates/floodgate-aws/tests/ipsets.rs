@@ -1,7 +1,8 @@
 //! IP set sync against the in-memory WAF: ownership, retries, limits, dry run, crash safety.
 
 use floodgate_aws::ipsets::{
-    plan, sync_ip_sets, IpSetRef, IpVersion, SyncOptions, SyncTarget, WafError,
+    check_capacity, place, sync_ip_sets, IpSetRef, IpVersion, SetView, SyncOptions, SyncTarget,
+    WafError,
 };
 use floodgate_aws::memory::{MemoryIpSets, MemoryStore};
 use floodgate_aws::state_store::{S3State, StateBackend};
@@ -20,6 +21,7 @@ fn opts() -> SyncOptions {
     SyncOptions {
         retry: FAST,
         state_retry: FAST,
+        min_write_interval: Duration::ZERO,
         ..SyncOptions::default()
     }
 }
@@ -201,12 +203,17 @@ async fn over_capacity_sends_at_most_the_limit_and_reports_the_rest() {
     assert_eq!(r.sets[0].not_fitted, s(&["198.51.100.3/32"]));
     assert_eq!(r.sets[0].foreign_kept, 2);
     // The plan keeps what is already in, ahead of new entries.
-    let p = plan(
-        &s(&["10.0.0.1/32", "198.51.100.3/32"]),
-        &["198.51.100.3/32".to_string()].into(),
+    let current = s(&["10.0.0.1/32", "198.51.100.3/32"]);
+    let owned = ["198.51.100.3/32".to_string()].into();
+    let p = place(
+        &[SetView {
+            current: &current,
+            owned: &owned,
+        }],
         &s(&["198.51.100.1/32", "198.51.100.3/32"]),
         2,
-    );
+    )
+    .remove(0);
     assert_eq!(p.addresses, s(&["10.0.0.1/32", "198.51.100.3/32"]));
     assert_eq!(p.not_fitted, s(&["198.51.100.1/32"]));
 }
@@ -259,4 +266,151 @@ fn set_names_parse() {
     assert!(IpSetRef::parse(":id").is_err());
     assert!("REGIONAL".parse::<floodgate_aws::Scope>().is_ok());
     assert!("regional".parse::<floodgate_aws::Scope>().is_err());
+}
+
+fn v4_targets(n: usize) -> Vec<SyncTarget> {
+    (1..=n)
+        .map(|i| SyncTarget {
+            set: IpSetRef::parse(&format!("v4-{i}:s{i}")).unwrap(),
+            version: IpVersion::V4,
+        })
+        .collect()
+}
+
+/// `n` distinct /32s.
+fn many(n: u32, from: u32) -> Vec<String> {
+    let mut v: Vec<String> = (0..n)
+        .map(|i| format!("{}/32", std::net::Ipv4Addr::from(0x0b00_0000 + from + i)))
+        .collect();
+    v.sort();
+    v
+}
+
+#[tokio::test]
+async fn a_flood_larger_than_one_set_fills_several_stably() {
+    let waf = MemoryIpSets::new();
+    for i in 1..=3 {
+        waf.create(&format!("s{i}"), &[]);
+    }
+    waf.create("s2", &["192.0.2.99/32"]); // someone else's entry, counted against its room
+    waf.describe("s1", "floodgate blocklist IPV4");
+    let o = SyncOptions {
+        capacity: 100,
+        ..opts()
+    };
+    let first = many(250, 0);
+    let refs: Vec<&str> = first.iter().map(String::as_str).collect();
+    let (b, st) = setup(&refs, &[]).await;
+    let r = sync_ip_sets(&waf, &b, &st, &v4_targets(3), &o).await;
+    assert_eq!(r.failures(), 0);
+    assert_eq!(r.not_fitted(), 0);
+    let sets: Vec<Vec<String>> = (1..=3).map(|i| waf.addresses(&format!("s{i}"))).collect();
+    assert!(
+        sets.iter().all(|s| s.len() <= 100),
+        "each set within its capacity"
+    );
+    assert_eq!(sets.iter().map(Vec::len).sum::<usize>(), 251);
+    let mut union: Vec<String> = sets.concat();
+    union.retain(|e| e != "192.0.2.99/32");
+    union.sort();
+    assert_eq!(union, first, "the union is the blocklist");
+    assert!(
+        sets[1].contains(&"192.0.2.99/32".to_string()),
+        "foreign entry kept"
+    );
+    assert_eq!(
+        waf.description("s1").as_deref(),
+        Some("floodgate blocklist IPV4"),
+        "UpdateIPSet keeps the description"
+    );
+
+    // Unchanged: three reads, no write.
+    let st = load(&b).await;
+    let writes = waf.writes().len();
+    let r = sync_ip_sets(&waf, &b, &st, &v4_targets(3), &o).await;
+    assert_eq!((r.writes(), waf.writes().len()), (0, writes));
+
+    // Ten new bans and one ended: every ban keeps its set; the new ones go where there is
+    // room (the removal's set), so two sets are written, not three.
+    let mut next = load(&b).await;
+    let gone = waf.addresses("s3")[0].clone();
+    let mut want = first.clone();
+    want.retain(|e| *e != gone);
+    want.extend(many(10, 10_000));
+    want.sort();
+    next.blocklist.ipv4 = want.clone();
+    let before: Vec<Vec<String>> = (1..=3).map(|i| waf.addresses(&format!("s{i}"))).collect();
+    let r = sync_ip_sets(&waf, &b, &next, &v4_targets(3), &o).await;
+    assert_eq!(r.not_fitted(), 0);
+    let after: Vec<Vec<String>> = (1..=3).map(|i| waf.addresses(&format!("s{i}"))).collect();
+    for (b, a) in before.iter().zip(&after) {
+        for e in b {
+            if *e != gone {
+                assert!(a.contains(e), "{e} moved");
+            }
+        }
+    }
+    let touched = before.iter().zip(&after).filter(|(b, a)| b != a).count();
+    assert_eq!(r.writes() as usize, touched);
+    assert!(touched <= 2, "{touched} sets written");
+}
+
+#[tokio::test(start_paused = true)]
+async fn writes_are_paced_for_the_account_limit() {
+    let waf = MemoryIpSets::new();
+    for i in 1..=3 {
+        waf.create(&format!("s{i}"), &[]);
+    }
+    let o = SyncOptions {
+        capacity: 10,
+        min_write_interval: Duration::from_secs(1),
+        ..opts()
+    };
+    let want = many(30, 0);
+    let refs: Vec<&str> = want.iter().map(String::as_str).collect();
+    let (b, st) = setup(&refs, &[]).await;
+    let r = sync_ip_sets(&waf, &b, &st, &v4_targets(3), &o).await;
+    assert_eq!(r.writes(), 3);
+    let w = waf.writes();
+    for pair in w.windows(2) {
+        assert!(pair[1].2 - pair[0].2 >= Duration::from_secs(1), "{w:?}");
+    }
+}
+
+#[tokio::test]
+async fn what_fits_in_no_set_is_reported_not_lost() {
+    let waf = MemoryIpSets::new();
+    waf.create("s1", &[]);
+    waf.create("s2", &[]);
+    let o = SyncOptions {
+        capacity: 10,
+        ..opts()
+    };
+    let want = many(25, 0);
+    let refs: Vec<&str> = want.iter().map(String::as_str).collect();
+    let (b, st) = setup(&refs, &[]).await;
+    let r = sync_ip_sets(&waf, &b, &st, &v4_targets(2), &o).await;
+    assert_eq!(r.not_fitted(), 5);
+    assert_eq!(r.sets[1].not_fitted.len(), 5);
+}
+
+#[test]
+fn fewer_sets_than_max_entries_needs_is_an_error() {
+    let config = floodgate_core::config::Config::from_toml(
+        "[[rules]]\nname = \"r\"\nwindow = \"1m\"\nlimit = 5\n[ban]\nmax_entries = 25000\n",
+    )
+    .unwrap();
+    let e = check_capacity(&config.ban, &v4_targets(2), ["--ipv4-set", "--ipv6-set"]).unwrap_err();
+    assert_eq!(e.len(), 1);
+    assert!(
+        e[0].contains("--ipv4-set") && e[0].contains("needs 3") && e[0].contains("2 given"),
+        "{e:?}"
+    );
+    assert!(check_capacity(&config.ban, &v4_targets(3), ["a", "b"]).is_ok());
+    let mut twice = v4_targets(3);
+    twice.push(twice[0].clone());
+    assert!(check_capacity(&config.ban, &twice, ["a", "b"]).unwrap_err()[0].contains("twice"));
+    assert_eq!(IpSetRef::parse_list("a:1, b:2").unwrap().len(), 2);
+    assert!(IpSetRef::parse_list("a:1,b").is_err());
+    assert!(IpSetRef::parse_list(" ").is_err());
 }

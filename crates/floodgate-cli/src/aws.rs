@@ -6,9 +6,9 @@ use crate::Failure;
 use anyhow::Context;
 use clap::Args;
 use floodgate_aws::{
-    list_objects, parse_s3_url, read_objects, sdk_config_with, sync_ip_sets, IpSetRef, IpVersion,
-    ReadOptions, S3State, S3Store, Scope, StateBackend, SyncOptions, SyncReport, SyncTarget,
-    WafIpSets,
+    check_capacity, list_objects, parse_s3_url, read_objects, sdk_config_with, sync_ip_sets,
+    IpSetRef, IpVersion, ReadOptions, S3State, S3Store, Scope, StateBackend, SyncOptions,
+    SyncReport, SyncTarget, WafIpSets,
 };
 use floodgate_core::config::Config;
 use floodgate_core::engine::RunInput;
@@ -80,12 +80,15 @@ pub struct SyncArgs {
     /// State file (or s3://bucket/key) holding the decision to push.
     #[arg(long)]
     state: String,
-    /// The IPv4 IP set, NAME:ID.
+    /// An IPv4 IP set, NAME:ID; repeat (or comma-separate) for several, in placement order.
     #[arg(long = "ipv4-set")]
-    ipv4_set: Option<String>,
-    /// The IPv6 IP set, NAME:ID.
+    ipv4_set: Vec<String>,
+    /// An IPv6 IP set, NAME:ID; repeat (or comma-separate) for several.
     #[arg(long = "ipv6-set")]
-    ipv6_set: Option<String>,
+    ipv6_set: Vec<String>,
+    /// Configuration (TOML) whose ban.max_entries the sets must hold; default: the built-in one.
+    #[arg(long)]
+    config: Option<std::path::PathBuf>,
     /// REGIONAL or CLOUDFRONT (CLOUDFRONT calls go to us-east-1).
     #[arg(long)]
     scope: String,
@@ -111,21 +114,24 @@ pub fn sync(args: SyncArgs) -> Result<u8, Failure> {
         .parse()
         .map_err(|e: String| Failure::usage(anyhow::anyhow!("--scope: {e}")))?;
     let mut targets = Vec::new();
-    for (arg, value, version) in [
+    for (arg, values, version) in [
         ("--ipv4-set", &args.ipv4_set, IpVersion::V4),
         ("--ipv6-set", &args.ipv6_set, IpVersion::V6),
     ] {
-        if let Some(v) = value {
-            let set =
-                IpSetRef::parse(v).map_err(|e| Failure::usage(anyhow::anyhow!("{arg}: {e}")))?;
-            targets.push(SyncTarget { set, version });
+        for v in values {
+            let sets = IpSetRef::parse_list(v)
+                .map_err(|e| Failure::usage(anyhow::anyhow!("{arg}: {e}")))?;
+            targets.extend(sets.into_iter().map(|set| SyncTarget { set, version }));
         }
     }
     if targets.is_empty() {
         return Err(Failure::usage(anyhow::anyhow!(
-            "give --ipv4-set NAME:ID, --ipv6-set NAME:ID, or both"
+            "give --ipv4-set NAME:ID, --ipv6-set NAME:ID, or both (each may repeat)"
         )));
     }
+    let config = crate::load_config(args.config.as_deref())?;
+    check_capacity(&config.ban, &targets, ["--ipv4-set", "--ipv6-set"])
+        .map_err(|p| Failure::usage(anyhow::anyhow!("{}", p.join("\n"))))?;
     let opts = SyncOptions {
         dry_run: args.dry_run,
         ..SyncOptions::default()
@@ -183,13 +189,14 @@ fn print_report(report: &SyncReport) {
             (None, false, false) => "unchanged".to_string(),
         };
         outln!(
-            "{} {} ({}): {status}; {verb} {}, removed {}, kept {} entries of others{}",
+            "{} {} ({}): {status}; {verb} {}, removed {}, kept {} entries of others, {} entries{}",
             s.version,
             s.name,
             s.id,
             s.added.len(),
             s.removed.len(),
             s.foreign_kept,
+            s.entries,
             if s.not_fitted.is_empty() {
                 String::new()
             } else {

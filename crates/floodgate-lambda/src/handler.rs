@@ -8,7 +8,7 @@
 use crate::events::{self, Event};
 use crate::settings::Settings;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse};
-use floodgate_aws::ipsets::{IpSetApi, IpVersion, SyncOptions, SyncReport, SyncTarget};
+use floodgate_aws::ipsets::{IpSetApi, SyncOptions, SyncReport};
 use floodgate_aws::metrics::Metrics;
 use floodgate_aws::read::{read_objects, Pending, ReadOptions};
 use floodgate_aws::reports::{report_files, write_reports};
@@ -95,19 +95,6 @@ impl<S: ObjectStore, W: IpSetApi> App<S, W> {
             bucket: self.settings.state_bucket.clone(),
             key: self.settings.state_key.clone(),
         }
-    }
-
-    fn targets(&self) -> Vec<SyncTarget> {
-        vec![
-            SyncTarget {
-                set: self.settings.ipv4_set.clone(),
-                version: IpVersion::V4,
-            },
-            SyncTarget {
-                set: self.settings.ipv6_set.clone(),
-                version: IpVersion::V6,
-            },
-        ]
     }
 
     /// Handle one invocation. Returns the response payload (`batchItemFailures` for SQS).
@@ -256,7 +243,14 @@ impl<S: ObjectStore, W: IpSetApi> App<S, W> {
             state_retry: self.state_retry,
             ..SyncOptions::default()
         };
-        let sync = sync_ip_sets(&self.waf, &self.backend(), state, &self.targets(), &opts).await;
+        let sync = sync_ip_sets(
+            &self.waf,
+            &self.backend(),
+            state,
+            &self.settings.targets(),
+            &opts,
+        )
+        .await;
         metrics.add_sync(&sync);
         for s in &sync.sets {
             let level = if s.error.is_some() { "error" } else { "info" };

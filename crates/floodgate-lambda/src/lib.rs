@@ -28,5 +28,6 @@ pub async fn init_with(
     let store = floodgate_aws::S3Store::new(&sdk);
     let waf = floodgate_aws::WafIpSets::new(&sdk, settings.scope);
     let config = settings.load_config(&store).await?;
+    settings.check_against(&config).map_err(|e| e.to_string())?;
     Ok(App::new(settings, config, store, waf))
 }

@@ -3,7 +3,7 @@
 //! listing every problem, instead of on the first event.
 
 use floodgate_aws::objects::{parse_s3_url, ObjectStore};
-use floodgate_aws::{IpSetRef, Scope};
+use floodgate_aws::{check_capacity, IpSetRef, IpVersion, Scope, SyncTarget};
 use floodgate_core::config::Config;
 
 /// Where the TOML configuration comes from.
@@ -29,10 +29,10 @@ pub struct Settings {
     pub state_key: String,
     /// `FLOODGATE_REPORTS_PREFIX` (ends with `/`, or empty).
     pub reports_prefix: String,
-    /// `FLOODGATE_IPV4_SET` (`NAME:ID`).
-    pub ipv4_set: IpSetRef,
-    /// `FLOODGATE_IPV6_SET` (`NAME:ID`).
-    pub ipv6_set: IpSetRef,
+    /// `FLOODGATE_IPV4_SET`: comma-separated `NAME:ID`, in placement order.
+    pub ipv4_sets: Vec<IpSetRef>,
+    /// `FLOODGATE_IPV6_SET`: comma-separated `NAME:ID`, in placement order.
+    pub ipv6_sets: Vec<IpSetRef>,
     /// `FLOODGATE_SCOPE`.
     pub scope: Scope,
     /// `FLOODGATE_CONFIG_TOML` or `FLOODGATE_CONFIG_S3`.
@@ -81,23 +81,17 @@ impl Settings {
         let v4 = required("FLOODGATE_IPV4_SET");
         let v6 = required("FLOODGATE_IPV6_SET");
         let scope = required("FLOODGATE_SCOPE");
-        let mut set = |name: &str, text: &str| {
+        let mut sets = |name: &str, text: &str| {
             if text.is_empty() {
-                return IpSetRef {
-                    name: String::new(),
-                    id: String::new(),
-                };
+                return Vec::new();
             }
-            IpSetRef::parse(text).unwrap_or_else(|e| {
+            IpSetRef::parse_list(text).unwrap_or_else(|e| {
                 problems.push(format!("{name}: {e}"));
-                IpSetRef {
-                    name: String::new(),
-                    id: String::new(),
-                }
+                Vec::new()
             })
         };
-        let ipv4_set = set("FLOODGATE_IPV4_SET", &v4);
-        let ipv6_set = set("FLOODGATE_IPV6_SET", &v6);
+        let ipv4_sets = sets("FLOODGATE_IPV4_SET", &v4);
+        let ipv6_sets = sets("FLOODGATE_IPV6_SET", &v6);
         let scope = if scope.is_empty() {
             Scope::Regional
         } else {
@@ -147,8 +141,8 @@ impl Settings {
             state_bucket,
             state_key,
             reports_prefix,
-            ipv4_set,
-            ipv6_set,
+            ipv4_sets,
+            ipv6_sets,
             scope,
             config,
             dry_run,
@@ -167,6 +161,30 @@ impl Settings {
     /// Read the settings from the process environment.
     pub fn from_env() -> Result<Settings, SettingsError> {
         Settings::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Every IP set to keep in sync, IPv4 first, each version in placement order.
+    pub fn targets(&self) -> Vec<SyncTarget> {
+        let v4 = self.ipv4_sets.iter().map(|s| SyncTarget {
+            set: s.clone(),
+            version: IpVersion::V4,
+        });
+        let v6 = self.ipv6_sets.iter().map(|s| SyncTarget {
+            set: s.clone(),
+            version: IpVersion::V6,
+        });
+        v4.chain(v6).collect()
+    }
+
+    /// Cold-start checks that need the configuration too: enough IP sets for
+    /// `ban.max_entries` (never a silent truncation).
+    pub fn check_against(&self, config: &Config) -> Result<(), SettingsError> {
+        check_capacity(
+            &config.ban,
+            &self.targets(),
+            ["FLOODGATE_IPV4_SET", "FLOODGATE_IPV6_SET"],
+        )
+        .map_err(|problems| SettingsError { problems })
     }
 
     /// Whether a log key is one floodgate should read (prefix and suffix filters).
@@ -223,7 +241,7 @@ mod tests {
         let s = Settings::from_lookup(env(OK)).unwrap();
         assert_eq!(s.reports_prefix, "reports/");
         assert_eq!(s.scope, Scope::Cloudfront);
-        assert_eq!(s.ipv6_set.id, "def");
+        assert_eq!(s.ipv6_sets[0].id, "def");
         assert_eq!(s.dry_run, Some(true));
         assert_eq!(s.metrics_namespace, "floodgate");
         assert!(s.wants_key("cloudfront/x.gz") && !s.wants_key("other/x.gz"));

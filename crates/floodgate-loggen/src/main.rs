@@ -49,6 +49,9 @@ struct Cli {
     /// botnet: ordinary clients (1-6 requests each).
     #[arg(long, default_value_t = BotnetOptions::default().ordinary)]
     botnet_ordinary: u32,
+    /// botnet: requests each attacker sends in its 5-minute burst.
+    #[arg(long, default_value_t = BotnetOptions::default().requests)]
+    botnet_requests: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -106,6 +109,7 @@ fn main() -> ExitCode {
         botnet: BotnetOptions {
             attackers: cli.botnet_attackers,
             ordinary: cli.botnet_ordinary,
+            requests: cli.botnet_requests,
             ..BotnetOptions::default()
         },
     };

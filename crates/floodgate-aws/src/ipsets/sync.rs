@@ -1,0 +1,364 @@
+//! [`sync_ip_sets`]: the WAF calls and state writes that carry out [`place`](super::place).
+
+use super::{
+    desired_of, normalize, owned_of, place, IpSetApi, IpSetSnapshot, IpVersion, Plan, SetView,
+    SyncOptions, SyncTarget, WafError,
+};
+use crate::state_store::{update, StateBackend};
+use floodgate_core::state::State;
+use serde::Serialize;
+use std::collections::BTreeSet;
+use tokio::time::Instant;
+
+/// What happened to one set.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SetReport {
+    /// Set name.
+    pub name: String,
+    /// Set id.
+    pub id: String,
+    /// `ipv4` or `ipv6`.
+    pub version: String,
+    /// Whether UpdateIPSet succeeded.
+    pub wrote: bool,
+    /// Entries added (or that would be, in a dry run).
+    pub added: Vec<String>,
+    /// Entries removed (or that would be).
+    pub removed: Vec<String>,
+    /// Desired entries that fit in none of the version's sets (on its last set).
+    pub not_fitted: Vec<String>,
+    /// Entries of others left in place.
+    pub foreign_kept: usize,
+    /// Entries in the set after the sync (or the planned count in a dry run).
+    pub entries: usize,
+    /// Optimistic-lock conflicts met.
+    pub conflicts: u32,
+    /// Throttled calls met.
+    pub throttled: u32,
+    /// Why the set could not be synced.
+    pub error: Option<String>,
+}
+
+/// What a sync did, per set.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SyncReport {
+    /// Nothing was written on purpose.
+    pub dry_run: bool,
+    /// One per target, in target order.
+    pub sets: Vec<SetReport>,
+}
+
+impl SyncReport {
+    /// UpdateIPSet calls that succeeded.
+    pub fn writes(&self) -> u64 {
+        self.sets.iter().filter(|s| s.wrote).count() as u64
+    }
+    /// Optimistic-lock conflicts.
+    pub fn conflicts(&self) -> u64 {
+        self.sets.iter().map(|s| s.conflicts as u64).sum()
+    }
+    /// Sets that could not be synced.
+    pub fn failures(&self) -> u64 {
+        self.sets.iter().filter(|s| s.error.is_some()).count() as u64
+    }
+    /// Desired entries that fit nowhere.
+    pub fn not_fitted(&self) -> u64 {
+        self.sets.iter().map(|s| s.not_fitted.len() as u64).sum()
+    }
+}
+
+/// Spaces UpdateIPSet calls at least `min_write_interval` apart.
+struct Pacer {
+    last: Option<Instant>,
+}
+
+impl Pacer {
+    async fn wait(&mut self, opts: &SyncOptions) {
+        if let Some(last) = self.last {
+            tokio::time::sleep_until(last + opts.min_write_interval).await;
+        }
+        self.last = Some(Instant::now());
+    }
+}
+
+/// Bring every target set to the blocklist of `state` (see the module docs), recording
+/// ownership in `backend`. Never fails as a whole: per-set errors are in the report.
+pub async fn sync_ip_sets<W: IpSetApi, B: StateBackend>(
+    waf: &W,
+    backend: &B,
+    state: &State,
+    targets: &[SyncTarget],
+    opts: &SyncOptions,
+) -> SyncReport {
+    let mut reports: Vec<Option<SetReport>> = vec![None; targets.len()];
+    let mut pacer = Pacer { last: None };
+    for version in [IpVersion::V4, IpVersion::V6] {
+        let idx: Vec<usize> = (0..targets.len())
+            .filter(|&i| targets[i].version == version)
+            .collect();
+        if idx.is_empty() {
+            continue;
+        }
+        let sets: Vec<&SyncTarget> = idx.iter().map(|&i| &targets[i]).collect();
+        let mut reps: Vec<SetReport> = sets.iter().map(|t| blank(t)).collect();
+        sync_version(
+            waf, backend, state, &sets, &mut reps, &mut pacer, opts, version,
+        )
+        .await;
+        for (k, &i) in idx.iter().enumerate() {
+            reports[i] = Some(std::mem::take(&mut reps[k]));
+        }
+    }
+    SyncReport {
+        dry_run: opts.dry_run,
+        sets: reports.into_iter().flatten().collect(),
+    }
+}
+
+fn blank(t: &SyncTarget) -> SetReport {
+    SetReport {
+        name: t.set.name.clone(),
+        id: t.set.id.clone(),
+        version: match t.version {
+            IpVersion::V4 => "ipv4".into(),
+            IpVersion::V6 => "ipv6".into(),
+        },
+        ..SetReport::default()
+    }
+}
+
+/// GetIPSet with backoff on throttling.
+async fn read<W: IpSetApi>(
+    waf: &W,
+    t: &SyncTarget,
+    rep: &mut SetReport,
+    opts: &SyncOptions,
+) -> Result<IpSetSnapshot, String> {
+    let attempts = opts.retry.attempts.max(1);
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match waf.get(&t.set).await {
+            Ok(s) => return Ok(s),
+            Err(WafError::Throttled(_)) if attempt < attempts => {
+                rep.throttled += 1;
+                opts.retry.backoff(attempt).await;
+            }
+            Err(e) => return Err(format!("GetIPSet {}: {e}", t.set.name)),
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn sync_version<W: IpSetApi, B: StateBackend>(
+    waf: &W,
+    backend: &B,
+    state: &State,
+    sets: &[&SyncTarget],
+    reps: &mut [SetReport],
+    pacer: &mut Pacer,
+    opts: &SyncOptions,
+    version: IpVersion,
+) {
+    // Read every set of the version first: placement needs all of them. One unreadable set
+    // stops the version (placing around it could duplicate its entries elsewhere).
+    let mut snaps = Vec::with_capacity(sets.len());
+    for (t, rep) in sets.iter().zip(reps.iter_mut()) {
+        match read(waf, t, rep, opts).await {
+            Ok(s) => snaps.push(s),
+            Err(e) => {
+                rep.error = Some(e);
+                for r in reps.iter_mut().filter(|r| r.error.is_none()) {
+                    r.error =
+                        Some("not synced: another set of this IP version could not be read".into());
+                }
+                return;
+            }
+        }
+    }
+    let owned = owned_of(state, sets);
+    let views: Vec<SetView<'_>> = snaps
+        .iter()
+        .zip(&owned)
+        .map(|(s, o)| SetView {
+            current: &s.addresses,
+            owned: o,
+        })
+        .collect();
+    let plans = place(&views, desired_of(state, version), opts.capacity);
+    for (k, plan) in plans.into_iter().enumerate() {
+        let rep = &mut reps[k];
+        rep.added = plan.added.clone();
+        rep.removed = plan.removed.clone();
+        rep.not_fitted = plan.not_fitted.clone();
+        rep.foreign_kept = plan.foreign;
+        rep.entries = plan.addresses.len();
+        if opts.dry_run {
+            continue;
+        }
+        write_one(
+            waf,
+            backend,
+            sets[k],
+            snaps[k].clone(),
+            owned[k].clone(),
+            plan,
+            rep,
+            pacer,
+            opts,
+        )
+        .await;
+    }
+}
+
+/// Carry out one set's plan; on a lock conflict re-read the set and keep the entries placed
+/// here, around whatever the other writer put in.
+#[allow(clippy::too_many_arguments)]
+async fn write_one<W: IpSetApi, B: StateBackend>(
+    waf: &W,
+    backend: &B,
+    target: &SyncTarget,
+    mut snap: IpSetSnapshot,
+    mut owned: BTreeSet<String>,
+    mut plan: Plan,
+    rep: &mut SetReport,
+    pacer: &mut Pacer,
+    opts: &SyncOptions,
+) {
+    let id = target.set.id.clone();
+    let ours: Vec<String> = plan
+        .addresses
+        .iter()
+        .map(|a| normalize(a))
+        .filter(|a| !plan_foreign(&snap, &owned).contains(a))
+        .collect();
+    let attempts = opts.retry.attempts.max(1);
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let retry_left = attempt < attempts;
+        let new_set: BTreeSet<String> = plan.addresses.iter().map(|a| normalize(a)).collect();
+        if !plan.changed {
+            // Forget owned entries that are no longer in the set (a crash before an earlier
+            // write, or someone removed them by hand). Costs a state write only then.
+            if owned.iter().any(|o| !new_set.contains(o)) {
+                if let Err(e) = set_owned(backend, opts, &id, &new_set, &[]).await {
+                    rep.error = Some(e);
+                }
+            }
+            return;
+        }
+        if plan.added.iter().any(|a| !owned.contains(a)) {
+            // Record the intended ownership before the write (crash safety).
+            let added = plan.added.clone();
+            let r = update(backend, opts.state_retry, |s| {
+                s.ip_sets
+                    .entry(id.clone())
+                    .or_default()
+                    .extend(added.iter().cloned());
+                Ok(())
+            })
+            .await;
+            if let Err(e) = r {
+                rep.error = Some(format!("recording ownership before the write: {e}"));
+                return;
+            }
+            owned.extend(plan.added.iter().cloned());
+        }
+        pacer.wait(opts).await;
+        match waf
+            .update(
+                &target.set,
+                plan.addresses.clone(),
+                snap.description.as_deref(),
+                &snap.lock_token,
+            )
+            .await
+        {
+            Ok(()) => {
+                rep.wrote = true;
+                rep.entries = plan.addresses.len();
+                if let Err(e) = set_owned(backend, opts, &id, &new_set, &plan.added).await {
+                    rep.error = Some(e);
+                }
+                return;
+            }
+            Err(WafError::OptimisticLock(_)) if retry_left => {
+                rep.conflicts += 1;
+                opts.retry.backoff(1).await;
+                match read(waf, target, rep, opts).await {
+                    Ok(fresh) => {
+                        snap = fresh;
+                        plan = replan(&snap, &owned, &ours, opts.capacity);
+                        rep.added = plan.added.clone();
+                        rep.removed = plan.removed.clone();
+                        rep.foreign_kept = plan.foreign;
+                        rep.not_fitted.extend(plan.not_fitted.iter().cloned());
+                    }
+                    Err(e) => {
+                        rep.error = Some(e);
+                        return;
+                    }
+                }
+            }
+            Err(WafError::Throttled(_)) if retry_left => {
+                rep.throttled += 1;
+                opts.retry.backoff(attempt).await;
+            }
+            Err(e) => {
+                rep.error = Some(format!(
+                    "UpdateIPSet {} after {attempt} attempts: {e}",
+                    target.set.name
+                ));
+                return;
+            }
+        }
+    }
+}
+
+/// The foreign entries of a set as read.
+fn plan_foreign(snap: &IpSetSnapshot, owned: &BTreeSet<String>) -> BTreeSet<String> {
+    snap.addresses
+        .iter()
+        .map(|a| normalize(a))
+        .filter(|a| !owned.contains(a))
+        .collect()
+}
+
+/// One set again after a conflict: the other writer's entries, then ours as placed.
+fn replan(
+    snap: &IpSetSnapshot,
+    owned: &BTreeSet<String>,
+    ours: &[String],
+    capacity: usize,
+) -> Plan {
+    let view = SetView {
+        current: &snap.addresses,
+        owned,
+    };
+    let mut p = place(&[view], ours, capacity).remove(0);
+    p.changed = true;
+    p
+}
+
+/// `O' = (O ∪ added) ∩ N`, written to the freshest state.
+async fn set_owned<B: StateBackend>(
+    backend: &B,
+    opts: &SyncOptions,
+    id: &str,
+    new_set: &BTreeSet<String>,
+    added: &[String],
+) -> Result<(), String> {
+    update(backend, opts.state_retry, |s| {
+        let o = s.ip_sets.entry(id.to_string()).or_default();
+        o.extend(added.iter().cloned());
+        o.retain(|e| new_set.contains(e));
+        if o.is_empty() {
+            s.ip_sets.remove(id);
+        }
+        Ok(())
+    })
+    .await
+    .map(|_| ())
+    .map_err(|e| format!("recording ownership after the write: {e}"))
+}
