@@ -6,21 +6,24 @@
 //!   ([`state_store::commit_run`], [`state_store::commit_expiry`], [`state_store::update`]);
 //! * [`ipsets`]: WAF IP set sync that only touches floodgate's own entries
 //!   ([`ipsets::sync_ip_sets`]);
-//! * [`metrics`]: CloudWatch EMF lines; [`reports`]: the report files and their upload.
+//! * [`sinks`]: where a committed decision goes — the IP sets, the report files, SNS
+//!   notifications, EMF metrics ([`metrics`]) — one [`sinks::DecisionSink`] each.
 //!
-//! AWS clients sit behind two small traits, [`objects::ObjectStore`] and [`ipsets::IpSetApi`],
-//! with SDK implementations ([`s3::S3Store`], [`waf::WafIpSets`]) and in-memory fakes
-//! ([`memory`]) so the logic is tested without a network. The Lambda and the CLI call the same
-//! functions; see docs/operations.md for the behaviour they add up to.
+//! AWS clients sit behind small traits, [`objects::ObjectStore`], [`ipsets::IpSetApi`] and
+//! [`sns::Publisher`], with SDK implementations ([`s3::S3Store`], [`waf::WafIpSets`],
+//! [`sns::SnsPublisher`]) and in-memory fakes ([`memory`]) so the logic is tested without a
+//! network. The Lambda and the CLI call the same functions; see docs/operations.md for the
+//! behaviour they add up to.
 
 pub mod ipsets;
 pub mod memory;
 pub mod metrics;
 pub mod objects;
 pub mod read;
-pub mod reports;
 pub mod retry;
 pub mod s3;
+pub mod sinks;
+pub mod sns;
 pub mod state_store;
 pub mod waf;
 

@@ -328,3 +328,50 @@ impl IpSetApi for MemoryIpSets {
         Ok(())
     }
 }
+
+#[derive(Default)]
+struct TopicInner {
+    messages: Vec<(String, String)>,
+    fail_next: u32,
+}
+
+/// An SNS topic in memory: keeps every published `(subject, message)`; can be told to fail.
+#[derive(Clone, Default)]
+pub struct MemoryTopic {
+    inner: Arc<Mutex<TopicInner>>,
+}
+
+impl MemoryTopic {
+    /// An empty topic.
+    pub fn new() -> MemoryTopic {
+        MemoryTopic::default()
+    }
+
+    /// Everything published, in order.
+    pub fn messages(&self) -> Vec<(String, String)> {
+        lock(&self.inner).messages.clone()
+    }
+
+    /// The next `n` publishes fail.
+    pub fn fail_next(&self, n: u32) {
+        lock(&self.inner).fail_next = n;
+    }
+}
+
+impl crate::sns::Publisher for MemoryTopic {
+    fn publish<'a>(
+        &'a self,
+        subject: &'a str,
+        message: &'a str,
+    ) -> crate::sinks::BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            let mut g = lock(&self.inner);
+            if g.fail_next > 0 {
+                g.fail_next -= 1;
+                return Err("AuthorizationError: not allowed to publish (test)".into());
+            }
+            g.messages.push((subject.to_string(), message.to_string()));
+            Ok(())
+        })
+    }
+}

@@ -35,6 +35,16 @@ pub struct Metrics {
     pub sync_conflicts: u64,
     /// IP sets that could not be synced.
     pub sync_failures: u64,
+    /// Blocklist entries that fit in none of the IP sets.
+    pub not_fitted: u64,
+    /// Rules the broken-rule guardrail stopped.
+    pub guardrail_tripped: u64,
+    /// Active bans left out of the blocklist (any reason: allowlist, guardrail, capacity).
+    pub bans_held_back: u64,
+    /// Networks banned whole.
+    pub range_bans: u64,
+    /// Sinks (reports, notifications) that failed.
+    pub sink_failures: u64,
     /// Wall time of the invocation.
     pub duration_ms: u64,
 }
@@ -55,6 +65,9 @@ impl Metrics {
         self.bans_added += d.changes.added.len() as u64;
         self.bans_expired += d.changes.removed.len() as u64;
         self.bans_active = d.bans.iter().filter(|b| b.active).count() as u64;
+        self.guardrail_tripped += d.tripped.len() as u64;
+        self.bans_held_back += d.dropped.len() as u64;
+        self.range_bans = d.ranges.iter().filter(|r| r.blocked).count() as u64;
     }
 
     /// Add what a sync did.
@@ -62,9 +75,10 @@ impl Metrics {
         self.sync_writes += r.writes();
         self.sync_conflicts += r.conflicts();
         self.sync_failures += r.failures();
+        self.not_fitted += r.not_fitted();
     }
 
-    fn values(&self) -> [(&'static str, u64, &'static str); 11] {
+    fn values(&self) -> [(&'static str, u64, &'static str); 16] {
         [
             ("Records", self.records, "Count"),
             ("Bytes", self.bytes, "Bytes"),
@@ -76,6 +90,11 @@ impl Metrics {
             ("SyncWrites", self.sync_writes, "Count"),
             ("SyncConflicts", self.sync_conflicts, "Count"),
             ("SyncFailures", self.sync_failures, "Count"),
+            ("NotFitted", self.not_fitted, "Count"),
+            ("GuardrailTripped", self.guardrail_tripped, "Count"),
+            ("BansHeldBack", self.bans_held_back, "Count"),
+            ("RangeBans", self.range_bans, "Count"),
+            ("SinkFailures", self.sink_failures, "Count"),
             ("DurationMs", self.duration_ms, "Milliseconds"),
         ]
     }
@@ -126,7 +145,7 @@ mod tests {
         let cw = &v["_aws"]["CloudWatchMetrics"][0];
         assert_eq!(cw["Namespace"], "ns");
         assert_eq!(cw["Dimensions"], json!([[]]));
-        assert_eq!(cw["Metrics"].as_array().unwrap().len(), 11);
+        assert_eq!(cw["Metrics"].as_array().unwrap().len(), 16);
         assert_eq!(v["SyncFailures"], 1);
         assert_eq!(v["Records"], 7);
         assert_eq!(v["_aws"]["Timestamp"], 1000);

@@ -5,13 +5,15 @@ use crate::state_file::StateFile;
 use crate::Failure;
 use anyhow::Context;
 use clap::Args;
+use floodgate_aws::sinks::{deliver_all, DecisionSink, IpSetSink, NotifySink, Outcome};
+use floodgate_aws::sns::{Publisher, SnsPublisher};
 use floodgate_aws::{
-    check_capacity, list_objects, parse_s3_url, read_objects, sdk_config_with, sync_ip_sets,
-    IpSetRef, IpVersion, ReadOptions, S3State, S3Store, Scope, StateBackend, SyncOptions,
-    SyncReport, SyncTarget, WafIpSets,
+    check_capacity, list_objects, parse_s3_url, read_objects, sdk_config_with, IpSetRef, IpVersion,
+    ReadOptions, RetryPolicy, S3State, S3Store, Scope, StateBackend, SyncOptions, SyncReport,
+    SyncTarget, WafIpSets,
 };
 use floodgate_core::config::Config;
-use floodgate_core::engine::RunInput;
+use floodgate_core::engine::{self, RunInput};
 use floodgate_core::ingest::FileSummary;
 use floodgate_core::state::State;
 use std::sync::Arc;
@@ -104,6 +106,9 @@ pub struct SyncArgs {
     /// Print the sync report as JSON.
     #[arg(long)]
     json: bool,
+    /// Also send the decision's notification to this SNS topic (as the Lambda does).
+    #[arg(long = "notify-topic")]
+    notify_topic: Option<String>,
 }
 
 /// `floodgate sync`: make the IP sets equal the state's blocklist, touching only floodgate's
@@ -132,14 +137,23 @@ pub fn sync(args: SyncArgs) -> Result<u8, Failure> {
     let config = crate::load_config(args.config.as_deref())?;
     check_capacity(&config.ban, &targets, ["--ipv4-set", "--ipv6-set"])
         .map_err(|p| Failure::usage(anyhow::anyhow!("{}", p.join("\n"))))?;
-    let opts = SyncOptions {
-        dry_run: args.dry_run,
-        ..SyncOptions::default()
-    };
+    let opts = SyncOptions::default();
     let rt = runtime()?;
+    let dry_run = args.dry_run;
     let report = rt.block_on(async {
         let sdk = sdk_config_with(args.region.clone(), args.endpoint_url.clone()).await;
         let waf = WafIpSets::new(&sdk, scope);
+        let notify = args
+            .notify_topic
+            .clone()
+            .map(|arn| Arc::new(SnsPublisher::new(&sdk, arn)) as Arc<dyn Publisher>);
+        let run = SyncRun {
+            config: &config,
+            targets: &targets,
+            opts,
+            dry_run,
+            notify,
+        };
         if args.state.starts_with("s3://") {
             let (bucket, key) = parse_s3_url(&args.state)
                 .filter(|(_, k)| !k.is_empty())
@@ -154,11 +168,11 @@ pub fn sync(args: SyncArgs) -> Result<u8, Failure> {
                 bucket,
                 key,
             };
-            run_sync(&waf, &backend, &targets, &opts).await
+            run.sync(waf, backend).await
         } else {
             let backend = StateFile::new(&args.state);
             backend.load_existing().map_err(Failure::usage)?;
-            run_sync(&waf, &backend, &targets, &opts).await
+            run.sync(waf, backend).await
         }
     })?;
     if args.json {
@@ -169,14 +183,57 @@ pub fn sync(args: SyncArgs) -> Result<u8, Failure> {
     Ok(if report.failures() > 0 { 1 } else { 0 })
 }
 
-async fn run_sync<B: StateBackend>(
-    waf: &WafIpSets,
-    backend: &B,
-    targets: &[SyncTarget],
-    opts: &SyncOptions,
-) -> Result<SyncReport, Failure> {
-    let (state, _) = backend.load().await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(sync_ip_sets(waf, backend, &state, targets, opts).await)
+/// What `sync` delivers: the same sinks as the Lambda (IP sets, and the notification when a
+/// topic is given), over the saved state's last decision.
+struct SyncRun<'a> {
+    config: &'a Config,
+    targets: &'a [SyncTarget],
+    opts: SyncOptions,
+    dry_run: bool,
+    notify: Option<Arc<dyn Publisher>>,
+}
+
+impl SyncRun<'_> {
+    async fn sync<B: StateBackend + Clone + 'static>(
+        &self,
+        waf: WafIpSets,
+        backend: B,
+    ) -> Result<SyncReport, Failure> {
+        let (state, _) = backend.load().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let decision = engine::decide_again(self.config, &state, state.last_run.now_ms);
+        let mut sinks: Vec<Box<dyn DecisionSink>> = vec![Box::new(IpSetSink {
+            waf,
+            backend: backend.clone(),
+            targets: self.targets.to_vec(),
+            options: self.opts,
+        })];
+        if let Some(p) = &self.notify {
+            sinks.push(Box::new(NotifySink {
+                publisher: p.clone(),
+                backend,
+                state_retry: RetryPolicy::STATE,
+            }));
+        }
+        let outcome = Outcome {
+            config: self.config,
+            state: &state,
+            decision: &decision,
+            now_ms: state.last_run.now_ms,
+            run: "sync",
+            dry_run: self.dry_run,
+            state_conflicts: 0,
+            started: std::time::Instant::now(),
+        };
+        let deliveries = deliver_all(&sinks, &outcome).await;
+        for d in deliveries.iter().skip(1).filter(|d| d.failed()) {
+            eprintln!("floodgate: warning: {}", d.failure().unwrap_or_default());
+        }
+        Ok(deliveries
+            .into_iter()
+            .next()
+            .and_then(|d| d.sync)
+            .unwrap_or_default())
+    }
 }
 
 fn print_report(report: &SyncReport) {

@@ -21,7 +21,7 @@ use crate::rules::Rule;
 use crate::state::{KeyWindow, LastRun, State, StateError};
 use crate::tally::Tally;
 use crate::window::{self, Found};
-use std::collections::{BTreeMap, BTreeSet};
+use rustc_hash::FxHashMap;
 
 /// What a run read, besides the counts.
 #[derive(Clone, Debug, Default)]
@@ -43,7 +43,7 @@ pub fn settled_bucket(state: &State) -> u32 {
 
 /// Pending (unsettled) offences per rule name and key, and the replayed bans.
 struct Evaluation {
-    pending: BTreeMap<(usize, Key), Vec<Found>>,
+    pending: FxHashMap<(usize, Key), Vec<Found>>,
     bans: Vec<Ban>,
 }
 
@@ -118,8 +118,9 @@ fn offence(rule: &Rule, f: &Found, resolution_ms: i64, peak: u32) -> Offence {
 fn evaluate(config: &Config, state: &mut State) -> Evaluation {
     let res = config.engine.resolution_ms;
     let settled_bucket = state.settled_bucket;
-    let mut pending = BTreeMap::new();
-    let mut by_key: BTreeMap<Key, Vec<Offence>> = BTreeMap::new();
+    // Hash maps: the order of `bans` does not matter (decide sorts them by a total order).
+    let mut pending = FxHashMap::default();
+    let mut by_key: FxHashMap<Key, Vec<Offence>> = FxHashMap::default();
     for (i, rule) in config.rules.iter().enumerate() {
         let Some(keys) = state.rules.get_mut(&rule.name) else {
             continue;
@@ -173,7 +174,7 @@ fn evaluate(config: &Config, state: &mut State) -> Evaluation {
 
 /// Move offences before the new settled line into the state and drop what the horizon no
 /// longer needs (buckets, presence, offences, profiles, processed ids, minutes).
-fn settle(config: &Config, state: &mut State, pending: BTreeMap<(usize, Key), Vec<Found>>) {
+fn settle(config: &Config, state: &mut State, pending: FxHashMap<(usize, Key), Vec<Found>>) {
     let res = config.engine.resolution_ms;
     let Some(m) = state.watermark_ms else { return };
     let line = (m - config.max_window_ms() - config.engine.lateness_ms).max(0) / res;
@@ -222,13 +223,10 @@ fn settle(config: &Config, state: &mut State, pending: BTreeMap<(usize, Key), Ve
         list.retain(|o| o.time_ms > horizon);
         !list.is_empty()
     });
-    let live: BTreeSet<Key> = state
-        .rules
-        .values()
-        .flat_map(|k| k.keys().copied())
-        .chain(state.offences.keys().copied())
-        .collect();
-    state.profiles.retain(|k, _| live.contains(k));
+    let (rules, offences) = (&state.rules, &state.offences);
+    state
+        .profiles
+        .retain(|k, _| offences.contains_key(k) || rules.values().any(|m| m.contains_key(k)));
     let memory = m - config.ban.memory_ms;
     state.processed.retain(|_, at| *at > memory);
     let first_minute = (memory.max(0) / 60_000) as u32;

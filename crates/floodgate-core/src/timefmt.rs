@@ -134,7 +134,25 @@ pub fn format_rfc3339_ms(ms: i64) -> String {
         rem / 1000 % 60,
         rem % 1000,
     );
-    format!("{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{s:02}.{milli:03}Z")
+    if !(0..=9999).contains(&y) {
+        return format!("{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{s:02}.{milli:03}Z");
+    }
+    // Digits by hand: reports format four times per ban, 160,000 times at 40,000 bans.
+    let mut b = *b"0000-00-00T00:00:00.000Z";
+    let mut put = |at: usize, width: usize, mut v: i64| {
+        for i in (at..at + width).rev() {
+            b[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, 4, y);
+    put(5, 2, m as i64);
+    put(8, 2, d as i64);
+    put(11, 2, h);
+    put(14, 2, min);
+    put(17, 2, s);
+    put(20, 3, milli);
+    String::from_utf8_lossy(&b).into_owned()
 }
 
 #[cfg(test)]

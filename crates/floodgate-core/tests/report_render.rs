@@ -87,7 +87,7 @@ fn empty_report() -> Report {
 fn hostile_report() -> Report {
     let counted = |tag: &str| {
         vec![Counted {
-            value: hostile(tag),
+            value: hostile(tag).into(),
             count: u64::MAX,
         }]
     };

@@ -2,25 +2,30 @@
 //!
 //! Per batch of created objects (S3 or SQS): keep the keys under the log prefixes/suffixes,
 //! skip objects the state already processed (before reading them), stream the rest, commit the
-//! run to the state object (conditional write, re-applied on conflict), sync the IP sets, write
-//! the reports, print the EMF metrics. The schedule only expires bans and reconciles.
+//! run to the state object (conditional write, re-applied on conflict), then hand the committed
+//! decision to the sinks in order: WAF IP sets, reports (at most once per
+//! `FLOODGATE_REPORT_INTERVAL`), the notification (`FLOODGATE_NOTIFY_TOPIC_ARN`), EMF metrics.
+//! The schedule expires bans and delivers the same way.
 
 use crate::events::{self, Event};
 use crate::settings::Settings;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse};
-use floodgate_aws::ipsets::{IpSetApi, SyncOptions, SyncReport};
+use floodgate_aws::ipsets::{IpSetApi, SyncOptions};
 use floodgate_aws::metrics::Metrics;
 use floodgate_aws::read::{read_objects, Pending, ReadOptions};
-use floodgate_aws::reports::{report_files, write_reports};
+use floodgate_aws::sinks::{
+    deliver_all, DecisionSink, Delivery, IpSetSink, MetricsSink, NotifySink, Outcome, ReportSink,
+};
+use floodgate_aws::sns::Publisher;
 use floodgate_aws::state_store::{commit_expiry, commit_run, StateStoreError, Updated};
-use floodgate_aws::{sync_ip_sets, ObjectRef, ObjectStore, RetryPolicy, S3State, StateBackend};
+use floodgate_aws::{ObjectRef, ObjectStore, RetryPolicy, S3State, StateBackend};
 use floodgate_core::config::Config;
 use floodgate_core::decision::Decision;
+use floodgate_core::state::State;
 use floodgate_core::timefmt::format_rfc3339_ms;
 use serde_json::{json, Value};
-use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// The wall clock, in ms since the epoch (replaceable in tests).
 pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
@@ -63,13 +68,13 @@ pub struct App<S, W> {
     pub state_retry: RetryPolicy,
     /// WAF retries.
     pub waf_retry: RetryPolicy,
+    /// Least time between two UpdateIPSet calls (WAF allows about one write per second).
+    pub waf_write_interval: Duration,
+    /// Where notifications go, when `FLOODGATE_NOTIFY_TOPIC_ARN` is set.
+    pub notifier: Option<Arc<dyn Publisher>>,
 }
 
-fn log(fields: Value) {
-    eprintln!("{fields}");
-}
-
-impl<S: ObjectStore, W: IpSetApi> App<S, W> {
+impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
     /// An app with default retry and read settings and the system clock.
     pub fn new(settings: Settings, config: Config, store: S, waf: W) -> App<S, W> {
         App {
@@ -81,6 +86,54 @@ impl<S: ObjectStore, W: IpSetApi> App<S, W> {
             read: ReadOptions::default(),
             state_retry: RetryPolicy::STATE,
             waf_retry: RetryPolicy::WAF,
+            waf_write_interval: Duration::from_secs(1),
+            notifier: None,
+        }
+    }
+
+    /// Notify through `publisher` (the notification sink).
+    pub fn with_notifier(mut self, publisher: Arc<dyn Publisher>) -> App<S, W> {
+        self.notifier = Some(publisher);
+        self
+    }
+
+    /// The sinks a committed decision goes to, in order.
+    fn sinks(&self) -> Vec<Box<dyn DecisionSink>> {
+        let mut sinks: Vec<Box<dyn DecisionSink>> = vec![
+            Box::new(self.ip_sets()),
+            Box::new(ReportSink {
+                store: self.store.clone(),
+                bucket: self.settings.state_bucket.clone(),
+                prefix: self.settings.reports_prefix.clone(),
+                interval_ms: self.settings.report_interval_ms,
+                backend: self.backend(),
+                state_retry: self.state_retry,
+            }),
+        ];
+        if let Some(p) = &self.notifier {
+            sinks.push(Box::new(NotifySink {
+                publisher: p.clone(),
+                backend: self.backend(),
+                state_retry: self.state_retry,
+            }));
+        }
+        sinks.push(Box::new(MetricsSink {
+            namespace: self.settings.metrics_namespace.clone(),
+        }));
+        sinks
+    }
+
+    fn ip_sets(&self) -> IpSetSink<W, S3State<S>> {
+        IpSetSink {
+            waf: self.waf.clone(),
+            backend: self.backend(),
+            targets: self.settings.targets(),
+            options: SyncOptions {
+                retry: self.waf_retry,
+                state_retry: self.state_retry,
+                min_write_interval: self.waf_write_interval,
+                ..SyncOptions::default()
+            },
         }
     }
 
@@ -170,7 +223,6 @@ impl<S: ObjectStore, W: IpSetApi> App<S, W> {
         for f in &pending.failed {
             log(json!({"level": "error", "object": f.object.url(), "error": f.error}));
         }
-        let mut metrics = Metrics::default();
         if pending.is_empty() {
             log(
                 json!({"level": "info", "skipped": pending.skipped.len(), "failed": pending.failed.len(), "message": "nothing new"}),
@@ -179,9 +231,8 @@ impl<S: ObjectStore, W: IpSetApi> App<S, W> {
                 // A redelivery: the first delivery may have committed and then lost its
                 // response (or its sync). Reconcile now instead of waiting for the schedule;
                 // an up-to-date set costs one GetIPSet and no write.
-                self.reconcile(&state, &mut metrics).await;
+                self.reconcile(&state, start).await;
             }
-            self.finish(metrics, start);
             return Ok(failed);
         }
         let now = (self.clock)();
@@ -194,19 +245,16 @@ impl<S: ObjectStore, W: IpSetApi> App<S, W> {
             self.dry_run(),
         )
         .await?;
-        metrics.sync_conflicts += done.conflicts as u64;
         if done.written {
-            self.after_commit(&done, &mut metrics, now, request_id, true)
-                .await;
+            self.deliver(&done, now, request_id, start).await;
         } else {
             // Another writer had committed every object already: make sure the sets follow.
-            self.reconcile(&done.state, &mut metrics).await;
+            self.reconcile(&done.state, start).await;
         }
-        self.finish(metrics, start);
         Ok(failed)
     }
 
-    /// The scheduled event: expire bans, reconcile the IP sets.
+    /// The scheduled event: expire bans, deliver to the sinks.
     async fn scheduled(&self, request_id: &str) -> Result<Value, HandlerError> {
         let start = Instant::now();
         let now = (self.clock)();
@@ -218,89 +266,91 @@ impl<S: ObjectStore, W: IpSetApi> App<S, W> {
             self.dry_run(),
         )
         .await?;
-        let mut metrics = Metrics {
-            sync_conflicts: done.conflicts as u64,
-            ..Metrics::default()
-        };
-        let changed =
-            !done.value.changes.added.is_empty() || !done.value.changes.removed.is_empty();
-        let sync = self
-            .after_commit(&done, &mut metrics, now, request_id, changed)
-            .await;
-        self.finish(metrics, start);
+        let deliveries = self.deliver(&done, now, request_id, start).await;
+        let sync = deliveries.iter().find_map(|d| d.sync.clone());
         Ok(json!({ "expired": done.value.changes.removed, "sync": sync }))
     }
 
-    /// Make the IP sets equal `state`'s blocklist (only floodgate's own entries change).
-    async fn reconcile(
-        &self,
-        state: &floodgate_core::state::State,
-        metrics: &mut Metrics,
-    ) -> SyncReport {
-        let opts = SyncOptions {
-            dry_run: self.dry_run(),
-            retry: self.waf_retry,
-            state_retry: self.state_retry,
-            ..SyncOptions::default()
-        };
-        let sync = sync_ip_sets(
-            &self.waf,
-            &self.backend(),
+    /// Make the IP sets equal `state`'s blocklist (only floodgate's own entries change), with
+    /// the sync's metrics.
+    async fn reconcile(&self, state: &State, start: Instant) {
+        let decision = Decision::default();
+        let outcome = Outcome {
+            config: &self.config,
             state,
-            &self.settings.targets(),
-            &opts,
-        )
-        .await;
-        metrics.add_sync(&sync);
+            decision: &decision,
+            now_ms: (self.clock)(),
+            run: "reconcile",
+            dry_run: self.dry_run(),
+            state_conflicts: 0,
+            started: start,
+        };
+        let d = self.ip_sets().deliver(&outcome, &[]).await;
+        log_delivery(&d);
+        let mut metrics = Metrics::default();
+        if let Some(sync) = &d.sync {
+            metrics.add_sync(sync);
+        }
+        metrics.duration_ms = start.elapsed().as_millis() as u64;
+        metrics.emit(&self.settings.metrics_namespace, (self.clock)());
+    }
+
+    /// Hand a committed run to every sink; log each delivery and a summary line.
+    async fn deliver(
+        &self,
+        done: &Updated<Decision>,
+        now: i64,
+        request_id: &str,
+        start: Instant,
+    ) -> Vec<Delivery> {
+        let run = format!("{}-{}", format_rfc3339_ms(now), request_id);
+        let outcome = Outcome {
+            config: &self.config,
+            state: &done.state,
+            decision: &done.value,
+            now_ms: now,
+            run: &run,
+            dry_run: self.dry_run(),
+            state_conflicts: done.conflicts,
+            started: start,
+        };
+        let deliveries = deliver_all(&self.sinks(), &outcome).await;
+        for d in &deliveries {
+            log_delivery(d);
+        }
+        let last = &done.state.last_run;
+        let d = &done.value;
+        log(json!({
+            "level": "info", "files": last.files.len(), "skipped": last.skipped.len(),
+            "records": last.records, "blocklist": d.blocklist.ipv4.len() + d.blocklist.ipv6.len(),
+            "added": d.changes.added.len(), "removed": d.changes.removed.len(),
+            "ranges": d.ranges.iter().filter(|r| r.blocked).count(),
+            "held_back": d.dropped.len(), "dry_run": self.dry_run(),
+        }));
+        for t in &d.tripped {
+            log(json!({"level": "error", "guardrail": t, "message": format!(
+                "GUARDRAIL TRIPPED: rule {} would ban {} of {} clients seen; its {} new bans are held back",
+                t.rule, t.bans, t.clients, t.held_back)}));
+        }
+        deliveries
+    }
+}
+
+fn log(fields: Value) {
+    eprintln!("{fields}");
+}
+
+/// One JSON line per sink; the IP sets' report one line per set (as before).
+fn log_delivery(d: &Delivery) {
+    if let Some(sync) = &d.sync {
         for s in &sync.sets {
             let level = if s.error.is_some() { "error" } else { "info" };
             log(json!({"level": level, "ip_set": s}));
         }
-        sync
+        return;
     }
-
-    /// Sync, reports, metrics of a committed run.
-    async fn after_commit(
-        &self,
-        done: &Updated<Decision>,
-        metrics: &mut Metrics,
-        now: i64,
-        request_id: &str,
-        write_reports_now: bool,
-    ) -> SyncReport {
-        let run = &done.state.last_run;
-        metrics.add_run(run);
-        metrics.add_decision(&done.value, run.late);
-        let sync = self.reconcile(&done.state, metrics).await;
-        if write_reports_now {
-            let files = report_files(&self.config, &done.state, &done.value);
-            let run_name = format!("{}-{}", format_rfc3339_ms(now), request_id);
-            match write_reports(
-                &self.store,
-                &self.settings.state_bucket,
-                &self.settings.reports_prefix,
-                &run_name,
-                &files,
-            )
-            .await
-            {
-                Ok(folder) => log(json!({"level": "info", "reports": folder})),
-                // The state is committed; a missing report is logged, not retried.
-                Err(e) => log(json!({"level": "error", "reports": e.to_string()})),
-            }
-        }
-        let files: BTreeSet<&str> = run.files.iter().map(|f| f.path.as_str()).collect();
-        log(
-            json!({"level": "info", "files": files.len(), "skipped": run.skipped.len(),
-                   "records": run.records, "blocklist": done.value.blocklist.ipv4.len() + done.value.blocklist.ipv6.len(),
-                   "added": done.value.changes.added, "removed": done.value.changes.removed,
-                   "dry_run": self.dry_run()}),
-        );
-        sync
-    }
-
-    fn finish(&self, mut metrics: Metrics, start: Instant) {
-        metrics.duration_ms = start.elapsed().as_millis() as u64;
-        metrics.emit(&self.settings.metrics_namespace, (self.clock)());
-    }
+    let level = if d.failed() { "error" } else { "info" };
+    log(
+        json!({"level": level, "sink": d.sink, "skipped": d.skipped, "error": d.error, "location": d.location}),
+    );
 }

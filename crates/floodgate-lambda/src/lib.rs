@@ -29,5 +29,13 @@ pub async fn init_with(
     let waf = floodgate_aws::WafIpSets::new(&sdk, settings.scope);
     let config = settings.load_config(&store).await?;
     settings.check_against(&config).map_err(|e| e.to_string())?;
-    Ok(App::new(settings, config, store, waf))
+    let notifier = settings.notify_topic_arn.clone().map(|arn| {
+        std::sync::Arc::new(floodgate_aws::sns::SnsPublisher::new(&sdk, arn))
+            as std::sync::Arc<dyn floodgate_aws::sns::Publisher>
+    });
+    let app = App::new(settings, config, store, waf);
+    Ok(match notifier {
+        Some(n) => app.with_notifier(n),
+        None => app,
+    })
 }

@@ -45,6 +45,10 @@ pub struct Settings {
     pub log_suffixes: Vec<String>,
     /// `FLOODGATE_METRICS_NAMESPACE` (default `floodgate`).
     pub metrics_namespace: String,
+    /// `FLOODGATE_REPORT_INTERVAL` (default `60s`; `0` writes reports on every run).
+    pub report_interval_ms: i64,
+    /// `FLOODGATE_NOTIFY_TOPIC_ARN`: where notifications go (none when unset).
+    pub notify_topic_arn: Option<String>,
 }
 
 /// What is wrong with the environment: every problem, one per line.
@@ -133,6 +137,26 @@ impl Settings {
                 None
             }
         };
+        let report_interval_ms = match get("FLOODGATE_REPORT_INTERVAL") {
+            None => 60_000,
+            Some(v) if v.trim() == "0" => 0,
+            Some(v) => humantime::parse_duration(v.trim())
+                .map(|d| d.as_millis().min(i64::MAX as u128) as i64)
+                .unwrap_or_else(|_| {
+                    problems.push(format!(
+                        "FLOODGATE_REPORT_INTERVAL: {v:?} is not a duration like \"60s\" or \"5m\""
+                    ));
+                    0
+                }),
+        };
+        let notify_topic_arn = get("FLOODGATE_NOTIFY_TOPIC_ARN");
+        if let Some(arn) = &notify_topic_arn {
+            if !arn.starts_with("arn:") || arn.split(':').count() < 6 {
+                problems.push(format!(
+                    "FLOODGATE_NOTIFY_TOPIC_ARN: {arn:?} is not an SNS topic ARN"
+                ));
+            }
+        }
         let mut reports_prefix = get("FLOODGATE_REPORTS_PREFIX").unwrap_or_default();
         if !reports_prefix.is_empty() && !reports_prefix.ends_with('/') {
             reports_prefix.push('/');
@@ -150,6 +174,8 @@ impl Settings {
             log_suffixes: list(get("FLOODGATE_LOG_SUFFIXES")),
             metrics_namespace: get("FLOODGATE_METRICS_NAMESPACE")
                 .unwrap_or_else(|| floodgate_aws::metrics::DEFAULT_NAMESPACE.to_string()),
+            report_interval_ms,
+            notify_topic_arn,
         };
         if problems.is_empty() {
             Ok(settings)

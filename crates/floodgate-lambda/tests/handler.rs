@@ -1,7 +1,7 @@
 //! The handler against in-memory S3 and WAF: event shapes, partial batch failures,
 //! redelivery, dry run, the schedule.
 
-use floodgate_aws::memory::{MemoryIpSets, MemoryStore};
+use floodgate_aws::memory::{MemoryIpSets, MemoryStore, MemoryTopic};
 use floodgate_aws::RetryPolicy;
 use floodgate_core::config::Config;
 use floodgate_core::state::State;
@@ -57,6 +57,7 @@ fn app(
     a.clock = Arc::new(move || now);
     a.state_retry = FAST;
     a.waf_retry = FAST;
+    a.waf_write_interval = Duration::ZERO;
     a
 }
 
@@ -220,4 +221,126 @@ async fn unknown_events_are_errors() {
     let a = app(&store, &waf, "false", NOW);
     assert!(a.handle(json!({"what": 1}), "r").await.is_err());
     assert!(a.handle(json!({"Records": []}), "r").await.is_ok());
+}
+
+/// The sample logs in three S3 events at a time (a few batches, like S3 would deliver them).
+async fn deliver_samples(a: &App<MemoryStore, MemoryIpSets>, objs: &[(String, String)]) {
+    for chunk in objs.chunks(20) {
+        let records: Vec<Value> = chunk.iter().map(|(k, e)| record(k, e)).collect();
+        a.handle(json!({ "Records": records }), "req")
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn one_notification_per_run_with_the_worst_bans_and_no_log_text() {
+    let (store, waf, topic) = (MemoryStore::new(), MemoryIpSets::new(), MemoryTopic::new());
+    waf.create("id4", &[]);
+    waf.create("id6", &[]);
+    let objs = upload(&store);
+    let a = app(&store, &waf, "false", NOW).with_notifier(Arc::new(topic.clone()));
+    let records: Vec<Value> = objs.iter().map(|(k, e)| record(k, e)).collect();
+    a.handle(json!({ "Records": records }), "req-1")
+        .await
+        .unwrap();
+    let msgs = topic.messages();
+    assert_eq!(msgs.len(), 1, "batched: one message for the run");
+    let (subject, body) = &msgs[0];
+    assert_eq!(subject, "floodgate: 6 new ban(s)");
+    for cidr in [
+        "203.0.113.12/32",
+        "198.51.100.7/32",
+        "192.0.2.50/32",
+        "2001:db8:bad:1::/64",
+    ] {
+        assert!(body.contains(cidr), "{cidr} in {body}");
+    }
+    assert!(body.contains("Reports: s3://state/reports/runs/"), "{body}");
+    // no path or user agent from the logs: an attacker's text never reaches a phone
+    assert!(
+        !body.contains("python-requests") && !body.contains("/login"),
+        "{body}"
+    );
+    // an unchanged decision tells nothing
+    a.handle(
+        json!({ "Records": [record(&objs[0].0, &objs[0].1)] }),
+        "req-2",
+    )
+    .await
+    .unwrap();
+    assert_eq!(topic.messages().len(), 1);
+}
+
+#[tokio::test]
+async fn an_unsent_notification_is_kept_and_sent_with_the_next() {
+    let (store, waf, topic) = (MemoryStore::new(), MemoryIpSets::new(), MemoryTopic::new());
+    waf.create("id4", &[]);
+    waf.create("id6", &[]);
+    let objs = upload(&store);
+    let a = app(&store, &waf, "false", NOW).with_notifier(Arc::new(topic.clone()));
+    topic.fail_next(1);
+    let (first, rest) = objs.split_at(objs.len() / 2);
+    let records: Vec<Value> = first.iter().map(|(k, e)| record(k, e)).collect();
+    a.handle(json!({ "Records": records }), "req-1")
+        .await
+        .unwrap();
+    assert!(topic.messages().is_empty());
+    assert_eq!(
+        state(&store).undelivered["notify"].len(),
+        1,
+        "kept for later"
+    );
+    // The other sinks were not blocked by the failure.
+    assert!(!waf.addresses("id4").is_empty(), "the IP sets were synced");
+    let records: Vec<Value> = rest.iter().map(|(k, e)| record(k, e)).collect();
+    a.handle(json!({ "Records": records }), "req-2")
+        .await
+        .unwrap();
+    let msgs = topic.messages();
+    assert_eq!(msgs.len(), 1);
+    assert!(
+        msgs[0]
+            .1
+            .contains("1 earlier notification(s) that could not be sent"),
+        "{}",
+        msgs[0].1
+    );
+    assert!(
+        !state(&store).undelivered.contains_key("notify"),
+        "cleared once sent"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_sync_is_notified_and_reports_wait_for_their_interval() {
+    let (store, waf, topic) = (MemoryStore::new(), MemoryIpSets::new(), MemoryTopic::new());
+    waf.create("id4", &[]); // id6 is missing: its GetIPSet fails
+    let objs = upload(&store);
+    let a = app(&store, &waf, "false", NOW).with_notifier(Arc::new(topic.clone()));
+    deliver_samples(&a, &objs).await;
+    let all: Vec<String> = topic.messages().into_iter().map(|m| m.1).collect();
+    assert!(
+        all.iter()
+            .any(|b| b.contains("FAILED: ip-sets") && b.contains("v6")),
+        "{all:?}"
+    );
+    // Reports: the first run writes them; runs within FLOODGATE_REPORT_INTERVAL (60 s) do not.
+    let runs: std::collections::BTreeSet<String> = store
+        .keys("state", "reports/runs/")
+        .into_iter()
+        .map(|k| k.split('/').nth(2).unwrap_or("").to_string())
+        .collect();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(state(&store).reports_ms, Some(NOW));
+    // A minute later the schedule writes them again.
+    let later = app(&store, &waf, "false", NOW + 61_000);
+    later
+        .handle(
+            json!({"detail-type": "Scheduled Event", "source": "aws.events"}),
+            "sched",
+        )
+        .await
+        .unwrap();
+    assert_eq!(state(&store).reports_ms, Some(NOW + 61_000));
 }

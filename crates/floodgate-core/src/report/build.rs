@@ -8,6 +8,14 @@ use crate::state::State;
 use crate::timefmt::format_rfc3339_ms;
 use std::collections::BTreeMap;
 
+/// The top [`TOP_N`] values of a sketch.
+fn counted(t: &crate::sketch::TopK) -> Vec<Counted> {
+    t.top(TOP_N)
+        .into_iter()
+        .map(|(value, count)| Counted { value, count })
+        .collect()
+}
+
 fn rounded(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
@@ -16,7 +24,10 @@ fn rounded(x: f64) -> f64 {
 fn ranked(counts: BTreeMap<String, u64>, max: usize) -> Vec<Counted> {
     let mut v: Vec<Counted> = counts
         .into_iter()
-        .map(|(value, count)| Counted { value, count })
+        .map(|(value, count)| Counted {
+            value: value.into(),
+            count,
+        })
         .collect();
     v.sort_by(|a, b| b.count.cmp(&a.count).then(a.value.cmp(&b.value)));
     if v.len() > max {
@@ -107,15 +118,6 @@ impl Report {
             .iter()
             .map(|b| {
                 let profile = state.profiles.get(&b.key);
-                let top = |f: &dyn Fn(&crate::tally::Profile) -> Vec<(String, u64)>| {
-                    profile
-                        .map(|p| {
-                            f(p).into_iter()
-                                .map(|(value, count)| Counted { value, count })
-                                .collect()
-                        })
-                        .unwrap_or_default()
-                };
                 BanEntry {
                     cidr: b.cidr.to_string(),
                     rule: b.rule.clone(),
@@ -132,8 +134,8 @@ impl Report {
                     limit: b.peak_limit,
                     severity: (b.severity * 100.0).round() / 100.0,
                     country: profile.and_then(|p| p.country.clone()),
-                    top_paths: top(&|p| p.paths.top(TOP_N)),
-                    top_user_agents: top(&|p| p.user_agents.top(TOP_N)),
+                    top_paths: profile.map(|p| counted(&p.paths)).unwrap_or_default(),
+                    top_user_agents: profile.map(|p| counted(&p.user_agents)).unwrap_or_default(),
                     range: range_of.get(&b.key).cloned(),
                 }
             })

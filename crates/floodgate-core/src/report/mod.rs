@@ -12,6 +12,7 @@ pub mod html;
 mod html_attack;
 pub mod markdown;
 mod model;
+pub mod notice;
 mod svg;
 pub mod text;
 
@@ -36,9 +37,10 @@ pub fn human_duration(ms: i64) -> String {
 }
 
 impl Report {
-    /// `report.json`, pretty-printed.
+    /// `report.json`: compact (one line; at 40,000 bans indentation alone would be a third of
+    /// the file, written on every Lambda run that reports). `jq .` pretty-prints it.
     pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).expect("report serialises") + "\n"
+        serde_json::to_string(self).expect("report serialises") + "\n"
     }
 
     /// The files of a run, `(name, content type, text)`: the same set for the CLI's `--out`

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 /// `report.json`. Field meanings are documented in docs/report-schema.md.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Report {
-    /// [`SCHEMA`].
+    /// [`SCHEMA`](super::SCHEMA).
     pub schema: String,
     /// floodgate version that wrote it.
     pub generator: String,
@@ -124,8 +124,8 @@ pub struct RuleEntry {
 /// A value and how often it was seen.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counted {
-    /// The value (decoded for display, still unescaped).
-    pub value: String,
+    /// The value (decoded for display, still unescaped); shared with the profile it came from.
+    pub value: std::sync::Arc<str>,
     /// Occurrences.
     pub count: u64,
 }

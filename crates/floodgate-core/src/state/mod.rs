@@ -18,9 +18,13 @@
 //!
 //! [`State::save`] writes the magic `FLOODGATE-STATE\n`, a little-endian `u32` version, and a
 //! postcard body with every map sorted, so equal states encode to equal bytes. [`State::load`]
-//! reads the current version and version 1 (which had no presence map and no extensions),
-//! and refuses other magics and versions with a clear error. `extensions` holds named sections
-//! a later build may add; a build that does not know a section keeps it as it is.
+//! reads the current version and version 1, and refuses other magics and versions with a clear
+//! error. The layout (in `state/codec.rs`) is written without copying the state, window buckets
+//! as deltas and profile strings once in a table, because during an attack every invocation
+//! reads and writes it (tens of MB at 40,000 bans). `extensions` holds named sections a later
+//! build may add; a build that does not know a section keeps it as it is.
+
+mod codec;
 
 use crate::decision::{Blocklist, Offence};
 use crate::ingest::FileSummary;
@@ -65,7 +69,8 @@ pub enum StateError {
 /// Window data of one key under one rule.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyWindow {
-    /// Sparse buckets from the rule's keep line on.
+    /// Sparse buckets from the rule's keep line on (encoded as deltas).
+    #[serde(with = "codec::delta")]
     pub buckets: Buckets,
     /// Highest plain window count seen.
     pub peak: u32,
@@ -80,9 +85,11 @@ pub struct LastRun {
     pub now_ms: i64,
     /// Whether it was a dry run.
     pub dry_run: bool,
-    /// Keys active before that run (for the new-ban guardrail).
+    /// Keys active before that run (for the new-ban guardrail). Encoded apart from the rest.
+    #[serde(skip)]
     pub prev_active: BTreeSet<Key>,
-    /// Blocklist before that run (for `changes`).
+    /// Blocklist before that run (for `changes`). Encoded apart from the rest.
+    #[serde(skip)]
     pub prev_blocklist: Blocklist,
     /// Files read.
     pub files: Vec<FileSummary>,
@@ -137,150 +144,23 @@ pub struct State {
     /// Latest bucket per key seen, kept only when no rule counts every request (see
     /// [`Config::unfiltered_rule`](crate::config::Config::unfiltered_rule)).
     pub presence: FxHashMap<Key, u32>,
+    /// When reports were last written by the Lambda (it writes them at most once per interval).
+    pub reports_ms: Option<i64>,
+    /// Per sink, what it could not deliver yet (a failed notification), retried next run.
+    pub undelivered: BTreeMap<String, Vec<String>>,
     /// Named sections of later builds, kept byte for byte.
     pub extensions: BTreeMap<String, Vec<u8>>,
 }
 
-#[derive(Serialize, Deserialize)]
-struct Encoded {
-    v1: EncodedV1,
-    presence: Vec<(Key, u32)>,
-    extensions: Vec<(String, Vec<u8>)>,
-}
-
-/// Version 1's body, which version 2 extends (postcard is positional: fields only append).
-#[derive(Serialize, Deserialize)]
-struct EncodedV1 {
-    resolution_ms: i64,
-    watermark_ms: Option<i64>,
-    settled_bucket: u32,
-    rules: Vec<(String, Vec<(Key, KeyWindow)>)>,
-    offences: Vec<(Key, Vec<Offence>)>,
-    profiles: Vec<(Key, Profile)>,
-    processed: Vec<(String, i64)>,
-    active: Vec<Key>,
-    blocklist: Blocklist,
-    per_minute: Vec<(u32, u64)>,
-    late_total: u64,
-    last_run: Vec<u8>,
-    ip_sets: Vec<(String, Vec<String>)>,
-}
-
-fn sorted<V: Clone>(m: &FxHashMap<Key, V>) -> Vec<(Key, V)> {
-    let mut v: Vec<(Key, V)> = m.iter().map(|(k, v)| (*k, v.clone())).collect();
-    v.sort_by_key(|(k, _)| *k);
-    v
-}
-
 impl State {
-    /// Encode (see the module docs). Equal states give equal bytes.
+    /// Encode (the layout is in `state/codec.rs`). Equal states give equal bytes.
     pub fn save(&self) -> Vec<u8> {
-        let v1 = EncodedV1 {
-            resolution_ms: self.resolution_ms,
-            watermark_ms: self.watermark_ms,
-            settled_bucket: self.settled_bucket,
-            rules: self
-                .rules
-                .iter()
-                .map(|(n, m)| (n.clone(), sorted(m)))
-                .collect(),
-            offences: sorted(&self.offences),
-            profiles: sorted(&self.profiles),
-            processed: self
-                .processed
-                .iter()
-                .map(|(k, v)| (k.clone(), *v))
-                .collect(),
-            active: self.active.iter().copied().collect(),
-            blocklist: self.blocklist.clone(),
-            per_minute: self.per_minute.iter().map(|(k, v)| (*k, *v)).collect(),
-            late_total: self.late_total,
-            // JSON inside: the last run holds report data (f64, options) that postcard handles
-            // too, but JSON keeps it readable with `strings` when debugging a state.
-            last_run: serde_json::to_vec(&self.last_run).unwrap_or_default(),
-            ip_sets: self
-                .ip_sets
-                .iter()
-                .map(|(k, v)| (k.clone(), v.iter().cloned().collect()))
-                .collect(),
-        };
-        let mut presence: Vec<(Key, u32)> = self.presence.iter().map(|(k, b)| (*k, *b)).collect();
-        presence.sort_unstable();
-        let enc = Encoded {
-            v1,
-            presence,
-            extensions: self
-                .extensions
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-        };
-        let mut out = MAGIC.to_vec();
-        out.extend_from_slice(&VERSION.to_le_bytes());
-        out.extend(postcard::to_stdvec(&enc).expect("in-memory encoding cannot fail"));
-        out
+        codec::save(self)
     }
 
-    /// Decode a state written by [`State::save`].
+    /// Decode a state written by [`State::save`] (or by a version-1 build).
     pub fn load(bytes: &[u8]) -> Result<State, StateError> {
-        let body = bytes
-            .strip_prefix(MAGIC.as_slice())
-            .ok_or(StateError::BadMagic)?;
-        let (version, body) = body
-            .split_at_checked(4)
-            .ok_or_else(|| StateError::Corrupt("no version".into()))?;
-        let found = u32::from_le_bytes(version.try_into().expect("4 bytes"));
-        let corrupt = |e: postcard::Error| StateError::Corrupt(e.to_string());
-        let (enc, presence, extensions) = match found {
-            1 => (
-                postcard::from_bytes::<EncodedV1>(body).map_err(corrupt)?,
-                Vec::new(),
-                Vec::new(),
-            ),
-            VERSION => {
-                let e: Encoded = postcard::from_bytes(body).map_err(corrupt)?;
-                (e.v1, e.presence, e.extensions)
-            }
-            found => return Err(StateError::Version { found }),
-        };
-        let last_run: LastRun = if enc.last_run.is_empty() {
-            LastRun::default()
-        } else {
-            serde_json::from_slice(&enc.last_run)
-                .map_err(|e| StateError::Corrupt(format!("last run: {e}")))?
-        };
-        for (_, keys) in &enc.rules {
-            for (_, w) in keys {
-                if w.buckets.windows(2).any(|p| p[0].0 >= p[1].0) {
-                    return Err(StateError::Corrupt("buckets out of order".into()));
-                }
-            }
-        }
-        Ok(State {
-            resolution_ms: enc.resolution_ms,
-            watermark_ms: enc.watermark_ms,
-            settled_bucket: enc.settled_bucket,
-            rules: enc
-                .rules
-                .into_iter()
-                .map(|(n, v)| (n, v.into_iter().collect()))
-                .collect(),
-            offences: enc.offences.into_iter().collect(),
-            profiles: enc.profiles.into_iter().collect(),
-            processed: enc.processed.into_iter().collect(),
-            active: enc.active.into_iter().collect(),
-            blocklist: enc.blocklist,
-            per_minute: enc.per_minute.into_iter().collect(),
-            late_total: enc.late_total,
-            last_run,
-            ip_sets: enc
-                .ip_sets
-                .into_iter()
-                .map(|(k, v)| (k, v.into_iter().collect()))
-                .collect(),
-            presence: presence.into_iter().collect(),
-            extensions: extensions.into_iter().collect(),
-        })
+        codec::load(bytes)
     }
 
     /// Refuse a state counted with another resolution (its buckets would mean other times).
@@ -321,22 +201,5 @@ mod tests {
             State::load(&State::default().save()).unwrap(),
             State::default()
         );
-    }
-
-    #[test]
-    fn a_version_1_state_still_loads() {
-        let mut s = State {
-            watermark_ms: Some(5),
-            late_total: 7,
-            ..State::default()
-        };
-        s.processed.insert("s3://b/k#e".into(), 5);
-        let v2 = s.save();
-        // Version 1 is version 2's first field alone.
-        let enc: Encoded = postcard::from_bytes(&v2[20..]).unwrap();
-        let mut v1 = MAGIC.to_vec();
-        v1.extend_from_slice(&1u32.to_le_bytes());
-        v1.extend(postcard::to_stdvec(&enc.v1).unwrap());
-        assert_eq!(State::load(&v1).unwrap(), s);
     }
 }
