@@ -194,6 +194,8 @@ async fn lambda_against_local_aws() {
         ("FLOODGATE_LOG_PREFIXES", "AWSLogs/,cloudfront/".into()),
         ("FLOODGATE_LOG_SUFFIXES", ".gz".into()),
         ("FLOODGATE_METRICS_NAMESPACE", "floodgate-e2e".into()),
+        // Reports on every run (the default paces them at one per minute).
+        ("FLOODGATE_REPORT_INTERVAL", "0".into()),
     ];
     let settings =
         Settings::from_lookup(|k| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
