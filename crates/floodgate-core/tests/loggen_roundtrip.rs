@@ -6,7 +6,7 @@ use floodgate_core::config::Config;
 use floodgate_core::engine::{self, RunInput};
 use floodgate_core::pipeline::read_object;
 use floodgate_core::state::State;
-use floodgate_loggen::{generate, Compression, Format, Options, Scenario};
+use floodgate_loggen::{generate, BotnetOptions, Compression, Format, Options, Scenario};
 use proptest::prelude::*;
 use std::collections::BTreeSet;
 
@@ -74,6 +74,12 @@ proptest! {
             users,
             bad_lines,
             compression: if gzip { Compression::Fast } else { Compression::None },
+            // The botnet at test size: a few hundred attackers among a thousand clients.
+            botnet: BotnetOptions {
+                attackers: users * 4,
+                ordinary: users * 10,
+                ..BotnetOptions::default()
+            },
             ..Options::default()
         };
         check(opts, &format!("{seed}"))?;
