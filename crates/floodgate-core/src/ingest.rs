@@ -21,7 +21,7 @@ pub const DEFAULT_MAX_LINE_BYTES: usize = 1 << 20;
 pub const DEFAULT_MAX_DECODED_BYTES: u64 = 32 << 30;
 
 /// How to read objects. Comes from the `[source]` section of the configuration.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IngestOptions {
     /// Where the client address comes from.
     pub client_ip: ClientIpSource,
@@ -29,6 +29,11 @@ pub struct IngestOptions {
     pub max_line_bytes: usize,
     /// Stop reading an object after this many decompressed bytes (gzip bomb guard).
     pub max_decoded_bytes: u64,
+    /// The fields of CloudFront real-time log records, when a source carries them.
+    pub realtime_fields: Vec<String>,
+    /// The format of every object, when the source fixes it (a Kinesis stream of real-time
+    /// records); otherwise detected from each object's content.
+    pub format: Option<Format>,
 }
 
 impl Default for IngestOptions {
@@ -37,6 +42,11 @@ impl Default for IngestOptions {
             client_ip: ClientIpSource::Source,
             max_line_bytes: DEFAULT_MAX_LINE_BYTES,
             max_decoded_bytes: DEFAULT_MAX_DECODED_BYTES,
+            realtime_fields: crate::formats::cloudfront_realtime::DEFAULT_FIELDS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            format: None,
         }
     }
 }
@@ -123,9 +133,17 @@ pub fn read_log<R: Read, F: FnMut(&Request<'_>)>(
         CappedReader::new(decoded, opts.max_decoded_bytes),
         opts.max_line_bytes,
     );
-    let mut parser = LineParser::with_options(ParseOptions {
+    let parse_opts = ParseOptions {
         client_ip: opts.client_ip,
-    });
+        realtime_fields: opts.realtime_fields.clone(),
+    };
+    let mut parser = match opts
+        .format
+        .and_then(|f| crate::formats::by_name(f.as_str()))
+    {
+        Some(forced) => LineParser::for_format(forced, parse_opts),
+        None => LineParser::with_options(parse_opts),
+    };
     let (mut first, mut last) = (i64::MAX, i64::MIN);
     loop {
         // next_line counts exactly one line per line it returns.

@@ -41,11 +41,14 @@ pub enum RejectReason {
     NoForwardedIp,
     /// The last, partial line before a damaged or truncated gzip stream.
     Truncated,
+    /// A log of a kind floodgate does not read (NLB, ALB connection, Classic ELB, CloudFront
+    /// RTMP, S3 server access, VPC flow logs, CloudTrail): the detail says which.
+    UnsupportedFormat,
 }
 
 impl RejectReason {
     /// Every reason, in report order.
-    pub const ALL: [RejectReason; 12] = [
+    pub const ALL: [RejectReason; 13] = [
         RejectReason::InvalidUtf8,
         RejectReason::LineTooLong,
         RejectReason::BadJson,
@@ -58,6 +61,7 @@ impl RejectReason {
         RejectReason::UnknownFormat,
         RejectReason::NoForwardedIp,
         RejectReason::Truncated,
+        RejectReason::UnsupportedFormat,
     ];
 
     /// The stable name used in reports.
@@ -75,6 +79,7 @@ impl RejectReason {
             RejectReason::UnknownFormat => "unknown_format",
             RejectReason::NoForwardedIp => "no_forwarded_ip",
             RejectReason::Truncated => "truncated",
+            RejectReason::UnsupportedFormat => "unsupported_format",
         }
     }
 }

@@ -57,8 +57,9 @@ pub struct Request<'a> {
     pub method: Cow<'a, str>,
     /// Host header (WAF), `cs(Host)`/`x-host-header` (CloudFront) or the URL host (ALB).
     pub host: Cow<'a, str>,
-    /// Path without the query string. CloudFront's is still URL-encoded: see
-    /// [`decode_for_display`](crate::decode_for_display).
+    /// Path without the query string, as the client sent it: each format undoes exactly the
+    /// encoding it adds (CloudFront percent-encodes `%`, spaces and more; ALB and WAF log the
+    /// request as sent), so `/a%41dmin` is `/a%41dmin` whatever log it came from.
     pub path: Cow<'a, str>,
     /// Query string without the `?` (empty when none).
     pub query: Cow<'a, str>,
@@ -75,7 +76,8 @@ pub struct Request<'a> {
     pub terminating_rule: Option<Cow<'a, str>>,
     /// Two-letter country code when the log has one (WAF `httpRequest.country`).
     pub country: Option<Cow<'a, str>>,
-    /// User agent. CloudFront's is URL-encoded (sometimes twice): decode it for display only.
+    /// User agent, as sent (CloudFront's encoding undone once; some old CloudFront files encode
+    /// it twice, which [`decode_for_display`](crate::decode_for_display) handles for reports).
     pub user_agent: Cow<'a, str>,
     /// WAF label names (`awswaf:managed:…`). Empty (and unallocated) when there are none.
     pub labels: Vec<Cow<'a, str>>,

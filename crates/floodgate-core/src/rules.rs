@@ -6,7 +6,7 @@
 //! | filter | matches when |
 //! |---|---|
 //! | `methods` | the method equals one of them, case-insensitively |
-//! | `paths` | the percent-decoded path matches one glob (see [`glob_match`]) |
+//! | `paths` | the path as sent matches one glob (see [`glob_match`]), or the same path with its percent-encoding decoded once (`/log%69n` counts for `/login`: encoding cannot evade a rule) |
 //! | `status` | the status equals a code (`"401"`) or is in a class (`"4xx"`); requests without a status never match |
 //! | `actions` | the WAF action equals one (case-insensitive); non-WAF requests never match |
 //! | `countries` | the country code equals one (case-insensitive); requests without a country never match |
@@ -243,7 +243,7 @@ impl Filters {
         !self.paths.is_empty() || !self.ignore_extensions.is_empty()
     }
 
-    /// Does `r` count for this rule? `path` is the request's percent-decoded path.
+    /// Does `r` count for this rule? `path` is [`match_path`] of the request's path.
     pub fn matches(&self, r: &Request<'_>, path: &str) -> bool {
         if !self.methods.is_empty()
             && !self
@@ -287,7 +287,12 @@ impl Filters {
         {
             return false;
         }
-        if !self.paths.is_empty() && !self.paths.iter().any(|g| glob_match(g, path)) {
+        if !self.paths.is_empty()
+            && !self
+                .paths
+                .iter()
+                .any(|g| glob_match(g, &r.path) || glob_match(g, path))
+        {
             return false;
         }
         if !self.ignore_extensions.is_empty() {
@@ -307,7 +312,10 @@ impl Filters {
     }
 }
 
-/// The path rules see: percent-decoded (so `/log%69n` is `/login`), borrowed when clean.
+/// The path as sent with its percent-encoding decoded once (`/log%69n` is `/login`), borrowed
+/// when there is nothing to decode. Rules match a glob against this *or* the path as sent
+/// ([`Filters::matches`]): a rule written from a report (which shows the path as sent) matches,
+/// and percent-encoding cannot dodge a rule either.
 pub fn match_path<'a>(path: &'a str) -> Cow<'a, str> {
     if path.contains('%') {
         percent_encoding::percent_decode_str(path).decode_utf8_lossy()

@@ -42,9 +42,9 @@ pub struct Profile {
     pub requests: u64,
     /// First country code seen (WAF logs only).
     pub country: Option<String>,
-    /// Most requested paths (decoded for display).
+    /// Most requested paths, as the client sent them (the form rules match).
     pub paths: TopK,
-    /// Most used user agents (decoded for display).
+    /// Most used user agents (decoded for display: CloudFront double-encodes some).
     pub user_agents: TopK,
 }
 
@@ -60,7 +60,7 @@ impl Profile {
         if self.country.is_none() {
             self.country = r.country.as_deref().map(str::to_string);
         }
-        self.paths.add(&decode_for_display(&r.path));
+        self.paths.add(&r.path);
         self.user_agents.add(&decode_for_display(&r.user_agent));
     }
 

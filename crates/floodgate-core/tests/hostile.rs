@@ -403,7 +403,12 @@ fn odd_addresses_in_every_format() {
     ]);
     let (s, recs) = read(c.as_bytes());
     assert_eq!(recs.iter().map(|r| r.1).collect::<Vec<_>>(), [mapped]);
-    assert_eq!(count(&s, RejectReason::BadIp), 3);
+    assert_eq!(count(&s, RejectReason::BadIp), 2);
+    assert_eq!(
+        count(&s, RejectReason::MissingField),
+        1,
+        "c-ip \"-\" is no address"
+    );
     // ALB (client:port, IPv6 unbracketed)
     let at = "2027-01-15T08:00:00.000000Z";
     let a = [

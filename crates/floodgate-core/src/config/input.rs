@@ -75,9 +75,18 @@ pub(super) fn source(user: &RawSource, d: &RawSource) -> Result<IngestOptions, C
         &user.max_decoded_bytes,
         &d.max_decoded_bytes,
     )?;
+    let realtime_fields = or_default(
+        "source.realtime_fields",
+        &user.realtime_fields,
+        &d.realtime_fields,
+    )?;
+    crate::formats::cloudfront_realtime::validate(&realtime_fields)
+        .map_err(|e| err("source.realtime_fields", e))?;
     Ok(IngestOptions {
         client_ip,
         max_line_bytes: int_in("source.max_line_bytes", line, 1024, 1 << 30)? as usize,
         max_decoded_bytes: int_in("source.max_decoded_bytes", decoded, 1 << 20, i64::MAX)? as u64,
+        realtime_fields,
+        format: None,
     })
 }

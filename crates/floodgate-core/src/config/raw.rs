@@ -35,6 +35,7 @@ pub(crate) struct RawSource {
     pub trusted_proxies: Option<i64>,
     pub max_line_bytes: Option<i64>,
     pub max_decoded_bytes: Option<i64>,
+    pub realtime_fields: Option<Vec<String>>,
 }
 
 #[derive(Deserialize, Clone)]
