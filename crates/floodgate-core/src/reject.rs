@@ -33,8 +33,6 @@ pub enum RejectReason {
     BadValue,
     /// A CloudFront or ALB line with fewer columns than the fields floodgate reads.
     WrongColumns,
-    /// CloudFront data before any `#Fields` header.
-    MissingHeader,
     /// The line matches none of the known formats (and the file's format is not yet known).
     UnknownFormat,
     /// `client_ip = "x-forwarded-for"` but the request has no usable X-Forwarded-For entry.
@@ -48,7 +46,7 @@ pub enum RejectReason {
 
 impl RejectReason {
     /// Every reason, in report order.
-    pub const ALL: [RejectReason; 13] = [
+    pub const ALL: [RejectReason; 12] = [
         RejectReason::InvalidUtf8,
         RejectReason::LineTooLong,
         RejectReason::BadJson,
@@ -57,7 +55,6 @@ impl RejectReason {
         RejectReason::BadTime,
         RejectReason::BadValue,
         RejectReason::WrongColumns,
-        RejectReason::MissingHeader,
         RejectReason::UnknownFormat,
         RejectReason::NoForwardedIp,
         RejectReason::Truncated,
@@ -75,7 +72,6 @@ impl RejectReason {
             RejectReason::BadTime => "bad_time",
             RejectReason::BadValue => "bad_value",
             RejectReason::WrongColumns => "wrong_columns",
-            RejectReason::MissingHeader => "missing_header",
             RejectReason::UnknownFormat => "unknown_format",
             RejectReason::NoForwardedIp => "no_forwarded_ip",
             RejectReason::Truncated => "truncated",

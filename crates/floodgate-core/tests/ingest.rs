@@ -309,6 +309,23 @@ fn alb_rejections_and_forwarded_for_is_a_config_error() {
     assert!(err.to_string().contains("ALB logs have no X-Forwarded-For"));
 }
 
+/// A broken quote after the 14 fields floodgate reads cannot have shifted them (AWS's docs
+/// once printed `"-"1`); one inside them can, and the line is rejected naming the field.
+#[test]
+fn alb_broken_quote_after_the_fields_read_keeps_the_record() {
+    let late = ALB.replace("\"www.example.com\" ", "\"www.example.com\"");
+    let early = ALB.replace("\" \"curl", "\"\"curl");
+    let (s, recs) = read(format!("{late}\n{early}\n").as_bytes());
+    assert_eq!(s.records, 1);
+    assert_eq!(recs[0].ua, r#"curl/7.46.0 \"quoted\""#);
+    assert_eq!(count(&s, RejectReason::BadValue), 1);
+    assert!(
+        s.rejected.samples[0].detail.contains("quoted field 13"),
+        "{:?}",
+        s.rejected
+    );
+}
+
 #[test]
 fn line_level_rejections_utf8_too_long_unknown() {
     let mut data = b"garbage first line\n".to_vec();

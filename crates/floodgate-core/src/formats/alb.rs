@@ -158,12 +158,22 @@ pub fn parse_line<'a, F: Emit<'a>>(line: &'a str, emit: &mut F) -> Result<(), Re
     let mut v: [&'a str; 14] = [""; 14];
     let mut n = 0;
     for (i, field) in (Fields { rest: line }).enumerate() {
-        let field = field.map_err(|_| {
-            Reject::new(
-                RejectReason::BadValue,
-                format!("broken quoted field {}", i + 1),
-            )
-        })?;
+        let field = match field {
+            Ok(field) => field,
+            // Fields split left to right, so a broken quote after the 14 fields read cannot
+            // have moved any of them: AWS's own documentation once printed `"-"1` (no space
+            // before matched_rule_priority), and such a line still says who asked for what.
+            Err(()) if i >= v.len() => break,
+            Err(()) => {
+                return Err(Reject::new(
+                    RejectReason::BadValue,
+                    format!(
+                        "quoted field {} is unterminated or not followed by a space",
+                        i + 1
+                    ),
+                ))
+            }
+        };
         if i < v.len() {
             v[i] = field;
         }
