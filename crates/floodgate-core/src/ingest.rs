@@ -31,6 +31,9 @@ pub struct IngestOptions {
     pub max_decoded_bytes: u64,
     /// The fields of CloudFront real-time log records, when a source carries them.
     pub realtime_fields: Vec<String>,
+    /// WAF records of web ACLs not listed here are rejected as `other_web_acl` (empty: every
+    /// web ACL's records are read).
+    pub web_acls: Vec<String>,
     /// The format of every object, when the source fixes it (a Kinesis stream of real-time
     /// records); otherwise detected from each object's content.
     pub format: Option<Format>,
@@ -46,6 +49,7 @@ impl Default for IngestOptions {
                 .iter()
                 .map(|s| s.to_string())
                 .collect(),
+            web_acls: Vec::new(),
             format: None,
         }
     }
@@ -136,6 +140,7 @@ pub fn read_log<R: Read, F: FnMut(&Request<'_>)>(
     let parse_opts = ParseOptions {
         client_ip: opts.client_ip,
         realtime_fields: opts.realtime_fields.clone(),
+        web_acls: opts.web_acls.clone(),
     };
     let mut parser = match opts
         .format

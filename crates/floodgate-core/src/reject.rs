@@ -42,11 +42,14 @@ pub enum RejectReason {
     /// A log of a kind floodgate does not read (NLB, ALB connection, Classic ELB, CloudFront
     /// RTMP, S3 server access, VPC flow logs, CloudTrail): the detail says which.
     UnsupportedFormat,
+    /// A WAF record of a web ACL other than `[source] web_acls` lists: logs from a shared
+    /// bucket or log group that this deployment must not act on.
+    OtherWebAcl,
 }
 
 impl RejectReason {
     /// Every reason, in report order.
-    pub const ALL: [RejectReason; 12] = [
+    pub const ALL: [RejectReason; 13] = [
         RejectReason::InvalidUtf8,
         RejectReason::LineTooLong,
         RejectReason::BadJson,
@@ -59,6 +62,7 @@ impl RejectReason {
         RejectReason::NoForwardedIp,
         RejectReason::Truncated,
         RejectReason::UnsupportedFormat,
+        RejectReason::OtherWebAcl,
     ];
 
     /// The stable name used in reports.
@@ -76,6 +80,7 @@ impl RejectReason {
             RejectReason::NoForwardedIp => "no_forwarded_ip",
             RejectReason::Truncated => "truncated",
             RejectReason::UnsupportedFormat => "unsupported_format",
+            RejectReason::OtherWebAcl => "other_web_acl",
         }
     }
 }

@@ -432,3 +432,24 @@ fn random_bytes_never_panic() {
         }
     }
 }
+
+/// `[source] web_acls`: only the listed web ACL's records count, on the fast path and on the
+/// serde path (a line with an escape) alike; a record without `webaclId` is foreign too.
+#[test]
+fn waf_records_of_other_web_acls_are_rejected() {
+    let ours = "arn:aws:wafv2:ap-southeast-2:111122223333:regional/webacl/STMTest/1EXAMPLE";
+    let theirs = WAF.replace("STMTest/1EXAMPLE", "Other/2EXAMPLE");
+    let escaped = theirs.replace("curl/7.61.1", "curl\\/7.61.1");
+    let no_id = WAF.replace(&format!("\"webaclId\":\"{ours}\","), "");
+    let data = format!("{WAF}\n{theirs}\n{escaped}\n{no_id}\n");
+    let opts = IngestOptions {
+        web_acls: vec![ours.to_string()],
+        ..IngestOptions::default()
+    };
+    let (s, recs) = read_with(data.as_bytes(), opts);
+    assert_eq!(recs.len(), 1);
+    assert_eq!(count(&s, RejectReason::OtherWebAcl), 3);
+    assert!(s.rejected.samples[0].detail.contains("Other/2EXAMPLE"));
+    let (all, _) = read(data.as_bytes());
+    assert_eq!(all.records, 4, "no filter: every web ACL's records");
+}

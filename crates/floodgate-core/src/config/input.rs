@@ -82,11 +82,29 @@ pub(super) fn source(user: &RawSource, d: &RawSource) -> Result<IngestOptions, C
     )?;
     crate::formats::cloudfront_realtime::validate(&realtime_fields)
         .map_err(|e| err("source.realtime_fields", e))?;
+    let web_acls = or_default("source.web_acls", &user.web_acls, &d.web_acls)?;
+    validate_web_acls(&web_acls).map_err(|e| err("source.web_acls", e))?;
     Ok(IngestOptions {
         client_ip,
         max_line_bytes: int_in("source.max_line_bytes", line, 1024, 1 << 30)? as usize,
         max_decoded_bytes: int_in("source.max_decoded_bytes", decoded, 1 << 20, i64::MAX)? as u64,
         realtime_fields,
+        web_acls,
         format: None,
     })
+}
+
+/// A web ACL as WAF logs name it in `webaclId`: the ARN (WAFv2,
+/// `arn:aws:wafv2:REGION:ACCOUNT:regional/webacl/NAME/ID`) or a WAF Classic id.
+pub fn validate_web_acls(acls: &[String]) -> Result<(), String> {
+    for a in acls {
+        let classic_id = !a.is_empty() && a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        let v2_arn = a.starts_with("arn:") && a.contains(":wafv2:") && a.contains("/webacl/");
+        if !(classic_id || v2_arn) {
+            return Err(format!(
+                "{a:?} is not a web ACL ARN (arn:aws:wafv2:REGION:ACCOUNT:regional/webacl/NAME/ID or global/webacl/…)"
+            ));
+        }
+    }
+    Ok(())
 }

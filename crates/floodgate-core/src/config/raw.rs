@@ -36,6 +36,7 @@ pub(crate) struct RawSource {
     pub max_line_bytes: Option<i64>,
     pub max_decoded_bytes: Option<i64>,
     pub realtime_fields: Option<Vec<String>>,
+    pub web_acls: Option<Vec<String>>,
 }
 
 #[derive(Deserialize, Clone)]

@@ -55,6 +55,8 @@ pub struct ParseOptions {
     pub client_ip: ClientIpSource,
     /// The fields of CloudFront real-time log records (`[source] realtime_fields`).
     pub realtime_fields: Vec<String>,
+    /// WAF records of other web ACLs are rejected (`[source] web_acls`; empty: none are).
+    pub web_acls: Vec<String>,
 }
 
 /// A log format. Stateless: per-file state lives in the [`FileParser`] it opens.

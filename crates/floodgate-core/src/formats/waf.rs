@@ -51,11 +51,18 @@ impl LogFormat for Waf {
     }
 
     fn open(&self, opts: &ParseOptions) -> Result<Box<dyn FileParser>, String> {
-        Ok(Box::new(WafParser(opts.client_ip)))
+        Ok(Box::new(WafParser {
+            client: opts.client_ip,
+            web_acls: opts.web_acls.clone(),
+        }))
     }
 }
 
-struct WafParser(ClientIpSource);
+struct WafParser {
+    client: ClientIpSource,
+    /// `[source] web_acls`: empty reads every web ACL's records.
+    web_acls: Vec<String>,
+}
 
 impl FileParser for WafParser {
     fn parse<'a>(
@@ -63,12 +70,18 @@ impl FileParser for WafParser {
         line: &'a str,
         emit: &mut dyn FnMut(Request<'a>),
     ) -> Result<(), Reject> {
-        parse_line(line, self.0, &mut |r| emit(r))
+        let acls = &self.web_acls;
+        if acls.is_empty() {
+            return parse_line(line, self.client, &mut |r| emit(r));
+        }
+        parse_line_for(line, self.client, acls, &mut |r| emit(r))
     }
 }
 
 #[derive(Default, Deserialize)]
 struct Record<'a> {
+    #[serde(default, borrow, rename = "webaclId")]
+    webacl_id: Option<Cow<'a, str>>,
     #[serde(default)]
     timestamp: Option<Timestamp>,
     #[serde(default, borrow)]
@@ -313,28 +326,60 @@ pub fn parse_line<'a, F: Emit<'a>>(
     client: ClientIpSource,
     emit: &mut F,
 ) -> Result<(), Reject> {
+    parse_line_for(line, client, &[], emit)
+}
+
+/// [`parse_line`] keeping only the records of `web_acls` (every record when empty); the others
+/// are rejected as `other_web_acl`.
+pub fn parse_line_for<'a, F: Emit<'a>>(
+    line: &'a str,
+    client: ClientIpSource,
+    web_acls: &[String],
+    emit: &mut F,
+) -> Result<(), Reject> {
     if let Some(record) = fast::scan(line) {
-        emit.emit(to_request(record, client)?);
+        emit.emit(to_request(record, client, web_acls)?);
         return Ok(());
     }
-    parse_line_serde(line, client, emit)
+    parse_line_serde(line, client, web_acls, emit)
 }
 
 /// The reference parser: serde_json for every line. The fast path must agree with it.
 fn parse_line_serde<'a, F: Emit<'a>>(
     line: &'a str,
     client: ClientIpSource,
+    web_acls: &[String],
     emit: &mut F,
 ) -> Result<(), Reject> {
     let mut stream = serde_json::Deserializer::from_str(line).into_iter::<Record<'a>>();
     for record in &mut stream {
         let record = record.map_err(|e| Reject::new(RejectReason::BadJson, e.to_string()))?;
-        emit.emit(to_request(record, client)?);
+        emit.emit(to_request(record, client, web_acls)?);
     }
     Ok(())
 }
 
-fn to_request(r: Record<'_>, client: ClientIpSource) -> Result<Request<'_>, Reject> {
+/// Refuse a record of a web ACL the deployment does not own (checked before anything else, so
+/// a foreign ACL's malformed records are counted as foreign, not as damage of ours).
+fn check_web_acl(id: Option<&str>, web_acls: &[String]) -> Result<(), Reject> {
+    if web_acls.is_empty() || id.is_some_and(|id| web_acls.iter().any(|a| a == id)) {
+        return Ok(());
+    }
+    Err(Reject::new(
+        RejectReason::OtherWebAcl,
+        match id {
+            Some(id) => format!("webaclId {id:?} is not in [source] web_acls"),
+            None => "no webaclId, and [source] web_acls is set".to_string(),
+        },
+    ))
+}
+
+fn to_request<'a>(
+    r: Record<'a>,
+    client: ClientIpSource,
+    web_acls: &[String],
+) -> Result<Request<'a>, Reject> {
+    check_web_acl(r.webacl_id.as_deref(), web_acls)?;
     let time_ms = match r.timestamp {
         Some(Timestamp::Ms(t)) => t,
         None | Some(Timestamp::Null) => {

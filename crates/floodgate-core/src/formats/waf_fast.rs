@@ -285,6 +285,11 @@ impl<'a> Scanner<'a> {
                 r.response_code_sent = s.opt_int()?;
                 Some(())
             }
+            b"webaclId" => {
+                first(&mut seen, 64)?;
+                r.webacl_id = s.opt_str()?;
+                Some(())
+            }
             _ => s.skip(1),
         })?;
         Some(r)

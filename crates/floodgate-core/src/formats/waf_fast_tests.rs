@@ -12,7 +12,7 @@ fn both(line: &str, client: ClientIpSource) -> (Outcome<'_>, Outcome<'_>) {
     let mut fast = Vec::new();
     let rf = parse_line(line, client, &mut |r| fast.push(r));
     let mut slow = Vec::new();
-    let rs = parse_line_serde(line, client, &mut |r| slow.push(r));
+    let rs = parse_line_serde(line, client, &[], &mut |r| slow.push(r));
     ((fast, rf), (slow, rs))
 }
 
