@@ -31,7 +31,7 @@ pub use ipsets::{
     check_capacity, sync_ip_sets, IpSetRef, IpVersion, Scope, SyncOptions, SyncReport, SyncTarget,
 };
 pub use objects::{parse_s3_url, ObjectRef, ObjectStore};
-pub use read::{list_objects, read_objects, Pending, ReadOptions};
+pub use read::{list_objects, read_batch, read_objects, Pending, ReadOptions, StreamBatch};
 pub use retry::RetryPolicy;
 pub use s3::S3Store;
 pub use state_store::{commit_expiry, commit_run, S3State, StateBackend};

@@ -45,6 +45,8 @@ pub struct Metrics {
     pub range_bans: u64,
     /// Sinks (reports, notifications) that failed.
     pub sink_failures: u64,
+    /// Objects, log groups or streams refused: outside the configured log sources.
+    pub refused: u64,
     /// Wall time of the invocation.
     pub duration_ms: u64,
 }
@@ -78,7 +80,7 @@ impl Metrics {
         self.not_fitted += r.not_fitted();
     }
 
-    fn values(&self) -> [(&'static str, u64, &'static str); 16] {
+    fn values(&self) -> [(&'static str, u64, &'static str); 17] {
         [
             ("Records", self.records, "Count"),
             ("Bytes", self.bytes, "Bytes"),
@@ -95,6 +97,7 @@ impl Metrics {
             ("BansHeldBack", self.bans_held_back, "Count"),
             ("RangeBans", self.range_bans, "Count"),
             ("SinkFailures", self.sink_failures, "Count"),
+            ("Refused", self.refused, "Count"),
             ("DurationMs", self.duration_ms, "Milliseconds"),
         ]
     }
@@ -145,7 +148,7 @@ mod tests {
         let cw = &v["_aws"]["CloudWatchMetrics"][0];
         assert_eq!(cw["Namespace"], "ns");
         assert_eq!(cw["Dimensions"], json!([[]]));
-        assert_eq!(cw["Metrics"].as_array().unwrap().len(), 16);
+        assert_eq!(cw["Metrics"].as_array().unwrap().len(), 17);
         assert_eq!(v["SyncFailures"], 1);
         assert_eq!(v["Records"], 7);
         assert_eq!(v["_aws"]["Timestamp"], 1000);

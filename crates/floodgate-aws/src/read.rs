@@ -11,14 +11,17 @@ use crate::objects::{ObjectBody, ObjectRef, ObjectStore, StoreError};
 use bytes::{Buf, Bytes};
 use floodgate_core::config::Config;
 use floodgate_core::engine::RunInput;
-use floodgate_core::pipeline::read_object;
+use floodgate_core::pipeline::{read_object, read_object_with};
+use floodgate_core::reject::{Reject, RejectReason};
 use floodgate_core::state::State;
 use floodgate_core::tally::Tally;
 use floodgate_core::FileSummary;
+use floodgate_core::Format;
 use std::io::{self, Read};
 use std::sync::Arc;
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 
 /// Default largest log object read (AWS log objects are at most a few hundred MB).
 pub const DEFAULT_MAX_OBJECT_BYTES: u64 = 2 << 30;
@@ -207,14 +210,22 @@ pub async fn read_one<S: ObjectStore>(
     }
 }
 
+/// Why an object was left for a retry when the invocation ran out of time.
+pub const NOT_READ_IN_TIME: &str = "not read before the invocation's deadline; left for a retry";
+
 /// Read `objects` (skipping those `state` already processed, before opening them) with
 /// bounded concurrency. Never fails as a whole: unreadable objects land in `failed`.
+///
+/// With `until`, nothing is still being read at that instant: objects not finished by then are
+/// `failed` with [`NOT_READ_IN_TIME`] (so the event source delivers them again) and what was read
+/// can still be committed before the invocation's deadline.
 pub async fn read_objects<S: ObjectStore>(
     store: &S,
     config: &Arc<Config>,
     state: &State,
     objects: &[ObjectRef],
     opts: &ReadOptions,
+    until: Option<Instant>,
 ) -> Pending {
     let mut pending = Pending::default();
     let permits = Arc::new(Semaphore::new(opts.concurrency.max(1)));
@@ -234,8 +245,16 @@ pub async fn read_objects<S: ObjectStore>(
         );
         let (settled, max) = (state.settled_bucket, opts.max_object_bytes);
         tasks.spawn(async move {
-            let _permit = permits.acquire_owned().await;
-            let r = read_one(&store, config, settled, &object, max).await;
+            let read = async {
+                let _permit = permits.acquire_owned().await;
+                read_one(&store, config, settled, &object, max).await
+            };
+            let r = match until {
+                None => read.await,
+                Some(until) => tokio::time::timeout_at(until, read)
+                    .await
+                    .unwrap_or_else(|_| Err(format!("{}: {NOT_READ_IN_TIME}", object.url()))),
+            };
             (object, r)
         });
     }
@@ -254,6 +273,51 @@ pub async fn read_objects<S: ObjectStore>(
     pending.skipped.sort();
     pending.failed.sort_by(|a, b| a.object.cmp(&b.object));
     pending
+}
+
+/// Records delivered by a stream (a CloudWatch Logs subscription, a Kinesis batch), read as one
+/// object: the same parsers, tally and report entry as a log file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StreamBatch {
+    /// Processed id (see `floodgate_core::state::streams`).
+    pub id: String,
+    /// Name in reports: `cloudwatch-logs://GROUP/STREAM` or `kinesis://STREAM/SHARD`.
+    pub path: String,
+    /// The format when the source fixes it; `None`: detected from the records.
+    pub format: Option<Format>,
+    /// The records, one per line.
+    pub lines: Vec<u8>,
+    /// Records that could not be decoded, with the reason (appended as rejected lines).
+    pub undecodable: Vec<String>,
+    /// Bytes as delivered (before base64 and gzip are undone).
+    pub bytes_in: u64,
+}
+
+/// Read a streamed batch into a tally, as [`read_one`] reads an object.
+pub fn read_batch(
+    config: &Config,
+    settled: u32,
+    batch: &StreamBatch,
+) -> Result<ReadObject, String> {
+    let mut opts = config.source.clone();
+    if batch.format.is_some() {
+        opts.format = batch.format;
+    }
+    let (mut summary, tally) =
+        read_object_with(config, &opts, settled, &batch.path, &batch.lines[..])
+            .map_err(|e| e.to_string())?;
+    for why in &batch.undecodable {
+        summary.lines += 1;
+        let line = summary.lines;
+        let reject = Reject::new(RejectReason::BadValue, why.clone());
+        summary.rejected.record(&batch.path, line, reject, b"");
+    }
+    summary.bytes_in = batch.bytes_in;
+    Ok(ReadObject {
+        id: batch.id.clone(),
+        summary,
+        tally,
+    })
 }
 
 /// Every object under `s3://bucket/prefix` (the CLI's `analyze s3://…`), in key order.

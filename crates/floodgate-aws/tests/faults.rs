@@ -173,7 +173,7 @@ async fn deliver<S: ObjectStore, W: IpSetApi>(
         concurrency: 1, // one open at a time keeps the fault draws in a fixed order
         ..ReadOptions::default()
     };
-    let pending = read_objects(&ctx.store, &ctx.config, &state, batch, &read).await;
+    let pending = read_objects(&ctx.store, &ctx.config, &state, batch, &read, None).await;
     let failed: Vec<ObjectRef> = pending.failed.iter().map(|f| f.object.clone()).collect();
     if pending.is_empty() {
         return Ok(failed);

@@ -62,7 +62,7 @@ fn backend(store: &MemoryStore) -> S3State<MemoryStore> {
 /// One run over every object, straight through the core (the CLI's way).
 async fn single_run(config: &Arc<Config>, store: &MemoryStore, refs: &[ObjectRef]) -> State {
     let mut state = State::default();
-    let pending = read_objects(store, config, &state, refs, &ReadOptions::default()).await;
+    let pending = read_objects(store, config, &state, refs, &ReadOptions::default(), None).await;
     let input = pending.to_input(config, &state);
     engine::run(config, &mut state, input, None, false).unwrap();
     state
@@ -78,6 +78,7 @@ async fn streamed_reads_match_local_reads_and_commit_creates_the_state() {
         &State::default(),
         &refs,
         &ReadOptions::default(),
+        None,
     )
     .await;
     assert!(pending.failed.is_empty());
@@ -119,6 +120,7 @@ async fn redelivered_objects_are_not_read_again_and_change_nothing() {
         &State::default(),
         &refs[..5],
         &ReadOptions::default(),
+        None,
     )
     .await;
     commit_run(&b, FAST, &config, &pending, None, false)
@@ -127,7 +129,15 @@ async fn redelivered_objects_are_not_read_again_and_change_nothing() {
     let opens = store.opens();
     let puts = store.puts().len();
     let (state, _) = b.load().await.unwrap();
-    let again = read_objects(&store, &config, &state, &refs[..5], &ReadOptions::default()).await;
+    let again = read_objects(
+        &store,
+        &config,
+        &state,
+        &refs[..5],
+        &ReadOptions::default(),
+        None,
+    )
+    .await;
     assert_eq!(
         store.opens(),
         opens,
@@ -157,6 +167,7 @@ async fn conflicting_writers_lose_no_counts() {
         &State::default(),
         &refs,
         &ReadOptions::default(),
+        None,
     )
     .await;
     let (early, late): (Vec<_>, Vec<_>) = all
@@ -212,6 +223,7 @@ async fn an_object_processed_by_the_other_writer_is_skipped_after_the_conflict()
         &State::default(),
         &refs[..3],
         &ReadOptions::default(),
+        None,
     )
     .await;
     let theirs = mine.clone();
@@ -255,7 +267,7 @@ async fn too_large_missing_and_unreadable_objects_are_reported_not_fatal() {
         concurrency: 2,
         max_object_bytes: 40_000,
     };
-    let p = read_objects(&store, &config, &State::default(), &objects, &opts).await;
+    let p = read_objects(&store, &config, &State::default(), &objects, &opts, None).await;
     assert_eq!(p.failed.len(), 1);
     assert!(p.failed[0].error.contains("AccessDenied"));
     assert_eq!(p.read.len(), 3);

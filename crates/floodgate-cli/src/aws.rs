@@ -58,7 +58,15 @@ pub fn read_s3(
         if let Some(j) = jobs {
             opts.concurrency = j.max(1);
         }
-        let pending = read_objects(&store, &Arc::new(config.clone()), state, &objects, &opts).await;
+        let pending = read_objects(
+            &store,
+            &Arc::new(config.clone()),
+            state,
+            &objects,
+            &opts,
+            None,
+        )
+        .await;
         for id in pending.skipped {
             input.skip(id);
         }

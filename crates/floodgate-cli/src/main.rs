@@ -160,8 +160,12 @@ pub fn load_config(path: Option<&Path>) -> Result<Config, Failure> {
             let text = std::fs::read_to_string(p)
                 .with_context(|| format!("reading {}", p.display()))
                 .map_err(Failure::usage)?;
-            Config::from_toml(&text)
-                .map_err(|e| Failure::usage(anyhow::anyhow!("{}: {e}", p.display())))
+            // `[allow] files` are read relative to the configuration file, as a user expects.
+            let dir = p.parent().unwrap_or(Path::new("."));
+            Config::from_toml_with(&text, &mut |name| {
+                std::fs::read_to_string(dir.join(name)).map_err(|e| e.to_string())
+            })
+            .map_err(|e| Failure::usage(anyhow::anyhow!("{}: {e}", p.display())))
         }
     }
 }

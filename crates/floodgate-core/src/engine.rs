@@ -228,7 +228,16 @@ fn settle(config: &Config, state: &mut State, pending: FxHashMap<(usize, Key), V
         .profiles
         .retain(|k, _| offences.contains_key(k) || rules.values().any(|m| m.contains_key(k)));
     let memory = m - config.ban.memory_ms;
-    state.processed.retain(|_, at| *at > memory);
+    // A stream batch counted at or before the settled line would only be late if delivered
+    // again (see `state::streams`); an object is remembered for `ban.memory`.
+    let settled_ms = i64::from(new_settled) * res;
+    state.processed.retain(|id, at| {
+        if crate::state::streams::is_stream_id(id) {
+            *at >= settled_ms
+        } else {
+            *at > memory
+        }
+    });
     let first_minute = (memory.max(0) / 60_000) as u32;
     state.per_minute.retain(|minute, _| *minute >= first_minute);
     let presence_from = new_settled.saturating_sub((config.max_window_ms() / res) as u32);

@@ -7,7 +7,7 @@
 
 use crate::config::Config;
 use crate::engine::RunInput;
-use crate::ingest::{read_log, FileSummary, IngestError};
+use crate::ingest::{read_log, FileSummary, IngestError, IngestOptions};
 use crate::state::State;
 use crate::tally::Tally;
 use std::io::Read;
@@ -20,8 +20,20 @@ pub fn read_object<R: Read>(
     path: &str,
     input: R,
 ) -> Result<(FileSummary, Tally), IngestError> {
+    read_object_with(config, &config.source, settled_bucket, path, input)
+}
+
+/// [`read_object`] with other ingest options than `[source]`: a stream whose source fixes the
+/// format (Kinesis carries CloudFront real-time records, never detected from content).
+pub fn read_object_with<R: Read>(
+    config: &Config,
+    opts: &IngestOptions,
+    settled_bucket: u32,
+    path: &str,
+    input: R,
+) -> Result<(FileSummary, Tally), IngestError> {
     let mut tally = Tally::new(config, settled_bucket);
-    let summary = read_log(path, input, &config.source, |r| tally.observe(config, r))?;
+    let summary = read_log(path, input, opts, |r| tally.observe(config, r))?;
     Ok((summary, tally))
 }
 

@@ -1,31 +1,28 @@
 //! The handler: event → pipeline → adapters. Thin on purpose; the work is in floodgate-aws.
 //!
-//! Per batch of created objects (S3 or SQS): keep the keys under the log prefixes/suffixes,
-//! skip objects the state already processed (before reading them), stream the rest, commit the
-//! run to the state object (conditional write, re-applied on conflict), then hand the committed
-//! decision to the sinks in order: WAF IP sets, reports (at most once per
-//! `FLOODGATE_REPORT_INTERVAL`), the notification (`FLOODGATE_NOTIFY_TOPIC_ARN`), EMF metrics.
-//! The schedule expires bans and delivers the same way.
+//! Per batch of created objects (S3, EventBridge, SQS): refuse objects outside the configured
+//! buckets and prefixes, keep the keys with the log suffixes, skip objects the state already
+//! processed (before reading them), stream the rest until the invocation's deadline allows,
+//! commit the run to the state object (conditional write, re-applied on conflict), then hand
+//! the committed decision to the sinks (`delivery.rs`). Streamed records (CloudWatch
+//! Logs, Kinesis) take the same path from the commit on ([`crate::streams`]). The schedule
+//! expires bans and delivers the same way.
 
 use crate::events::{self, Event};
 use crate::settings::Settings;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse};
-use floodgate_aws::ipsets::{IpSetApi, SyncOptions};
+use floodgate_aws::ipsets::IpSetApi;
 use floodgate_aws::metrics::Metrics;
 use floodgate_aws::read::{read_objects, Pending, ReadOptions};
-use floodgate_aws::sinks::{
-    deliver_all, DecisionSink, Delivery, IpSetSink, MetricsSink, NotifySink, Outcome, ReportSink,
-};
 use floodgate_aws::sns::Publisher;
-use floodgate_aws::state_store::{commit_expiry, commit_run, StateStoreError, Updated};
+use floodgate_aws::state_store::{commit_expiry, commit_run, StateStoreError};
 use floodgate_aws::{ObjectRef, ObjectStore, RetryPolicy, S3State, StateBackend};
 use floodgate_core::config::Config;
-use floodgate_core::decision::Decision;
 use floodgate_core::state::State;
-use floodgate_core::timefmt::format_rfc3339_ms;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tracing::{error, info, warn};
 
 /// The wall clock, in ms since the epoch (replaceable in tests).
 pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
@@ -39,7 +36,7 @@ pub fn system_clock() -> Clock {
     })
 }
 
-/// Why an invocation failed as a whole (the event is retried by Lambda/SQS).
+/// Why an invocation failed as a whole (the event is retried by Lambda, SQS or Kinesis).
 #[derive(Debug, thiserror::Error)]
 pub enum HandlerError {
     /// The event had no known shape.
@@ -48,6 +45,26 @@ pub enum HandlerError {
     /// The state could not be read or written.
     #[error(transparent)]
     State(#[from] StateStoreError),
+    /// Records could not be read with this configuration (e.g. `x-forwarded-for` on a format
+    /// without it): a deployment problem, not damage.
+    #[error("{0}")]
+    Config(String),
+}
+
+/// The `errorType` Lambda records for a failed invocation: a stable `Category.Reason` name an
+/// alarm or a log query can match, instead of a Rust type path.
+impl From<HandlerError> for lambda_runtime::Diagnostic {
+    fn from(e: HandlerError) -> Self {
+        let error_type = match &e {
+            HandlerError::Event(_) => "Floodgate.UnrecognisedEvent",
+            HandlerError::State(_) => "Floodgate.StateUnavailable",
+            HandlerError::Config(_) => "Floodgate.ConfigurationError",
+        };
+        lambda_runtime::Diagnostic {
+            error_type: error_type.to_string(),
+            error_message: e.to_string(),
+        }
+    }
 }
 
 /// Everything an invocation needs, built once per cold start.
@@ -74,6 +91,13 @@ pub struct App<S, W> {
     pub notifier: Option<Arc<dyn Publisher>>,
 }
 
+/// Time kept back from the invocation's deadline for the commit and the sinks: a sixth of
+/// what is left, between 5 and 45 seconds (a state write and three IP set writes at flood
+/// scale take a few seconds; the default timeout is 300 s).
+pub fn deadline_reserve(remaining: Duration) -> Duration {
+    (remaining / 6).clamp(Duration::from_secs(5), Duration::from_secs(45))
+}
+
 impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
     /// An app with default retry and read settings and the system clock.
     pub fn new(settings: Settings, config: Config, store: S, waf: W) -> App<S, W> {
@@ -97,52 +121,12 @@ impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
         self
     }
 
-    /// The sinks a committed decision goes to, in order.
-    fn sinks(&self) -> Vec<Box<dyn DecisionSink>> {
-        let mut sinks: Vec<Box<dyn DecisionSink>> = vec![
-            Box::new(self.ip_sets()),
-            Box::new(ReportSink {
-                store: self.store.clone(),
-                bucket: self.settings.state_bucket.clone(),
-                prefix: self.settings.reports_prefix.clone(),
-                interval_ms: self.settings.report_interval_ms,
-                backend: self.backend(),
-                state_retry: self.state_retry,
-            }),
-        ];
-        if let Some(p) = &self.notifier {
-            sinks.push(Box::new(NotifySink {
-                publisher: p.clone(),
-                backend: self.backend(),
-                state_retry: self.state_retry,
-            }));
-        }
-        sinks.push(Box::new(MetricsSink {
-            namespace: self.settings.metrics_namespace.clone(),
-        }));
-        sinks
-    }
-
-    fn ip_sets(&self) -> IpSetSink<W, S3State<S>> {
-        IpSetSink {
-            waf: self.waf.clone(),
-            backend: self.backend(),
-            targets: self.settings.targets(),
-            options: SyncOptions {
-                retry: self.waf_retry,
-                state_retry: self.state_retry,
-                min_write_interval: self.waf_write_interval,
-                ..SyncOptions::default()
-            },
-        }
-    }
-
     /// `FLOODGATE_DRY_RUN`, else the config's `ban.dry_run`.
     pub fn dry_run(&self) -> bool {
         self.settings.dry_run.unwrap_or(self.config.ban.dry_run)
     }
 
-    fn backend(&self) -> S3State<S> {
+    pub(crate) fn backend(&self) -> S3State<S> {
         S3State {
             store: self.store.clone(),
             bucket: self.settings.state_bucket.clone(),
@@ -150,51 +134,95 @@ impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
         }
     }
 
-    /// Handle one invocation. Returns the response payload (`batchItemFailures` for SQS).
+    /// Handle one invocation without a deadline (tests, tools).
     pub async fn handle(&self, payload: Value, request_id: &str) -> Result<Value, HandlerError> {
+        self.handle_until(payload, request_id, None).await
+    }
+
+    /// Handle one invocation that must answer by `deadline_ms` (ms since the epoch, from the
+    /// Runtime API). Returns the response payload (`batchItemFailures` for SQS and Kinesis).
+    pub async fn handle_until(
+        &self,
+        payload: Value,
+        request_id: &str,
+        deadline_ms: Option<i64>,
+    ) -> Result<Value, HandlerError> {
+        let until = deadline_ms.map(|d| {
+            let remaining = Duration::from_millis(u64::try_from(d - (self.clock)()).unwrap_or(0));
+            let usable = remaining.saturating_sub(deadline_reserve(remaining));
+            tokio::time::Instant::now() + usable
+        });
         match events::parse(payload)? {
             Event::Scheduled => self.scheduled(request_id).await,
             Event::S3(objects) => {
-                let failed = self.objects(objects, request_id).await?;
+                let failed = self.objects(objects, request_id, until).await?;
                 Ok(json!({ "failed": failed.iter().map(|f| f.id()).collect::<Vec<_>>() }))
             }
-            Event::Sqs(items) => {
-                let mut objects = Vec::new();
-                let mut failures = Vec::new();
-                let mut owner: Vec<(ObjectRef, String)> = Vec::new();
-                for item in items {
-                    match item.objects {
-                        Ok(list) => {
-                            for o in list {
-                                owner.push((o.clone(), item.message_id.clone()));
-                                objects.push(o);
-                            }
-                        }
-                        Err(e) => {
-                            log(
-                                json!({"level": "warn", "message_id": item.message_id, "error": e}),
-                            );
-                            failures.push(item.message_id);
-                        }
+            Event::Sqs(items) => self.sqs(items, request_id, until).await,
+            Event::Logs(None) => {
+                info!(message = "CloudWatch Logs control message: nothing to read");
+                Ok(json!({}))
+            }
+            Event::Logs(Some(batch)) => self.logs(batch, request_id).await,
+            Event::Kinesis(records) => self.kinesis(records, request_id).await,
+        }
+    }
+
+    /// An SQS batch: every message's objects read together; a message fails alone.
+    async fn sqs(
+        &self,
+        items: Vec<events::SqsItem>,
+        request_id: &str,
+        until: Option<tokio::time::Instant>,
+    ) -> Result<Value, HandlerError> {
+        let mut objects = Vec::new();
+        let mut failures = Vec::new();
+        let mut owner: Vec<(ObjectRef, String)> = Vec::new();
+        for item in items {
+            match item.objects {
+                Ok(list) => {
+                    for o in list {
+                        owner.push((o.clone(), item.message_id.clone()));
+                        objects.push(o);
                     }
                 }
-                let failed = self.objects(objects, request_id).await?;
-                for f in failed {
-                    for (o, m) in &owner {
-                        if o.bucket == f.bucket && o.key == f.key && !failures.contains(m) {
-                            failures.push(m.clone());
-                        }
-                    }
+                Err(e) => {
+                    warn!(message_id = %item.message_id, error = %e, message = "unreadable SQS message");
+                    failures.push(item.message_id);
                 }
-                let mut resp = SqsBatchResponse::default();
-                for id in failures {
-                    let mut f = BatchItemFailure::default();
-                    f.item_identifier = id;
-                    resp.batch_item_failures.push(f);
-                }
-                Ok(serde_json::to_value(resp).unwrap_or_else(|_| json!({})))
             }
         }
+        let failed = self.objects(objects, request_id, until).await?;
+        for f in failed {
+            for (o, m) in &owner {
+                if o.bucket == f.bucket && o.key == f.key && !failures.contains(m) {
+                    failures.push(m.clone());
+                }
+            }
+        }
+        let mut resp = SqsBatchResponse::default();
+        for id in failures {
+            let mut f = BatchItemFailure::default();
+            f.item_identifier = id;
+            resp.batch_item_failures.push(f);
+        }
+        Ok(serde_json::to_value(resp).unwrap_or_else(|_| json!({})))
+    }
+
+    /// Count and log what was refused (foreign buckets, prefixes, log groups, streams), with
+    /// a `Refused` metric: an operator sees an attempt to feed floodgate foreign logs.
+    pub(crate) fn refused(&self, why: &[String]) {
+        if why.is_empty() {
+            return;
+        }
+        for w in why {
+            warn!(refused = %w, message = "not read: outside the configured log sources");
+        }
+        let metrics = Metrics {
+            refused: why.len() as u64,
+            ..Metrics::default()
+        };
+        metrics.emit(&self.settings.metrics_namespace, (self.clock)());
     }
 
     /// Process created objects; returns those that could not be read (to be retried).
@@ -202,45 +230,73 @@ impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
         &self,
         objects: Vec<ObjectRef>,
         request_id: &str,
+        until: Option<tokio::time::Instant>,
     ) -> Result<Vec<ObjectRef>, HandlerError> {
         let start = Instant::now();
-        let (wanted, ignored): (Vec<ObjectRef>, Vec<ObjectRef>) = objects
-            .into_iter()
-            .partition(|o| self.settings.wants_key(&o.key));
+        let mut refused = Vec::new();
+        let mut wanted = Vec::new();
+        let mut ignored = Vec::new();
+        for o in objects {
+            if let Some(why) = self.settings.refuses_object(&o.bucket, &o.key) {
+                refused.push(format!("{}: {why}", o.url()));
+            } else if self.settings.wants_key(&o.key) {
+                wanted.push(o);
+            } else {
+                ignored.push(o.url());
+            }
+        }
+        self.refused(&refused);
         if !ignored.is_empty() {
-            log(
-                json!({"level": "info", "ignored_keys": ignored.iter().map(|o| o.url()).collect::<Vec<_>>()}),
-            );
+            info!(ignored_keys = ?ignored, message = "not log keys (FLOODGATE_LOG_SUFFIXES)");
         }
         if wanted.is_empty() {
             return Ok(Vec::new());
         }
-        let backend = self.backend();
-        let (state, _) = backend.load().await?;
-        let pending: Pending =
-            read_objects(&self.store, &self.config, &state, &wanted, &self.read).await;
+        let (state, _) = self.backend().load().await?;
+        let pending: Pending = read_objects(
+            &self.store,
+            &self.config,
+            &state,
+            &wanted,
+            &self.read,
+            until,
+        )
+        .await;
         let failed: Vec<ObjectRef> = pending.failed.iter().map(|f| f.object.clone()).collect();
         for f in &pending.failed {
-            log(json!({"level": "error", "object": f.object.url(), "error": f.error}));
+            error!(object = %f.object.url(), error = %f.error, message = "object not read");
         }
+        self.commit(&state, &pending, request_id, start).await?;
+        Ok(failed)
+    }
+
+    /// Commit what was read and deliver it; a batch with nothing new reconciles the IP sets
+    /// instead (a redelivery whose first delivery may have lost its response or its sync).
+    pub(crate) async fn commit(
+        &self,
+        state: &State,
+        pending: &Pending,
+        request_id: &str,
+        start: Instant,
+    ) -> Result<(), HandlerError> {
         if pending.is_empty() {
-            log(
-                json!({"level": "info", "skipped": pending.skipped.len(), "failed": pending.failed.len(), "message": "nothing new"}),
+            info!(
+                skipped = pending.skipped.len(),
+                failed = pending.failed.len(),
+                message = "nothing new"
             );
             if !pending.skipped.is_empty() {
-                // A redelivery: the first delivery may have committed and then lost its
-                // response (or its sync). Reconcile now instead of waiting for the schedule;
-                // an up-to-date set costs one GetIPSet and no write.
-                self.reconcile(&state, start).await;
+                // An up-to-date set costs one GetIPSet and no write.
+                self.reconcile(state, start).await;
             }
-            return Ok(failed);
+            return Ok(());
         }
         let now = (self.clock)();
         let done = commit_run(
-            &backend,
+            &self.backend(),
             self.state_retry,
             &self.config,
-            &pending,
+            pending,
             Some(now),
             self.dry_run(),
         )
@@ -251,7 +307,7 @@ impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
             // Another writer had committed every object already: make sure the sets follow.
             self.reconcile(&done.state, start).await;
         }
-        Ok(failed)
+        Ok(())
     }
 
     /// The scheduled event: expire bans, deliver to the sinks.
@@ -270,87 +326,4 @@ impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
         let sync = deliveries.iter().find_map(|d| d.sync.clone());
         Ok(json!({ "expired": done.value.changes.removed, "sync": sync }))
     }
-
-    /// Make the IP sets equal `state`'s blocklist (only floodgate's own entries change), with
-    /// the sync's metrics.
-    async fn reconcile(&self, state: &State, start: Instant) {
-        let decision = Decision::default();
-        let outcome = Outcome {
-            config: &self.config,
-            state,
-            decision: &decision,
-            now_ms: (self.clock)(),
-            run: "reconcile",
-            dry_run: self.dry_run(),
-            state_conflicts: 0,
-            started: start,
-        };
-        let d = self.ip_sets().deliver(&outcome, &[]).await;
-        log_delivery(&d);
-        let mut metrics = Metrics::default();
-        if let Some(sync) = &d.sync {
-            metrics.add_sync(sync);
-        }
-        metrics.duration_ms = start.elapsed().as_millis() as u64;
-        metrics.emit(&self.settings.metrics_namespace, (self.clock)());
-    }
-
-    /// Hand a committed run to every sink; log each delivery and a summary line.
-    async fn deliver(
-        &self,
-        done: &Updated<Decision>,
-        now: i64,
-        request_id: &str,
-        start: Instant,
-    ) -> Vec<Delivery> {
-        let run = format!("{}-{}", format_rfc3339_ms(now), request_id);
-        let outcome = Outcome {
-            config: &self.config,
-            state: &done.state,
-            decision: &done.value,
-            now_ms: now,
-            run: &run,
-            dry_run: self.dry_run(),
-            state_conflicts: done.conflicts,
-            started: start,
-        };
-        let deliveries = deliver_all(&self.sinks(), &outcome).await;
-        for d in &deliveries {
-            log_delivery(d);
-        }
-        let last = &done.state.last_run;
-        let d = &done.value;
-        log(json!({
-            "level": "info", "files": last.files.len(), "skipped": last.skipped.len(),
-            "records": last.records, "blocklist": d.blocklist.ipv4.len() + d.blocklist.ipv6.len(),
-            "added": d.changes.added.len(), "removed": d.changes.removed.len(),
-            "ranges": d.ranges.iter().filter(|r| r.blocked).count(),
-            "held_back": d.dropped.len(), "dry_run": self.dry_run(),
-        }));
-        for t in &d.tripped {
-            log(json!({"level": "error", "guardrail": t, "message": format!(
-                "GUARDRAIL TRIPPED: rule {} would ban {} of {} clients seen; its {} new bans are held back",
-                t.rule, t.bans, t.clients, t.held_back)}));
-        }
-        deliveries
-    }
-}
-
-fn log(fields: Value) {
-    eprintln!("{fields}");
-}
-
-/// One JSON line per sink; the IP sets' report one line per set (as before).
-fn log_delivery(d: &Delivery) {
-    if let Some(sync) = &d.sync {
-        for s in &sync.sets {
-            let level = if s.error.is_some() { "error" } else { "info" };
-            log(json!({"level": level, "ip_set": s}));
-        }
-        return;
-    }
-    let level = if d.failed() { "error" } else { "info" };
-    log(
-        json!({"level": level, "sink": d.sink, "skipped": d.skipped, "error": d.error, "location": d.location}),
-    );
 }

@@ -2,12 +2,17 @@
 //! directly (not through the Lambda runtime).
 //!
 //! * [`settings`]: the environment contract with infra, validated at cold start;
-//! * [`events`]: S3 / SQS / scheduled events, recognised by shape;
-//! * [`handler`]: event → floodgate-aws pipeline → state, IP sets, reports, metrics.
+//! * [`events`]: S3, EventBridge, SQS, CloudWatch Logs, Kinesis and scheduled events,
+//!   recognised by shape;
+//! * [`handler`]: event → floodgate-aws pipeline → state → the sinks (IP sets, reports,
+//!   notification, metrics);
+//! * [`streams`]: streamed records as batches, counted exactly once.
 
+mod delivery;
 pub mod events;
 pub mod handler;
 pub mod settings;
+pub mod streams;
 
 pub use handler::{App, Clock, HandlerError};
 pub use settings::{ConfigSource, Settings, SettingsError};
@@ -38,4 +43,27 @@ pub async fn init_with(
         Some(n) => app.with_notifier(n),
         None => app,
     })
+}
+
+/// Logging: one JSON line per event on stderr (EMF metrics keep stdout to themselves), at the
+/// level of `AWS_LAMBDA_LOG_LEVEL` (Lambda's advanced logging controls) or `RUST_LOG`
+/// (default `info`; directives like `floodgate_lambda=debug` work too).
+pub fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .unwrap_or_else(|_| "info".to_string());
+    let filter = EnvFilter::builder()
+        .with_default_directive(tracing::level_filters::LevelFilter::INFO.into())
+        .parse_lossy(level.to_ascii_lowercase());
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_current_span(false)
+        .with_span_list(false)
+        .with_target(false)
+        .without_time()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }

@@ -6,11 +6,12 @@ use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
+    floodgate_lambda::init_logging();
     let app = match floodgate_lambda::init().await {
         Ok(app) => Arc::new(app),
         Err(e) => {
             // Printed once, plainly: the init error is what an operator reads in the logs.
-            eprintln!("floodgate: cold start failed: {e}");
+            tracing::error!(error = %e, message = "floodgate: cold start failed");
             return Err(e.into());
         }
     };
@@ -18,9 +19,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         let app = app.clone();
         async move {
             let id = event.context.request_id.clone();
-            app.handle(event.payload, &id)
-                .await
-                .map_err(|e| lambda_runtime::Diagnostic::from(Box::new(e) as lambda_runtime::Error))
+            let deadline = i64::try_from(event.context.deadline).ok();
+            app.handle_until(event.payload, &id, deadline).await
         }
     }))
     .await

@@ -49,6 +49,19 @@ pub struct Settings {
     pub report_interval_ms: i64,
     /// `FLOODGATE_NOTIFY_TOPIC_ARN`: where notifications go (none when unset).
     pub notify_topic_arn: Option<String>,
+    /// `FLOODGATE_LOG_BUCKETS`: the only buckets whose objects are read (empty: any bucket
+    /// the role may read). Objects of other buckets are refused, counted and logged.
+    pub log_buckets: Vec<String>,
+    /// `FLOODGATE_LOG_GROUPS`: the only CloudWatch Logs groups whose deliveries are read.
+    pub log_groups: Vec<String>,
+    /// `FLOODGATE_STREAM_ARNS`: the only Kinesis streams whose records are read.
+    pub stream_arns: Vec<String>,
+    /// `FLOODGATE_WEB_ACL_ARNS`: replaces the configuration's `[source] web_acls`.
+    pub web_acl_arns: Option<Vec<String>>,
+    /// `FLOODGATE_REALTIME_FIELDS`: replaces the configuration's `[source] realtime_fields`.
+    pub realtime_fields: Option<Vec<String>>,
+    /// `FLOODGATE_ALLOW_FILES`: `s3://` allowlist files added to the configuration's `[allow]`.
+    pub allow_files: Vec<(String, String)>,
 }
 
 /// What is wrong with the environment: every problem, one per line.
@@ -157,6 +170,36 @@ impl Settings {
                 ));
             }
         }
+        let non_empty = |name: &str| Some(list(get(name))).filter(|l| !l.is_empty());
+        let web_acl_arns = non_empty("FLOODGATE_WEB_ACL_ARNS");
+        if let Some(acls) = &web_acl_arns {
+            if let Err(e) = floodgate_core::config::input::validate_web_acls(acls) {
+                problems.push(format!("FLOODGATE_WEB_ACL_ARNS: {e}"));
+            }
+        }
+        let realtime_fields = non_empty("FLOODGATE_REALTIME_FIELDS");
+        if let Some(fields) = &realtime_fields {
+            if let Err(e) = floodgate_core::formats::cloudfront_realtime::validate(fields) {
+                problems.push(format!("FLOODGATE_REALTIME_FIELDS: {e}"));
+            }
+        }
+        let mut allow_files = Vec::new();
+        for url in list(get("FLOODGATE_ALLOW_FILES")) {
+            match parse_s3_url(&url) {
+                Some((bucket, key)) if !key.is_empty() => allow_files.push((bucket, key)),
+                _ => problems.push(format!(
+                    "FLOODGATE_ALLOW_FILES: expected s3://bucket/key, got {url:?}"
+                )),
+            }
+        }
+        let stream_arns = list(get("FLOODGATE_STREAM_ARNS"));
+        for arn in &stream_arns {
+            if !arn.starts_with("arn:") || !arn.contains(":kinesis:") || !arn.contains(":stream/") {
+                problems.push(format!(
+                    "FLOODGATE_STREAM_ARNS: {arn:?} is not a Kinesis stream ARN"
+                ));
+            }
+        }
         let mut reports_prefix = get("FLOODGATE_REPORTS_PREFIX").unwrap_or_default();
         if !reports_prefix.is_empty() && !reports_prefix.ends_with('/') {
             reports_prefix.push('/');
@@ -176,6 +219,12 @@ impl Settings {
                 .unwrap_or_else(|| floodgate_aws::metrics::DEFAULT_NAMESPACE.to_string()),
             report_interval_ms,
             notify_topic_arn,
+            log_buckets: list(get("FLOODGATE_LOG_BUCKETS")),
+            log_groups: list(get("FLOODGATE_LOG_GROUPS")),
+            stream_arns,
+            web_acl_arns,
+            realtime_fields,
+            allow_files,
         };
         if problems.is_empty() {
             Ok(settings)
@@ -213,27 +262,109 @@ impl Settings {
         .map_err(|problems| SettingsError { problems })
     }
 
+    /// Why an object must not be read: a bucket outside `FLOODGATE_LOG_BUCKETS` or a key
+    /// outside `FLOODGATE_LOG_PREFIXES` (`None`: read it). Suffixes only skip (a non-log key
+    /// in a log folder is expected); a foreign bucket or prefix is refused, as it may be an
+    /// attempt to steer the bans with logs floodgate must not trust.
+    pub fn refuses_object(&self, bucket: &str, key: &str) -> Option<String> {
+        if !self.log_buckets.is_empty() && !self.log_buckets.iter().any(|b| b == bucket) {
+            return Some(format!("bucket {bucket:?} is not in FLOODGATE_LOG_BUCKETS"));
+        }
+        if !self.log_prefixes.is_empty() && !self.log_prefixes.iter().any(|p| key.starts_with(p)) {
+            return Some(format!(
+                "key {key:?} is under none of FLOODGATE_LOG_PREFIXES"
+            ));
+        }
+        None
+    }
+
+    /// Why a CloudWatch Logs delivery must not be read (`None`: read it).
+    pub fn refuses_log_group(&self, group: &str) -> Option<String> {
+        (!self.log_groups.is_empty() && !self.log_groups.iter().any(|g| g == group))
+            .then(|| format!("log group {group:?} is not in FLOODGATE_LOG_GROUPS"))
+    }
+
+    /// Why a Kinesis record must not be read (`None`: read it).
+    pub fn refuses_stream(&self, arn: &str) -> Option<String> {
+        (!self.stream_arns.is_empty() && !self.stream_arns.iter().any(|s| s == arn))
+            .then(|| format!("stream {arn:?} is not in FLOODGATE_STREAM_ARNS"))
+    }
+
     /// Whether a log key is one floodgate should read (prefix and suffix filters).
     pub fn wants_key(&self, key: &str) -> bool {
         (self.log_prefixes.is_empty() || self.log_prefixes.iter().any(|p| key.starts_with(p)))
             && (self.log_suffixes.is_empty() || self.log_suffixes.iter().any(|s| key.ends_with(s)))
     }
 
-    /// Load and validate the TOML configuration (from S3 when so configured).
+    /// Load and validate the TOML configuration (from S3 when so configured), with its
+    /// `[allow] files` (`s3://` URLs, or keys next to a `FLOODGATE_CONFIG_S3` object), the
+    /// `FLOODGATE_ALLOW_FILES` and the environment's replacements of `[source]` keys.
     pub async fn load_config<S: ObjectStore>(&self, store: &S) -> Result<Config, String> {
         let text = match &self.config {
             ConfigSource::Inline(text) => text.clone(),
-            ConfigSource::S3 { bucket, key } => {
-                let o = store
-                    .get(bucket, key)
-                    .await
-                    .map_err(|e| format!("FLOODGATE_CONFIG_S3: {e}"))?;
-                String::from_utf8(o.bytes)
-                    .map_err(|_| format!("FLOODGATE_CONFIG_S3 s3://{bucket}/{key}: not UTF-8"))?
-            }
+            ConfigSource::S3 { bucket, key } => text_of(store, bucket, key)
+                .await
+                .map_err(|e| format!("FLOODGATE_CONFIG_S3: {e}"))?,
         };
-        Config::from_toml(&text).map_err(|e| format!("floodgate configuration: {e}"))
+        let invalid =
+            |e: floodgate_core::config::ConfigError| format!("floodgate configuration: {e}");
+        let mut files = std::collections::HashMap::new();
+        for name in Config::allow_files(&text).map_err(invalid)? {
+            let (bucket, key) = match (parse_s3_url(&name), &self.config) {
+                (Some((b, k)), _) => (b, k),
+                (None, ConfigSource::S3 { bucket, key }) => {
+                    let dir = key.rsplit_once('/').map_or("", |(d, _)| d);
+                    let sep = if dir.is_empty() { "" } else { "/" };
+                    (bucket.clone(), format!("{dir}{sep}{name}"))
+                }
+                (None, ConfigSource::Inline(_)) => {
+                    files.insert(
+                        name.clone(),
+                        Err(
+                            "an inline configuration names allowlist files as s3:// URLs"
+                                .to_string(),
+                        ),
+                    );
+                    continue;
+                }
+            };
+            files.insert(name, text_of(store, &bucket, &key).await);
+        }
+        let mut config = Config::from_toml_with(&text, &mut |name| {
+            files
+                .get(name)
+                .cloned()
+                .unwrap_or_else(|| Err("not fetched".into()))
+        })
+        .map_err(invalid)?;
+        let mut allow = std::mem::take(&mut config.allow);
+        for (bucket, key) in &self.allow_files {
+            let url = format!("s3://{bucket}/{key}");
+            let text = text_of(store, bucket, key)
+                .await
+                .map_err(|e| format!("FLOODGATE_ALLOW_FILES {url}: {e}"))?;
+            let nets = floodgate_core::config::allow::parse_file(
+                &format!("FLOODGATE_ALLOW_FILES {url}"),
+                &text,
+            )
+            .map_err(|e| e.to_string())?;
+            allow.extend(nets);
+        }
+        config.allow = ipnet::IpNet::aggregate(&allow);
+        if let Some(acls) = &self.web_acl_arns {
+            config.source.web_acls = acls.clone();
+        }
+        if let Some(fields) = &self.realtime_fields {
+            config.source.realtime_fields = fields.clone();
+        }
+        Ok(config)
     }
+}
+
+/// A small text object (configuration, allowlist file).
+async fn text_of<S: ObjectStore>(store: &S, bucket: &str, key: &str) -> Result<String, String> {
+    let o = store.get(bucket, key).await.map_err(|e| e.to_string())?;
+    String::from_utf8(o.bytes).map_err(|_| format!("s3://{bucket}/{key}: not UTF-8"))
 }
 
 #[cfg(test)]
@@ -299,6 +430,54 @@ mod tests {
             "FLOODGATE_DRY_RUN must be true or false",
         ] {
             assert!(text.contains(needle), "{needle} missing in {text}");
+        }
+    }
+
+    #[test]
+    fn source_allowlists_refuse_what_they_do_not_name() {
+        let mut vars = OK.to_vec();
+        vars.extend([
+            ("FLOODGATE_LOG_BUCKETS", "logs,more-logs"),
+            ("FLOODGATE_LOG_GROUPS", "aws-waf-logs-a"),
+            (
+                "FLOODGATE_STREAM_ARNS",
+                "arn:aws:kinesis:us-east-1:1:stream/rt",
+            ),
+        ]);
+        let s = Settings::from_lookup(env(&vars)).unwrap();
+        assert!(s.refuses_object("logs", "AWSLogs/x.gz").is_none());
+        assert!(s
+            .refuses_object("evil", "AWSLogs/x.gz")
+            .unwrap()
+            .contains("FLOODGATE_LOG_BUCKETS"));
+        assert!(s
+            .refuses_object("logs", "tmp/x.gz")
+            .unwrap()
+            .contains("FLOODGATE_LOG_PREFIXES"));
+        assert!(s.refuses_log_group("aws-waf-logs-a").is_none());
+        assert!(s.refuses_log_group("aws-waf-logs-b").is_some());
+        assert!(s
+            .refuses_stream("arn:aws:kinesis:us-east-1:1:stream/other")
+            .is_some());
+        let bad = Settings::from_lookup(env(&[
+            OK,
+            &[
+                ("FLOODGATE_STREAM_ARNS", "rt"),
+                ("FLOODGATE_WEB_ACL_ARNS", "my acl"),
+                ("FLOODGATE_REALTIME_FIELDS", "cs-method"),
+                ("FLOODGATE_ALLOW_FILES", "edges.txt"),
+            ],
+        ]
+        .concat()))
+        .unwrap_err()
+        .to_string();
+        for needle in [
+            "FLOODGATE_STREAM_ARNS",
+            "FLOODGATE_WEB_ACL_ARNS",
+            "FLOODGATE_REALTIME_FIELDS",
+            "FLOODGATE_ALLOW_FILES",
+        ] {
+            assert!(bad.contains(needle), "{needle} in {bad}");
         }
     }
 }

@@ -327,7 +327,15 @@ async fn lambda_against_local_aws() {
     assert_eq!(listed.len(), uploaded.len());
     let config = app.config.clone();
     let mut single = State::default();
-    let pending = read_objects(&store, &config, &single, &listed, &ReadOptions::default()).await;
+    let pending = read_objects(
+        &store,
+        &config,
+        &single,
+        &listed,
+        &ReadOptions::default(),
+        None,
+    )
+    .await;
     assert!(pending.failed.is_empty());
     let input = pending.to_input(&config, &single);
     engine::run(&config, &mut single, input, Some(NOW), false).unwrap();

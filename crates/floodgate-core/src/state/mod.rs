@@ -25,6 +25,7 @@
 //! build may add; a build that does not know a section keeps it as it is.
 
 mod codec;
+pub mod streams;
 
 use crate::decision::{Blocklist, Offence};
 use crate::ingest::FileSummary;
@@ -126,7 +127,8 @@ pub struct State {
     pub offences: FxHashMap<Key, Vec<Offence>>,
     /// Profiles of suspicious keys.
     pub profiles: FxHashMap<Key, Profile>,
-    /// Processed object ids → watermark when processed (pruned after `ban.memory`).
+    /// Processed object and stream-batch ids → watermark when processed. Object ids are
+    /// pruned after `ban.memory`, stream ids at the settled line ([`streams`]).
     pub processed: BTreeMap<String, i64>,
     /// Keys in the blocklist after the last decision.
     pub active: BTreeSet<Key>,
