@@ -44,7 +44,7 @@ export interface FloodgateSettings {
   readonly distributionId?: string;
   /** Shards of the real-time log stream (`cloudfront-realtime`). Default 1. */
   readonly realtimeShards?: number;
-  /** Concurrent batches per shard of the Kinesis event source (1-10). Default 1. */
+  /** Concurrent batches per shard of the Kinesis event source: must be 1 (exactly-once counting reads a shard in order). */
   readonly realtimeParallelization?: number;
   /** CloudFront real-time log fields, in order. Default: see DEFAULTS.realtimeFields. */
   readonly realtimeFields?: string[];

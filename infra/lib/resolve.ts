@@ -190,9 +190,14 @@ export function resolveSettings(props: FloodgateSettings, stackName: string, reg
     check(new Set(fields).size === fields.length, 'realtimeFields must not repeat a field');
     check(fields.includes('timestamp') && fields.includes('c-ip'),
       'realtimeFields must include timestamp and c-ip (floodgate counts requests per client in event time)');
+    const parallelization = checkInt('realtimeParallelization', props.realtimeParallelization ?? DEFAULTS.realtimeParallelization, 1, 10);
+    check(parallelization === 1,
+      `realtimeParallelization=${parallelization}: must be 1. floodgate counts each Kinesis record once by reading a shard's ` +
+      'records in sequence order, one batch at a time (a retry resumes after the shard\'s checkpoint); with more batches per ' +
+      'shard at once, records would be counted twice or not at all. Read more at once with more shards (realtimeShards).');
     realtime = {
       shards: checkInt('realtimeShards', props.realtimeShards ?? DEFAULTS.realtimeShards, 1, 500),
-      parallelization: checkInt('realtimeParallelization', props.realtimeParallelization ?? DEFAULTS.realtimeParallelization, 1, 10),
+      parallelization,
       fields,
     };
   }

@@ -59,6 +59,7 @@ describe('guards', () => {
     assert.throws(() => makeStack({ logPrefixes: ['a/', 'a/'] }), /must not repeat/);
     assert.throws(() => makeStack({ sources: ['cloudfront-realtime'], realtimeShards: 0 }), /realtimeShards must be an integer in 1\.\.500/);
     assert.throws(() => makeStack({ sources: ['cloudfront-realtime'], realtimeParallelization: 11 }), /realtimeParallelization must be an integer in 1\.\.10/);
+    assert.throws(() => makeStack({ sources: ['cloudfront-realtime'], realtimeParallelization: 2 }), /realtimeParallelization=2: must be 1\. floodgate counts each Kinesis record once/);
     assert.throws(() => makeStack({ budgetAmount: 0 }), /budgetAmount must be a positive number/);
     assert.throws(() => makeStack({ alarmEmail: 'ops' }), /alarmEmail=ops is not an e-mail address/);
   });

@@ -72,7 +72,7 @@ describe('B3 concurrency', () => {
   const cases: [string, object, number][] = [
     ['s3 (SQS max concurrency 2) + schedule', {}, 3],
     ['s3 with eventSourceMaxConcurrency 10', { eventSourceMaxConcurrency: 10 }, 11],
-    ['realtime 4 shards x 2', { sources: ['cloudfront-realtime'], realtimeShards: 4, realtimeParallelization: 2 }, 9],
+    ['realtime 8 shards', { sources: ['cloudfront-realtime'], realtimeShards: 8 }, 9],
     ['s3 + realtime 2 shards', { sources: ['s3', 'cloudfront-realtime'], realtimeShards: 2 }, 5],
     ['waf-cloudwatch only (subscription + schedule)', { sources: ['waf-cloudwatch'] }, 2],
   ];
@@ -87,7 +87,7 @@ describe('B3 concurrency', () => {
   }
 
   it('the relation holds on the template: reserved >= SQS MaximumConcurrency + shards x ParallelizationFactor + 1', () => {
-    const x = synth({ sources: ['s3', 'cloudfront-realtime'], realtimeShards: 3, realtimeParallelization: 2, eventSourceMaxConcurrency: 4, reservedConcurrency: 11 });
+    const x = synth({ sources: ['s3', 'cloudfront-realtime'], realtimeShards: 6, eventSourceMaxConcurrency: 4, reservedConcurrency: 11 });
     const res = x.toJSON().Resources;
     const sqsMax = (Object.values(x.findResources('AWS::Lambda::EventSourceMapping')) as any[])
       .reduce((n, m) => n + (m.Properties.ScalingConfig?.MaximumConcurrency ?? 0), 0);
@@ -95,6 +95,7 @@ describe('B3 concurrency', () => {
     const pf = (Object.values(x.findResources('AWS::Lambda::EventSourceMapping')) as any[])
       .map((m) => m.Properties.ParallelizationFactor).find((v) => v !== undefined);
     assert.ok(floodgateFunction(x)[1].Properties.ReservedConcurrentExecutions >= sqsMax + stream * pf + 1);
+    assert.equal(pf, 1, 'one batch per shard at a time: exactly-once counting reads a shard in order');
     assert.equal(sqsMax + stream * pf + 1, 11);
   });
 });
