@@ -1,8 +1,8 @@
 //! A CloudFront data line after a fixed, real `#Fields` header (33 columns).
 #![no_main]
 
-use floodgate_core::formats::LineParser;
 use floodgate_core::formats::cloudfront;
+use floodgate_core::formats::LineParser;
 use floodgate_fuzz::{check_request, options};
 use libfuzzer_sys::fuzz_target;
 

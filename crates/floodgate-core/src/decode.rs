@@ -9,7 +9,14 @@ use flate2::bufread::MultiGzDecoder;
 use std::io::{self, BufRead, BufReader, Read};
 
 /// Buffer size for both the compressed and the decompressed side.
+#[cfg(not(fuzzing))]
 pub const BUFFER_BYTES: usize = 256 * 1024;
+/// Buffer size under the fuzzer: std zero-fills a fresh `BufReader` buffer on its first read,
+/// which at 256 KiB per reader cost the `read_log` target most of its time, and a tiny buffer
+/// puts line, member and cap boundaries inside the small inputs a fuzzer makes. Nothing
+/// depends on the size but speed (the line reader is tested down to 3-byte buffers).
+#[cfg(fuzzing)]
+pub const BUFFER_BYTES: usize = 256;
 
 /// Whether the input was compressed; reported per file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
