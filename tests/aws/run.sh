@@ -54,3 +54,6 @@ export AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDE
 cargo test -p floodgate-lambda --test e2e -- --include-ignored --nocapture
 cargo build -q -p floodgate-cli -p floodgate-loggen
 "$venv/bin/python" tests/aws/cli_e2e.py target/debug/floodgate target/debug/floodgate-loggen
+# The built bootstrap binary, run as Lambda runs it: a local Runtime API in front of moto.
+cargo build -q -p floodgate-lambda --bin bootstrap
+"$venv/bin/python" tests/aws/bootstrap_e2e.py target/debug/bootstrap
