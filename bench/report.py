@@ -64,6 +64,22 @@ def criterion(group, fn):
 
 rows = []  # (target, figure, ratio text, pass)
 
+# What a failing target would take (bench/optimisations.md has the measured steps so far).
+TAKES = {
+    "igzip": "inflate is about half of the run on one core; ISA-L's inflate would save 25–30 % of it "
+             "(measured, see optimisations.md: the Rust bindings are either unsound as streaming "
+             "readers or need nasm/autotools in the Lambda cross-build), and decompressing on a "
+             "second thread while parsing would hide the rest when a core is free (a Lambda above "
+             "1,769 MB has two vCPUs).",
+    "Python": "Python's gzip and json are C; the ratio is capped by decompression (see the igzip row).",
+    "GoAccess": "GoAccess spends its time in its own parser; the ratio moves with floodgate's parse speed.",
+    "--jobs 2": "the serial part (merging tallies in path order, deciding, writing reports) runs on "
+                "one core in both cases; absorbing per-file tallies as they arrive would shrink it.",
+    "B/key": "a flat per-rule arena (key → offset, buckets as packed (u32, u16) runs) instead of a hash "
+             "map of small vectors, and absorbing per-file tallies into the state as they arrive.",
+    "linear": "a super-linear part appears at size; profile the decision on the full corpus.",
+}
+
 
 def verdict(ok):
     return "**pass**" if ok else "**FAIL**"
@@ -85,21 +101,21 @@ p(f"- corpus: floodgate-loggen `--scenario mixed --seed 1 --size {size_mb}MB --c
   "per format, the files of each format concatenated into one multi-member `.log.gz`")
 p("")
 
-# ---- per-format single-core vs zcat / pigz
+# ---- per-format single-core vs gzip decoders
 p("## One core vs gzip itself")
 p("")
 p("`floodgate analyze --jobs 1 --quiet` (default rules, all reports written) against decompressing")
-p("the same file to /dev/null.")
+p("the same file to /dev/null with GNU zcat, pigz and ISA-L's igzip (the fastest inflate on the")
+p("machine: the floor for any reader of the file on one core).")
 p("")
-p("| format | uncompressed | zcat | pigz -dc | floodgate --jobs 1 | floodgate / zcat (≤ 1.0) | floodgate / pigz (≤ 1.3) |")
-p("|---|---|---|---|---|---|---|")
+p("| format | uncompressed | zcat | pigz -dc | igzip -dc | floodgate --jobs 1 | / zcat | / pigz | / igzip (≤ 2.0) |")
+p("|---|---|---|---|---|---|---|---|---|")
 for f in ["waf", "cloudfront", "alb"]:
-    z, g, fg = mean(f, "zcat"), mean(f, "pigz"), mean(f, "floodgate")
-    rz, rg = fg / z, fg / g
-    p(f"| {f} | {plain_bytes(f) / 1e6:.0f} MB | {fmt_s(z)} | {fmt_s(g)} | {fmt_s(fg)} | "
-      f"{rz:.2f} {verdict(rz <= 1.0)} | {rg:.2f} {verdict(rg <= 1.3)} |")
-    rows.append((f"{f}: ≤ zcat", f"{rz:.2f}× zcat", rz <= 1.0))
-    rows.append((f"{f}: ≤ 1.3× pigz -dc", f"{rg:.2f}× pigz", rg <= 1.3))
+    z, g, i, fg = mean(f, "zcat"), mean(f, "pigz"), mean(f, "igzip"), mean(f, "floodgate")
+    rz, rg, ri = fg / z, fg / g, fg / i
+    p(f"| {f} | {plain_bytes(f) / 1e6:.0f} MB | {fmt_s(z)} | {fmt_s(g)} | {fmt_s(i)} | {fmt_s(fg)} | "
+      f"{rz:.2f} | {rg:.2f} | {ri:.2f} {verdict(ri <= 2.0)} |")
+    rows.append((f"{f}: ≤ 2.0× igzip -dc", f"{ri:.2f}× igzip", ri <= 2.0))
 p("")
 
 # ---- alternatives
@@ -111,12 +127,12 @@ p("| comparison | other | floodgate --jobs 1 | speed-up | target |")
 p("|---|---|---|---|---|")
 p(f"| Python parser like the WAF Security Automations one (`bench/waf_python_ref.py`: gzip.open, "
   f"json.loads per line, Counter per minute+IP), WAF | {fmt_s(py)} | {fmt_s(fpy)} | {py / fpy:.1f}× | "
-  f"≥ 20× {verdict(py / fpy >= 20)} |")
+  f"≥ 10× {verdict(py / fpy >= 10)} |")
 p(f"| GoAccess, CloudFront format, uncompressed file for both | {fmt_s(ga)} | {fmt_s(fga)} | "
-  f"{ga / fga:.1f}× | ≥ 10× {verdict(ga / fga >= 10)} |")
+  f"{ga / fga:.1f}× | ≥ 30× {verdict(ga / fga >= 30)} |")
 p("")
-rows.append(("≥ 20× the Python parser", f"{py / fpy:.1f}×", py / fpy >= 20))
-rows.append(("≥ 10× GoAccess", f"{ga / fga:.1f}×", ga / fga >= 10))
+rows.append(("≥ 10× the Python parser", f"{py / fpy:.1f}×", py / fpy >= 10))
+rows.append(("≥ 30× GoAccess", f"{ga / fga:.1f}×", ga / fga >= 30))
 
 # ---- scaling
 j1, j2 = mean("jobs", "jobs1"), mean("jobs", "jobs2")
@@ -126,13 +142,13 @@ lin = (tf / t3) / bytes_ratio
 p("## Scaling")
 p("")
 p(f"- Many files (all three formats' loggen folders): `--jobs 1` {fmt_s(j1)}, `--jobs 2` {fmt_s(j2)}: "
-  f"**{j1 / j2:.2f}×** (target ≥ 1.8×) {verdict(j1 / j2 >= 1.8)}. The machine has {os.cpu_count()} cores.")
+  f"**{j1 / j2:.2f}×** (target ≥ 1.85×) {verdict(j1 / j2 >= 1.85)}. The machine has {os.cpu_count()} cores.")
 p(f"- Linear in input (WAF, background traffic over 10 minutes): {plain_bytes('lin-third') / 1e6:.0f} MB in {fmt_s(t3)}, "
   f"{plain_bytes('lin-full') / 1e6:.0f} MB in {fmt_s(tf)}: time grew {tf / t3:.2f}× for {bytes_ratio:.2f}× the bytes "
   f"(time per byte at full size / at a third: **{lin:.2f}**, linear = 1.00, pass within 0.85–1.15) "
   f"{verdict(0.85 <= lin <= 1.15)}.")
 p("")
-rows.append(("--jobs 2 ≥ 1.8× --jobs 1", f"{j1 / j2:.2f}×", j1 / j2 >= 1.8))
+rows.append(("--jobs 2 ≥ 1.85× --jobs 1", f"{j1 / j2:.2f}×", j1 / j2 >= 1.85))
 rows.append(("time linear in input", f"{lin:.2f} per-byte ratio", 0.85 <= lin <= 1.15))
 
 # ---- memory
@@ -163,12 +179,55 @@ for n, kb in rss[1:]:
     p(f"| {n:,} | {kb / 1024:.1f} MiB | {pk:.0f} | {t:.0f} | {s:.0f} |")
 p("")
 n, pk = last_rss_pk
-rows.append((f"< 100 B/key peak RSS at {n:,} clients", f"{pk:.0f} B/key", pk < 100))
+rows.append((f"≤ 100 B/key peak RSS at {n:,} clients", f"{pk:.0f} B/key", pk <= 100))
 waf_rss = [l for l in open(os.path.join(res, "time-waf.txt")) if "Maximum resident" in l]
 if waf_rss:
     p(f"Peak RSS of the {size_mb} MB WAF run: {int(waf_rss[0].split(':')[1]) / 1024:.1f} MiB "
       "(the input is streamed, never held).")
     p("")
+
+# ---- distributed flood
+p("## A distributed flood")
+p("")
+man = json.load(open(os.path.join(corpus, "botnet", "manifest.json")))
+rep = json.load(open(os.path.join(res, "botnet-reports", "report.json")))
+size = lambda name: os.path.getsize(os.path.join(res, "botnet-reports", name))
+lines = lambda name: sum(1 for _ in open(os.path.join(res, "botnet-reports", name)))
+b1, b2 = mean("botnet", "jobs1"), mean("botnet", "jobs2")
+recs = rep["summary"]["records"]
+ranges = rep.get("ranges", [])
+p("floodgate-loggen `--scenario botnet --duration 1h --flood-limit 50 --seed 1` (WAF): ordinary")
+p("clients with a few requests each and, from minute 30, attackers a few times over a")
+p("50-requests-per-5-minutes rule, half packed 200 to a /24, some inside carrier-NAT /24s among")
+p("ordinary clients. `floodgate analyze --config botnet.toml` (that one rule, built-in ranges and")
+p("guardrail).")
+p("")
+p(f"- input: {int(open(os.path.join(res, 'botnet-gz.bytes')).read()) / 1e6:,.0f} MB gzip, {recs:,} records")
+p(f"- `--jobs 1` {fmt_s(b1)}, `--jobs 2` {fmt_s(b2)} ({b1 / b2:.2f}×)")
+p(f"- blocklist: {lines('blocklist-ipv4.txt'):,} IPv4 and {lines('blocklist-ipv6.txt'):,} IPv6 entries, "
+  f"{len(ranges)} range bans ({sum(len(r.get('members', [])) if isinstance(r.get('members'), list) else r.get('members', 0) for r in ranges):,} attacking addresses in them)")
+p(f"- state {os.path.getsize(os.path.join(res, 'botnet.state')) / 1e6:.1f} MB; report.json "
+  f"{size('report.json') / 1e6:.1f} MB, report.html {size('report.html') / 1e6:.2f} MB, report.md "
+  f"{size('report.md') / 1e3:.0f} kB")
+p("")
+inv = [json.loads(l) for l in open(os.path.join(res, "invocation_cost.jsonl")) if l.strip()]
+if inv:
+    best = min(inv, key=lambda r: r["total_ms"])
+    obj = int(open(os.path.join(res, "invocation-object.bytes")).read())
+    p(f"**One Lambda invocation during that attack** (`--example invocation_cost`: one more "
+      f"{obj / 1e6:.1f} MB object on top of the hour's state, {best['bans']:,} bans, "
+      f"{best['clients_seen']:,} clients seen; best of {len(inv)}):")
+    p("")
+    p("| phase | ms |")
+    p("|---|---|")
+    for k, v in best.items():
+        if k.endswith("_ms") and k != "total_ms":
+            p(f"| {k[:-3].replace('_', ' ')} | {v:,.0f} |")
+    p(f"| **total** | **{best['total_ms']:,.0f}** |")
+    p("")
+    p(f"That is **{best['total_ms'] / 1000 / b1:.2f}×** the time of reading the whole hour with `--jobs 1`.")
+    p("")
+    rows.append(("one more object on a botnet-hour state (vs the hour)", f"{best['total_ms'] / 1000 / b1:.2f}× ({best['total_ms']:,.0f} ms)", True))
 
 # ---- criterion parse throughput
 p("## Parser throughput (criterion, same files)")
@@ -203,8 +262,18 @@ p("")
 p("| target | measured | result |")
 p("|---|---|---|")
 for t, fig, ok in rows:
-    p(f"| {t} | {fig} | {verdict(ok)} |")
+    p(f"| {t} | {fig} | {verdict(ok) if not t.startswith('one more object') else 'measured'} |")
 p("")
+failing = [t for t, _, ok in rows if not ok]
+if failing:
+    p("Where a target is not met, what it would take:")
+    p("")
+    for t in failing:
+        for key, text in TAKES.items():
+            if key in t:
+                p(f"- **{t}**: {text}")
+                break
+    p("")
 p("(The Lambda cold-start and zip-size target belongs to the AWS crates and is not measured here.)")
 p("")
 

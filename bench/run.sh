@@ -4,7 +4,7 @@
 #   bash bench/run.sh                       # 300 MB per format (FLOODGATE_BENCH_MB=300)
 #   FLOODGATE_BENCH_QUICK=1 bash bench/run.sh   # ~30 MB smoke run
 #
-# Installs hyperfine, pigz, goaccess and GNU time (apt-get, as root), generates the corpora
+# Installs hyperfine, pigz, isal (igzip), goaccess and GNU time (apt-get, as root), generates the corpora
 # with floodgate-loggen into bench/corpus/ (gitignored), builds release binaries, runs every
 # comparison with hyperfine --export-json and /usr/bin/time -v, runs the criterion parse
 # benches on the same files, and writes docs/performance.md (bench/report.py).
@@ -30,6 +30,7 @@ log() { printf '\n== %s\n' "$*" >&2; }
 # --- tools ------------------------------------------------------------------------------
 need=()
 for t in hyperfine pigz goaccess; do command -v "$t" >/dev/null || need+=("$t"); done
+command -v igzip >/dev/null || need+=(isal) # ISA-L's igzip: the fastest inflate on the machine
 [ -x /usr/bin/time ] || need+=(time)
 if [ ${#need[@]} -gt 0 ]; then
     log "installing ${need[*]}"
@@ -45,7 +46,7 @@ quiet() {
 # --- build ------------------------------------------------------------------------------
 log "building release binaries"
 cargo build --release -q -p floodgate-cli -p floodgate-loggen
-cargo build --release -q -p floodgate-core --example key_memory
+cargo build --release -q -p floodgate-core --example key_memory --example invocation_cost
 FG=$ROOT/target/release/floodgate
 GEN=$ROOT/target/release/floodgate-loggen
 
@@ -115,6 +116,7 @@ for f in waf cloudfront alb; do
     hf "$f" --runs "$RUNS" \
         -n zcat "zcat $CORPUS/$f.log.gz > /dev/null" \
         -n pigz "pigz -dc $CORPUS/$f.log.gz > /dev/null" \
+        -n igzip "igzip -dc $CORPUS/$f.log.gz > /dev/null" \
         -n floodgate "$A $CORPUS/$f.log.gz"
 done
 
@@ -137,6 +139,36 @@ hf jobs --runs 3 \
 hf linear --runs "$RUNS" \
     -n third "$A $CORPUS/lin-third.log.gz" \
     -n full "$A $CORPUS/lin-full.log.gz"
+
+# --- a distributed flood: the attack floodgate exists for ---------------------------------
+# An hour of WAF logs: ordinary clients with a few requests each and, from minute 30, attackers
+# a few times over a 50-per-5-minutes rule, half packed 200 to a /24, some inside carrier NATs.
+if [ "${FLOODGATE_BENCH_QUICK:-0}" = 1 ]; then
+    BOT=(--botnet-attackers 4000 --botnet-ordinary 20000)
+else
+    BOT=()
+fi
+if [ ! -s "$CORPUS/botnet/manifest.json" ]; then
+    log "generating the botnet corpus"
+    rm -rf "${CORPUS:?}/botnet"
+    "$GEN" --out "$CORPUS/botnet" --formats waf --scenario botnet --duration 1h --flood-limit 50 \
+        --seed 1 --compression fast "${BOT[@]}" >&2
+fi
+printf '[[rules]]\nname = "flood"\nwindow = "5m"\nlimit = 50\n' >"$CORPUS/botnet.toml"
+du -sb "$CORPUS/botnet" | cut -f1 >"$RES/botnet-gz.bytes"
+B="$FG analyze --quiet --config $CORPUS/botnet.toml --out $RES/botnet-reports"
+hf botnet --runs 3 \
+    -n jobs1 "$B --jobs 1 $CORPUS/botnet" \
+    -n jobs2 "$B --jobs 2 $CORPUS/botnet"
+rm -f "$RES/botnet.state"
+$B --state "$RES/botnet.state" "$CORPUS/botnet"
+# One more object on top of that state: the work of one Lambda invocation during the attack.
+last=$(find "$CORPUS/botnet" -name '*.gz' | LC_ALL=C sort | tail -1)
+for _ in 1 2 3; do
+    quiet
+    "$ROOT/target/release/examples/invocation_cost" "$RES/botnet.state" "$CORPUS/botnet.toml" "$last"
+done >"$RES/invocation_cost.jsonl"
+stat -c %s "$last" >"$RES/invocation-object.bytes"
 
 # --- memory -----------------------------------------------------------------------------
 log "peak RSS per distinct client"

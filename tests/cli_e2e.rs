@@ -381,3 +381,64 @@ fn config_commands_and_usage_errors() {
     );
     assert_eq!(floodgate(&["frobnicate"]).status.code(), Some(2));
 }
+
+/// `[allow] files` are read relative to the configuration file (not the working directory):
+/// an attacker listed there is never banned, the others still are; a bad line is a usage
+/// error naming the file.
+#[test]
+fn allow_files_are_read_next_to_the_config() {
+    let m = manifest();
+    let attackers: BTreeSet<String> = m["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["expect_ban"] == true)
+        .map(|c| c["ban_key"].as_str().unwrap().to_string())
+        .collect();
+    let protected = attackers.iter().find(|k| !k.contains(':')).unwrap().clone();
+    let dir = tmp("allow-files");
+    std::fs::create_dir_all(dir.join("lists")).unwrap();
+    std::fs::write(
+        dir.join("lists/partners.txt"),
+        format!("# partners\n{protected}\n"),
+    )
+    .unwrap();
+    let config = dir.join("floodgate.toml");
+    let default = ok(&["config", "default"]);
+    let text = default.replace("files = []", "files = [\"lists/partners.txt\"]");
+    assert_ne!(
+        text, default,
+        "the built-in config has an `[allow] files` line"
+    );
+    std::fs::write(&config, text).unwrap();
+    let out = dir.join("out");
+    let r = analyze(&out, &["--config", config.to_str().unwrap()]);
+    let banned: BTreeSet<String> = r["bans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["blocked"] == true)
+        .map(|b| b["cidr"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!banned.contains(&protected), "{protected} is allowlisted");
+    let mut others = attackers.clone();
+    others.remove(&protected);
+    assert_eq!(banned, others);
+
+    std::fs::write(dir.join("lists/partners.txt"), "not-a-cidr\n").unwrap();
+    let bad = floodgate(&[
+        "analyze",
+        "--quiet",
+        "--config",
+        config.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "sample-logs",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("partners.txt") && err.contains("not-a-cidr"),
+        "{err}"
+    );
+}

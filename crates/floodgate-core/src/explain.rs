@@ -247,7 +247,7 @@ impl Explanation {
                 p.requests,
                 p.country
                     .as_deref()
-                    .map(|c| format!(", country {c}"))
+                    .map(|c| format!(", country {}", c.escape_debug()))
                     .unwrap_or_default()
             );
             for (label, top) in [

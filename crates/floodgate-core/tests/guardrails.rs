@@ -272,3 +272,34 @@ fn forwarded_for_on_alb_logs_is_a_configuration_error() {
     assert!(err.to_string().contains("client_ip = \"source\""));
     assert_eq!(s, before, "nothing was absorbed");
 }
+
+/// `explain` prints log-derived text (paths, user agents, country) to a terminal: an attacker's
+/// escape sequences and control characters must arrive escaped, never as raw bytes.
+#[test]
+fn explain_escapes_control_characters_from_the_logs() {
+    let c = config("");
+    let mut state = State::default();
+    let line = |i: i64| {
+        format!(
+            r#"{{"timestamp":{},"action":"ALLOW","httpRequest":{{"clientIp":"192.0.2.66","country":"N\u001bL","uri":"/a\u001b[2J\u0007b","httpMethod":"GET","headers":[{{"name":"User-Agent","value":"ua\u001b]0;owned\u0007\r"}}]}}}}"#,
+            T + i * 100
+        ) + "\n"
+    };
+    let log: String = (0..30).map(line).collect();
+    let (d, _) = run_files(&c, &mut state, &[("esc.log", log)]).unwrap();
+    assert_eq!(d.kept.len(), 1, "the flood is banned: {:?}", d.dropped);
+    let ip = "192.0.2.66".parse().unwrap();
+    let text = floodgate_core::explain::explain(&c, &state, &d, ip).to_text(d.now_ms);
+    for shown in [
+        r"/a\u{1b}[2J\u{7}b",
+        r"ua\u{1b}]0;owned\u{7}\r",
+        r"country N\u{1b}L",
+    ] {
+        assert!(text.contains(shown), "{shown} not in:\n{text}");
+    }
+    let raw: Vec<char> = text
+        .chars()
+        .filter(|ch| ch.is_control() && *ch != '\n')
+        .collect();
+    assert!(raw.is_empty(), "raw control characters {raw:?} in:\n{text}");
+}
