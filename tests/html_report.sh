@@ -60,6 +60,8 @@ echo "# sample report from: floodgate analyze sample-logs"
 cargo test --quiet -p floodgate-core --test report_render -- --ignored write_ >"$WORK/test.log" 2>&1 ||
   die "cargo test write_ failed: $(tail -5 "$WORK/test.log")"
 HOSTILE=$ROOT/target/report-sample/hostile.html
+FLOOD=$ROOT/target/report-sample/flood.html
+[ -s "$FLOOD" ] || die "no $FLOOD"
 [ -s "$SAMPLE" ] || die "no $SAMPLE"
 [ -s "$HOSTILE" ] || die "no $HOSTILE"
 
@@ -114,6 +116,19 @@ check "escaped payload text in the DOM" grep -q '&lt;script&gt;alert(1)&lt;/scri
 check "no injected <img> element" bash -c "! grep -q '<img' '$HDOM'"
 check "exactly one script element (ours)" test "$(grep -o '<script' "$HDOM" | wc -l)" -eq 1
 check "no injected <script>alert element" bash -c "! grep -q '<script>alert' '$HDOM'"
+
+# --- a flood-sized report (40,000 bans, 100 range bans): opens in seconds, summary present ----
+t0=$(date +%s%N)
+browser "$WORK/flood.dom" "$WORK/flood.err" --dump-dom "file://$FLOOD"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+echo "# flood report: $(stat -c %s "$FLOOD") bytes, loaded and rendered in ${ms} ms"
+FDOM=$WORK/flood.dom
+check "flood page loads without console errors" no_console "$WORK/flood.err"
+check "flood page: script ran" grep -q '<html lang="en" class="js">' "$FDOM"
+check "flood page: the attack at a glance" grep -q 'id="attack"' "$FDOM"
+check "flood page: range bans listed" grep -q 'id="ranges"' "$FDOM"
+check "flood page: a rented range shown" grep -q '45.0.0.0/24' "$FDOM"
+check "flood page opens within 15 s (headless, 2 shared cores)" test "$ms" -lt 15000
 
 # --- printing and the screenshot -------------------------------------------------------------
 browser "$WORK/print.out" "$WORK/print.err" --print-to-pdf="$WORK/report.pdf" --no-pdf-header-footer "file://$SAMPLE"

@@ -499,3 +499,77 @@ fn write_hostile_html() {
     std::fs::write(out.join("hostile.html"), html::render(&hostile_report())).unwrap();
     std::fs::write(out.join("hostile.md"), markdown::render(&hostile_report())).unwrap();
 }
+
+/// A flood-sized run: 40,000 attacking addresses (half packed 200 to a /24 in 100 rented
+/// ranges, half scattered one per network) a little over "5 requests in 5 minutes", among
+/// 60,000 ordinary clients in the same 20 minutes (so the guardrail sees an attack, not a
+/// broken rule), through the engine. Reports stay bounded: report.html ≤ 5 MB,
+/// report.md within a GitHub comment (65,536 characters), report.json complete.
+fn flood_report() -> Report {
+    let config = Config::from_toml(
+        "[[rules]]\nname = \"flood\"\nwindow = \"5m\"\nlimit = 5\n[allow]\ncidrs = []\n",
+    )
+    .unwrap();
+    let mut log =
+        String::from("#Version: 1.0\n#Fields: date time c-ip cs-method cs-uri-stem sc-status\n");
+    let mut line = |ip: String, sec: u32, path: &str| {
+        log.push_str(&format!(
+            "2026-11-02\t08:{:02}:{:02}\t{ip}\tGET\t{path}\t200\n",
+            sec / 60 % 60,
+            sec % 60
+        ));
+    };
+    for i in 0..20_000u32 {
+        let packed = format!("45.0.{}.{}", i / 200, 1 + i % 200);
+        let scattered = format!("80.{}.{}.7", i / 256, i % 256);
+        for k in 0..6 {
+            line(packed.clone(), 60 + i % 600 + k, "/search");
+            line(scattered.clone(), 60 + i % 600 + k, "/login");
+        }
+        for o in 0..3 {
+            line(
+                format!("9{o}.{}.{}.9", i / 256, i % 256),
+                600 + i % 600,
+                "/",
+            );
+        }
+    }
+    let mut state = State::default();
+    let mut input = RunInput::new(&config, &state);
+    let (summary, tally) =
+        read_object(&config, state.settled_bucket, "flood.log", log.as_bytes()).unwrap();
+    assert_eq!(summary.records, 300_000);
+    input.add("flood.log".into(), summary, tally);
+    let decision = engine::run(&config, &mut state, input, None, false).unwrap();
+    Report::build(&config, &state, &decision)
+}
+
+/// For tests/html_report.sh: the flood-sized report, to load in a real browser.
+#[test]
+#[ignore]
+fn write_flood_html() {
+    let r = flood_report();
+    assert_eq!(r.ranges.len(), 100, "the 100 rented /24s are banned whole");
+    let json = r.to_json();
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        v["bans"].as_array().unwrap().len(),
+        40_000,
+        "report.json is complete"
+    );
+    let page = html::render(&r);
+    assert!(
+        page.len() <= 5_000_000,
+        "report.html is {} bytes",
+        page.len()
+    );
+    let md = markdown::render(&r);
+    assert!(
+        md.chars().count() <= 65_536,
+        "report.md is {} characters",
+        md.chars().count()
+    );
+    let out = out_dir();
+    std::fs::write(out.join("flood.html"), page).unwrap();
+    std::fs::write(out.join("flood.md"), md).unwrap();
+}
