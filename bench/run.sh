@@ -47,6 +47,7 @@ quiet() {
 log "building release binaries"
 cargo build --release -q -p floodgate-cli -p floodgate-loggen
 cargo build --release -q -p floodgate-core --example key_memory --example invocation_cost
+cargo build --release -q -p floodgate-lambda --example scale_out
 FG=$ROOT/target/release/floodgate
 GEN=$ROOT/target/release/floodgate-loggen
 
@@ -169,6 +170,12 @@ for _ in 1 2 3; do
     "$ROOT/target/release/examples/invocation_cost" "$RES/botnet.state" "$CORPUS/botnet.toml" "$last"
 done >"$RES/invocation_cost.jsonl"
 stat -c %s "$last" >"$RES/invocation-object.bytes"
+# Concurrent invocations on one state object: the handler over in-memory S3/WAF with S3's
+# latencies injected, the botnet hour cut into ~4 MB objects (see the example's docs).
+quiet
+log "scale-out: 1, 2, 4 and 8 invocations at once"
+"$ROOT/target/release/examples/scale_out" "$CORPUS/botnet" 1793610300000 1 2 4 8 \
+    | grep '"invocations_at_once"' >"$RES/scale_out.jsonl"
 
 # --- memory -----------------------------------------------------------------------------
 log "peak RSS per distinct client"

@@ -1,0 +1,278 @@
+//! How far concurrent invocations scale on one state object: the real handler (`App`, the
+//! same code `bootstrap` runs) over in-memory S3 and WAF with S3's latencies injected, `K`
+//! invocations at once draining a queue of SQS batches of log objects.
+//!
+//! `cargo run --release -p floodgate-lambda --example scale_out -- DIR NOW_MS K...`
+//!
+//! reads every `*.gz` under `DIR` (e.g. a loggen botnet hour), cut into objects of ~4 MB
+//! uncompressed, into the store and, for each
+//! `K`, processes all of them from an empty state with `K` concurrent invocations of 10
+//! objects each, printing one JSON line per `K` (among the handler's EMF lines on stdout):
+//! wall seconds, objects, compressed and decompressed MB/s, state writes and state write
+//! conflicts, and whether the IP sets ended equal to the final state's blocklist.
+//!
+//! What it models and what it does not: S3 GETs wait `20 ms + size / 90 MB/s`, state reads
+//! the same, state PUTs `40 ms + size / 60 MB/s` (typical same-Region figures, not measured
+//! here); IP set writes are not delayed or paced (an invocation writes each changed set once;
+//! WAF's ~1 write/s caps how often bans change, not how many logs are counted). Invocations
+//! share this machine's cores, whereas each Lambda invocation has its own vCPU, so `K` above
+//! the core count measures the commit path (state decode, apply, encode, conditional write,
+//! conflicts), not parsing capacity; the single-invocation line is the per-vCPU parse rate.
+
+use floodgate_aws::memory::{MemoryIpSets, MemoryStore};
+use floodgate_aws::objects::{
+    ObjectBody, ObjectRef, ObjectStore, PutCondition, SmallObject, StoreError,
+};
+use floodgate_aws::RetryPolicy;
+use floodgate_core::config::Config;
+use floodgate_lambda::{App, Settings};
+use serde_json::{json, Value};
+use std::collections::VecDeque;
+use std::io::{Read, Write};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const CONFIG: &str =
+    "[[rules]]\nname = \"flood\"\nwindow = \"5m\"\nlimit = 50\n[ban]\nmax_entries = 50000\n";
+const BATCH: usize = 10;
+/// Plain bytes per object (~4 MB, a busy Firehose delivery).
+const PART: usize = 4 << 20;
+
+/// S3 with latency: first byte after `base`, then the object's bytes at `rate` bytes/s.
+#[derive(Clone)]
+struct Slow {
+    inner: MemoryStore,
+    puts: Arc<AtomicU64>,
+    conflicts: Arc<AtomicU64>,
+}
+
+fn delay(base_ms: u64, bytes: usize, mb_per_s: f64) -> Duration {
+    Duration::from_millis(base_ms) + Duration::from_secs_f64(bytes as f64 / (mb_per_s * 1e6))
+}
+
+impl ObjectStore for Slow {
+    async fn open(&self, object: &ObjectRef) -> Result<ObjectBody, StoreError> {
+        let size = self
+            .inner
+            .bytes(&object.bucket, &object.key)
+            .map_or(0, |b| b.len());
+        tokio::time::sleep(delay(20, size, 90.0)).await;
+        self.inner.open(object).await
+    }
+    async fn get(&self, bucket: &str, key: &str) -> Result<SmallObject, StoreError> {
+        let size = self.inner.bytes(bucket, key).map_or(0, |b| b.len());
+        tokio::time::sleep(delay(20, size, 90.0)).await;
+        self.inner.get(bucket, key).await
+    }
+    async fn put(
+        &self,
+        bucket: &str,
+        key: &str,
+        bytes: Vec<u8>,
+        content_type: &str,
+        condition: PutCondition,
+    ) -> Result<Option<String>, StoreError> {
+        tokio::time::sleep(delay(40, bytes.len(), 60.0)).await;
+        let state = key.ends_with(".state");
+        let r = self
+            .inner
+            .put(bucket, key, bytes, content_type, condition)
+            .await;
+        if state {
+            self.puts.fetch_add(1, Ordering::Relaxed);
+            if matches!(r, Err(StoreError::Conflict(_))) {
+                self.conflicts.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        r
+    }
+    async fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<ObjectRef>, StoreError> {
+        self.inner.list(bucket, prefix).await
+    }
+}
+
+fn settings() -> Settings {
+    let env = [
+        ("FLOODGATE_STATE_BUCKET", "state"),
+        ("FLOODGATE_STATE_KEY", "floodgate.state"),
+        ("FLOODGATE_IPV4_SET", "v4a:a4,v4b:b4,v4c:c4,v4d:d4,v4e:e4"),
+        ("FLOODGATE_IPV6_SET", "v6a:a6,v6b:b6,v6c:c6,v6d:d6,v6e:e6"),
+        ("FLOODGATE_SCOPE", "REGIONAL"),
+        ("FLOODGATE_CONFIG_TOML", CONFIG),
+        ("FLOODGATE_REPORT_INTERVAL", "60s"),
+    ];
+    Settings::from_lookup(|k| {
+        env.iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| v.to_string())
+    })
+    .expect("valid settings")
+}
+
+fn sqs(objects: &[(String, String, usize)]) -> Value {
+    let records: Vec<Value> = objects
+        .iter()
+        .enumerate()
+        .map(|(i, (key, etag, size))| {
+            let s3 = json!({"Records": [{
+                "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+                "eventTime": "2026-11-02T09:00:00.000Z", "eventName": "ObjectCreated:Put",
+                "userIdentity": {"principalId": "AWS:X"},
+                "requestParameters": {"sourceIPAddress": "10.0.0.1"},
+                "responseElements": {"x-amz-request-id": "R", "x-amz-id-2": "I"},
+                "s3": {"s3SchemaVersion": "1.0", "configurationId": "c",
+                       "bucket": {"name": "logs", "ownerIdentity": {"principalId": "P"},
+                                  "arn": "arn:aws:s3:::logs"},
+                       "object": {"key": key, "size": size, "eTag": etag, "sequencer": "0A"}}}]});
+            json!({"messageId": format!("m{i}"), "receiptHandle": "r", "body": s3.to_string(),
+                   "eventSource": "aws:sqs", "awsRegion": "us-east-1", "attributes": {}})
+        })
+        .collect();
+    json!({ "Records": records })
+}
+
+fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for e in std::fs::read_dir(dir).expect("readable corpus folder") {
+        let p = e.expect("entry").path();
+        if p.is_dir() {
+            files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "gz") {
+            out.push(p);
+        }
+    }
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [dir, now, ks @ ..] = args.as_slice() else {
+        eprintln!("usage: scale_out DIR NOW_MS K...");
+        std::process::exit(2);
+    };
+    if std::env::var_os("RUST_LOG").is_some() {
+        floodgate_lambda::init_logging();
+    }
+    let now: i64 = now.parse().expect("NOW_MS is milliseconds since the epoch");
+    let mut paths = Vec::new();
+    files(std::path::Path::new(dir), &mut paths);
+    paths.sort();
+    // Each file is cut at line ends into objects of ~PART plain bytes, gzip'd again, the way
+    // Firehose delivers many small objects rather than one per five minutes.
+    let mut blobs: Vec<(String, Vec<u8>, u64)> = Vec::new();
+    for p in &paths {
+        let mut text = Vec::new();
+        flate2::read::MultiGzDecoder::new(std::fs::File::open(p).expect("readable object"))
+            .read_to_end(&mut text)
+            .expect("gzip");
+        let name = p.strip_prefix(dir).unwrap().display().to_string();
+        let mut rest = &text[..];
+        while !rest.is_empty() {
+            let cut = if rest.len() <= PART {
+                rest.len()
+            } else {
+                rest[PART..]
+                    .iter()
+                    .position(|b| *b == b'\n')
+                    .map_or(rest.len(), |i| PART + i + 1)
+            };
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            gz.write_all(&rest[..cut]).expect("in memory");
+            let key = format!("AWSLogs/{name}.part{:04}.gz", blobs.len());
+            blobs.push((key, gz.finish().expect("in memory"), cut as u64));
+            rest = &rest[cut..];
+        }
+    }
+    let gz: usize = blobs.iter().map(|b| b.1.len()).sum();
+    let plain: u64 = blobs.iter().map(|b| b.2).sum();
+    let config = Config::from_toml(CONFIG).expect("valid config");
+    for k in ks {
+        let k: usize = k.parse().expect("K is a number");
+        let store = Slow {
+            inner: MemoryStore::new(),
+            puts: Arc::default(),
+            conflicts: Arc::default(),
+        };
+        let waf = MemoryIpSets::new();
+        for id in ["a4", "b4", "c4", "d4", "e4", "a6", "b6", "c6", "d6", "e6"] {
+            waf.create(id, &[]);
+        }
+        let mut queue = VecDeque::new();
+        let mut batch = Vec::new();
+        for (key, bytes, _) in &blobs {
+            let etag = store.inner.insert("logs", key, bytes.clone());
+            batch.push((key.clone(), etag, bytes.len()));
+            if batch.len() == BATCH {
+                queue.push_back(std::mem::take(&mut batch));
+            }
+        }
+        if !batch.is_empty() {
+            queue.push_back(batch);
+        }
+        let queue = Arc::new(Mutex::new(queue));
+        let start = Instant::now();
+        let mut tasks = Vec::new();
+        for worker in 0..k {
+            let mut app = App::new(settings(), config.clone(), store.clone(), waf.clone());
+            app.clock = Arc::new(move || now);
+            app.state_retry = RetryPolicy {
+                attempts: 50,
+                base: Duration::from_millis(5),
+                max: Duration::from_millis(200),
+            };
+            app.waf_write_interval = Duration::ZERO;
+            let queue = queue.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut n = 0;
+                loop {
+                    let Some(batch) = queue.lock().unwrap().pop_front() else {
+                        break;
+                    };
+                    let out = app
+                        .handle(sqs(&batch), &format!("w{worker}-{n}"))
+                        .await
+                        .expect("the invocation succeeds");
+                    let failed = out["batchItemFailures"].as_array().map_or(0, Vec::len);
+                    assert_eq!(failed, 0, "{out}");
+                    n += 1;
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.expect("worker");
+        }
+        let secs = start.elapsed().as_secs_f64();
+        let blocked_v4: usize = ["a4", "b4", "c4", "d4", "e4"]
+            .iter()
+            .map(|id| waf.addresses(id).len())
+            .sum();
+        // Whether the sets ended equal to the final state's blocklist: an invocation that
+        // committed earlier but synced later would leave an older decision in them.
+        let state_bytes = store
+            .inner
+            .bytes("state", "floodgate.state")
+            .unwrap_or_default();
+        let state = floodgate_core::state::State::load(&state_bytes).expect("state loads");
+        let mut want: Vec<String> = state.blocklist.ipv4.clone();
+        want.sort();
+        let mut have: Vec<String> = ["a4", "b4", "c4", "d4", "e4"]
+            .iter()
+            .flat_map(|id| waf.addresses(id))
+            .collect();
+        have.sort();
+        let line = json!({
+            "sets_equal_final_state": want == have,
+            "invocations_at_once": k,
+            "objects": blobs.len(),
+            "wall_s": (secs * 100.0).round() / 100.0,
+            "gz_mb_per_s": (gz as f64 / secs / 1e5).round() / 10.0,
+            "plain_mb_per_s": (plain as f64 / secs / 1e5).round() / 10.0,
+            "objects_per_s": (blobs.len() as f64 / secs * 10.0).round() / 10.0,
+            "state_writes": store.puts.load(Ordering::Relaxed),
+            "state_conflicts": store.conflicts.load(Ordering::Relaxed),
+            "state_bytes": state_bytes.len(),
+            "blocked_v4": blocked_v4,
+        });
+        println!("{line}");
+    }
+}
