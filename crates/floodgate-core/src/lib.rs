@@ -2,8 +2,9 @@
 //!
 //! Data flows one way: bytes → [`decode`] → [`lines`] → [`formats`] → [`Request`] → engine →
 //! decision → report. Nothing here does I/O beyond `Read`/`Write`, reads the clock, or knows AWS:
-//! the CLI and the Lambda both drive this crate with the same calls.
+//! the CLI and the Lambda both drive this crate with the same calls. Start with [`_guide`].
 
+pub mod _guide;
 pub mod client_ip;
 pub mod config;
 pub mod decision;
