@@ -299,8 +299,8 @@ pub fn place(sets: &[SetView<'_>], desired: &[String], capacity: usize) -> Vec<P
             if want_set.contains(&n) && placed.insert(n.clone()) {
                 contents[i].insert(n.clone());
                 plans[i].addresses.push(n);
-            } else if !plans[i].removed.contains(&n) {
-                plans[i].removed.push(n);
+            } else {
+                plans[i].removed.push(n); // deduplicated below (a Vec lookup here was quadratic)
             }
         }
     }
@@ -328,6 +328,7 @@ pub fn place(sets: &[SetView<'_>], desired: &[String], capacity: usize) -> Vec<P
         plans[i].changed = contents[i] != before;
         plans[i].added.sort();
         plans[i].removed.sort();
+        plans[i].removed.dedup();
     }
     if let Some(last) = plans.last_mut() {
         last.not_fitted = not_fitted;

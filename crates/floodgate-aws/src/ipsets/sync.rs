@@ -226,11 +226,14 @@ async fn write_one<W: IpSetApi, B: StateBackend>(
     opts: &SyncOptions,
 ) {
     let id = target.set.id.clone();
+    // The foreign entries once, not once per address (that was quadratic: 10^8 CIDR parses
+    // for a full set of 10,000).
+    let foreign = plan_foreign(&snap, &owned);
     let ours: Vec<String> = plan
         .addresses
         .iter()
         .map(|a| normalize(a))
-        .filter(|a| !plan_foreign(&snap, &owned).contains(a))
+        .filter(|a| !foreign.contains(a))
         .collect();
     let attempts = opts.retry.attempts.max(1);
     let mut attempt = 0;
