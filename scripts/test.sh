@@ -37,7 +37,7 @@ step "infra: CDK stack tests" bash -c 'cd infra && npm ci --no-audit --no-fund &
 step "report.html in headless Chromium" bash tests/html_report.sh
 step "Lambda and CLI against a local AWS endpoint (moto)" bash tests/aws/run.sh
 # A fuzz smoke run per target; longer campaigns: FUZZ_SECONDS=600 bash tests/fuzz_smoke.sh
-step "fuzz smoke (${FUZZ_SECONDS:-30}s per target)" env FUZZ_SECONDS="${FUZZ_SECONDS:-30}" bash tests/fuzz_smoke.sh
+step "fuzz smoke (${FUZZ_SECONDS:-20}s per target)" env FUZZ_SECONDS="${FUZZ_SECONDS:-20}" bash tests/fuzz_smoke.sh
 
 echo
 if [ "${#skipped[@]}" -gt 0 ]; then
