@@ -78,6 +78,8 @@ TAKES = {
     "B/key": "a flat per-rule arena (key → offset, buckets as packed (u32, u16) runs) instead of a hash "
              "map of small vectors, and absorbing per-file tallies into the state as they arrive.",
     "linear": "a super-linear part appears at size; profile the decision on the full corpus.",
+    "one more object": "evaluate only the keys the run touched and keep the state's encoding incremental "
+                       "(decode and encode of the whole state are most of the fixed cost).",
 }
 
 
@@ -167,7 +169,7 @@ km = {}
 with open(os.path.join(res, "key_memory.csv")) as f:
     next(f)
     for line in f:
-        n, tb, tpk, sb, spk = line.strip().split(",")
+        n, tb, tpk, sb, spk = line.strip().split(",")[:5]
         km[int(n)] = (float(tpk), float(spk))
 p("| distinct clients | peak RSS | RSS bytes / key over baseline | tally heap bytes / key | state heap bytes / key |")
 p("|---|---|---|---|---|")
@@ -225,9 +227,13 @@ if inv:
             p(f"| {k[:-3].replace('_', ' ')} | {v:,.0f} |")
     p(f"| **total** | **{best['total_ms']:,.0f}** |")
     p("")
-    p(f"That is **{best['total_ms'] / 1000 / b1:.2f}×** the time of reading the whole hour with `--jobs 1`.")
+    fixed = best["total_ms"] - best["read_objects_ms"]
+    p(f"That is **{best['total_ms'] / 1000 / b1:.2f}×** the time of reading the whole hour with `--jobs 1`, for an "
+      f"object that is itself a twelfth of the hour; what the state costs on top of reading the object "
+      f"(decode, decide, reports, encode) is {fixed:,.0f} ms, **{fixed / 1000 / b1:.2f}×** the hour.")
     p("")
-    rows.append(("one more object on a botnet-hour state (vs the hour)", f"{best['total_ms'] / 1000 / b1:.2f}× ({best['total_ms']:,.0f} ms)", True))
+    rows.append(("one more object on a botnet-hour state (vs the hour)",
+                 f"{best['total_ms'] / 1000 / b1:.2f}× in all, {fixed / 1000 / b1:.2f}× beyond reading it", fixed / 1000 / b1 <= 0.1))
 
 # ---- scale-out
 so_path = os.path.join(res, "scale_out.jsonl")
@@ -237,7 +243,7 @@ if os.path.exists(so_path):
     p("")
     p("`cargo run --release -p floodgate-lambda --example scale_out`: the Lambda handler itself over")
     p("in-memory S3 and WAF, with S3 latencies injected (GET 20 ms + size / 90 MB/s, PUT 40 ms + size /")
-    p("60 MB/s), the botnet hour above cut into ~4 MB objects, SQS batches of 10, K invocations at")
+    p("60 MB/s), a botnet corpus cut into ~4 MB objects (see the objects column), SQS batches of 10, K invocations at")
     p(f"once from an empty state. The invocations share this machine's {os.cpu_count()} cores, while each Lambda")
     p("invocation has its own vCPU: K = 1 is the rate of one invocation; K above the core count")
     p("shows what the shared state costs (conflicts, re-applied commits), not more parsing.")
@@ -291,7 +297,7 @@ p("")
 p("| target | measured | result |")
 p("|---|---|---|")
 for t, fig, ok in rows:
-    p(f"| {t} | {fig} | {verdict(ok) if not t.startswith('one more object') else 'measured'} |")
+    p(f"| {t} | {fig} | {verdict(ok)} |")
 p("")
 failing = [t for t, _, ok in rows if not ok]
 if failing:
