@@ -62,6 +62,28 @@ fn sample_files() -> Vec<String> {
         .collect()
 }
 
+/// The ban keys the manifest's ground truth expects.
+fn expected_bans(m: &Value) -> BTreeSet<String> {
+    m["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["expect_ban"] == true)
+        .map(|c| c["ban_key"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The CIDRs of the report's bans that are in the blocklist.
+fn blocked(r: &Value) -> BTreeSet<String> {
+    r["bans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["blocked"] == true)
+        .map(|b| b["cidr"].as_str().unwrap().to_string())
+        .collect()
+}
+
 fn analyze(out: &Path, extra: &[&str]) -> Value {
     let out_s = out.to_str().unwrap();
     let mut args = vec!["analyze", "--quiet", "--out", out_s];
@@ -110,20 +132,8 @@ fn blocklist_is_exactly_the_attackers_that_exceed_the_default_limits() {
     let m = manifest();
     let out = tmp("blocklist");
     let r = analyze(&out, &[]);
-    let expected: BTreeSet<String> = m["clients"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["expect_ban"] == true)
-        .map(|c| c["ban_key"].as_str().unwrap().to_string())
-        .collect();
-    let banned: BTreeSet<String> = r["bans"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|b| b["blocked"] == true)
-        .map(|b| b["cidr"].as_str().unwrap().to_string())
-        .collect();
+    let expected: BTreeSet<String> = expected_bans(&m);
+    let banned: BTreeSet<String> = blocked(&r);
     assert_eq!(banned, expected);
     assert!(expected.len() >= 5);
     // no background user, NAT office or allowlisted checker anywhere in the bans
@@ -388,13 +398,7 @@ fn config_commands_and_usage_errors() {
 #[test]
 fn allow_files_are_read_next_to_the_config() {
     let m = manifest();
-    let attackers: BTreeSet<String> = m["clients"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["expect_ban"] == true)
-        .map(|c| c["ban_key"].as_str().unwrap().to_string())
-        .collect();
+    let attackers: BTreeSet<String> = expected_bans(&m);
     let protected = attackers.iter().find(|k| !k.contains(':')).unwrap().clone();
     let dir = tmp("allow-files");
     std::fs::create_dir_all(dir.join("lists")).unwrap();
@@ -413,13 +417,7 @@ fn allow_files_are_read_next_to_the_config() {
     std::fs::write(&config, text).unwrap();
     let out = dir.join("out");
     let r = analyze(&out, &["--config", config.to_str().unwrap()]);
-    let banned: BTreeSet<String> = r["bans"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|b| b["blocked"] == true)
-        .map(|b| b["cidr"].as_str().unwrap().to_string())
-        .collect();
+    let banned: BTreeSet<String> = blocked(&r);
     assert!(!banned.contains(&protected), "{protected} is allowlisted");
     let mut others = attackers.clone();
     others.remove(&protected);

@@ -1,7 +1,7 @@
 //! Invariants shared by the fuzz targets. Each target asserts properties, not just "no panic":
 //! every emitted record is sane, and every line read is accounted for exactly once.
 
-use floodgate_core::formats::{by_name, cloudfront, cloudfront_realtime, LineParser, ParseOptions};
+use floodgate_core::formats::{cloudfront, cloudfront_realtime};
 use floodgate_core::timefmt;
 use floodgate_core::{ClientIpSource, Format, IngestOptions, Request};
 
@@ -73,15 +73,7 @@ pub struct Model {
 /// See [`Model`].
 pub fn model(data: &[u8], opts: &IngestOptions) -> Model {
     let mut m = Model::default();
-    let parse_opts = ParseOptions {
-        client_ip: opts.client_ip,
-        realtime_fields: opts.realtime_fields.clone(),
-        web_acls: opts.web_acls.clone(),
-    };
-    let mut parser = match opts.format.and_then(|f| by_name(f.as_str())) {
-        Some(forced) => LineParser::for_format(forced, parse_opts),
-        None => LineParser::with_options(parse_opts),
-    };
+    let mut parser = opts.line_parser();
     let mut pieces: Vec<&[u8]> = data.split(|b| *b == b'\n').collect();
     if pieces.last().is_some_and(|p| p.is_empty()) {
         pieces.pop(); // a final newline ends the last line; it does not start another

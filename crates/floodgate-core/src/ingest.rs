@@ -39,6 +39,26 @@ pub struct IngestOptions {
     pub format: Option<Format>,
 }
 
+impl IngestOptions {
+    /// The line parser these options call for: the source's fixed format (a Kinesis stream of
+    /// real-time records) or detection from the content, with the client-address, real-time
+    /// field and web ACL settings. One place, so every reader of lines agrees.
+    pub fn line_parser(&self) -> LineParser {
+        let parse_opts = ParseOptions {
+            client_ip: self.client_ip,
+            realtime_fields: self.realtime_fields.clone(),
+            web_acls: self.web_acls.clone(),
+        };
+        match self
+            .format
+            .and_then(|f| crate::formats::by_name(f.as_str()))
+        {
+            Some(forced) => LineParser::for_format(forced, parse_opts),
+            None => LineParser::with_options(parse_opts),
+        }
+    }
+}
+
 impl Default for IngestOptions {
     fn default() -> Self {
         IngestOptions {
@@ -137,18 +157,7 @@ pub fn read_log<R: Read, F: FnMut(&Request<'_>)>(
         CappedReader::new(decoded, opts.max_decoded_bytes),
         opts.max_line_bytes,
     );
-    let parse_opts = ParseOptions {
-        client_ip: opts.client_ip,
-        realtime_fields: opts.realtime_fields.clone(),
-        web_acls: opts.web_acls.clone(),
-    };
-    let mut parser = match opts
-        .format
-        .and_then(|f| crate::formats::by_name(f.as_str()))
-    {
-        Some(forced) => LineParser::for_format(forced, parse_opts),
-        None => LineParser::with_options(parse_opts),
-    };
+    let mut parser = opts.line_parser();
     let (mut first, mut last) = (i64::MAX, i64::MIN);
     loop {
         // next_line counts exactly one line per line it returns.
