@@ -16,7 +16,8 @@ struct Cli {
     /// mixed | background | flood | scanner | bruteforce | ipv6-rotation | nat-office | healthcheck | botnet
     #[arg(long, default_value = "mixed", value_parser = parse_scenario)]
     scenario: Scenario,
-    /// Comma-separated formats: waf,cloudfront,alb.
+    /// Comma-separated formats: waf, cloudfront, alb, and the CloudFront standard logging v2
+    /// outputs cloudfront-json and cloudfront-w3c.
     #[arg(long, default_value = "waf,cloudfront,alb", value_parser = parse_formats)]
     formats: Formats,
     /// Seed of every random choice; same arguments and seed give identical bytes.
@@ -70,8 +71,10 @@ fn parse_scenario(s: &str) -> Result<Scenario, String> {
 fn parse_formats(s: &str) -> Result<Formats, String> {
     let mut v = Vec::new();
     for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let f = Format::parse(part)
-            .ok_or_else(|| format!("unknown format {part:?} (expected waf, cloudfront, alb)"))?;
+        let f = Format::parse(part).ok_or_else(|| {
+            let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+            format!("unknown format {part:?} (expected {})", names.join(", "))
+        })?;
         if !v.contains(&f) {
             v.push(f);
         }
@@ -125,12 +128,13 @@ fn main() -> ExitCode {
                 .flat_map(|s| s.ban_keys.iter().map(String::as_str))
                 .collect();
             eprintln!(
-                "wrote {} files, {} records ({} waf, {} cloudfront, {} alb), {:.1} MB uncompressed in {:.2}s ({:.0} MB/s); {} → {}; expected bans: {}",
+                "wrote {} files, {} records ({} waf, {} cloudfront, {} alb, {} cloudfront v2), {:.1} MB uncompressed in {:.2}s ({:.0} MB/s); {} → {}; expected bans: {}",
                 m.files.len(),
                 m.totals.records,
                 m.totals.by_format.waf,
                 m.totals.by_format.cloudfront,
                 m.totals.by_format.alb,
+                m.totals.by_format.cloudfront_json + m.totals.by_format.cloudfront_w3c,
                 bytes as f64 / 1e6,
                 secs,
                 bytes as f64 / 1e6 / secs.max(1e-9),

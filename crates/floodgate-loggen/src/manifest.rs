@@ -124,6 +124,16 @@ pub struct ByFormat {
     pub cloudfront: u64,
     /// ALB records.
     pub alb: u64,
+    /// CloudFront v2 JSON records (absent from manifests without them).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cloudfront_json: u64,
+    /// CloudFront v2 W3C-subset records (absent from manifests without them).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cloudfront_w3c: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl ByFormat {
@@ -133,6 +143,13 @@ impl ByFormat {
             Format::Waf => &mut self.waf,
             Format::Cloudfront => &mut self.cloudfront,
             Format::Alb => &mut self.alb,
+            Format::CloudfrontJson => &mut self.cloudfront_json,
+            Format::CloudfrontW3c => &mut self.cloudfront_w3c,
         }
+    }
+
+    /// Records of every format.
+    pub fn total(&self) -> u64 {
+        self.waf + self.cloudfront + self.alb + self.cloudfront_json + self.cloudfront_w3c
     }
 }

@@ -2,6 +2,7 @@
 //! injected bad lines.
 
 use crate::catalog::Catalog;
+use crate::formats::cloudfront_v2::{self, Layout};
 use crate::formats::{alb, cloudfront, waf, BAD_IP, BAD_JSON, BAD_TIME, INVALID_UTF8};
 use crate::manifest::FileEntry;
 use crate::model::{Client, Event};
@@ -142,6 +143,8 @@ struct Open {
     period_end: i64,
     sink: FileSink,
     columns: usize,
+    /// The fields of a CloudFront v2 file.
+    layout: Option<Layout>,
     trailing_tab: bool,
     multi_member: bool,
     bad: Vec<&'static str>,
@@ -200,6 +203,10 @@ impl FormatOut {
                 let p = t.div_euclid(5 * MINUTE) * 5 * MINUTE;
                 (p, p + 5 * MINUTE)
             }
+            Format::CloudfrontJson | Format::CloudfrontW3c => {
+                let h = t.div_euclid(HOUR) * HOUR;
+                (h, h + HOUR)
+            }
             Format::Cloudfront => {
                 let h = t.div_euclid(HOUR) * HOUR;
                 if self.split_hour(h) {
@@ -244,6 +251,20 @@ impl FormatOut {
                 );
                 (rel, late)
             }
+            Format::CloudfrontJson | Format::CloudfrontW3c => {
+                // v2's S3 delivery with the default partitioning: {DistributionId}/{yyyy}/{MM}/{dd}/{HH}/.
+                let c = Civil::from_ms(period);
+                let kind = if self.format == Format::CloudfrontJson {
+                    "json"
+                } else {
+                    "w3c"
+                };
+                let rel = format!(
+                    "cloudfront-v2-{kind}/E2FLOODGATE0001/{:04}/{:02}/{:02}/{:02}/E2FLOODGATE0001.{:04}-{:02}-{:02}-{:02}.{hex:08x}.log{gz}",
+                    c.year, c.month, c.day, c.hour, c.year, c.month, c.day, c.hour
+                );
+                (rel, false)
+            }
             Format::Alb => {
                 let k = period_end;
                 let c = Civil::from_ms(k);
@@ -260,9 +281,15 @@ impl FormatOut {
         } else {
             33
         };
-        if self.format == Format::Cloudfront {
-            let before = sink.buf.len();
-            cloudfront::write_header(&mut sink.buf, columns);
+        let layout = matches!(self.format, Format::CloudfrontJson | Format::CloudfrontW3c)
+            .then(|| Layout::random(no, &mut self.rng));
+        let before = sink.buf.len();
+        match (&layout, self.format) {
+            (_, Format::Cloudfront) => cloudfront::write_header(&mut sink.buf, columns),
+            (Some(l), Format::CloudfrontW3c) => cloudfront_v2::write_w3c_header(&mut sink.buf, l),
+            _ => {}
+        }
+        if sink.buf.len() > before {
             sink.entry.lines += 2;
             sink.entry.bytes += (sink.buf.len() - before) as u64;
             self.bytes += (sink.buf.len() - before) as u64;
@@ -271,7 +298,10 @@ impl FormatOut {
             (false, _, _) => vec![],
             (_, Format::Waf, 2) => vec![BAD_JSON, BAD_IP, BAD_TIME, INVALID_UTF8],
             (_, Format::Waf, 9) => vec![BAD_JSON, BAD_JSON],
-            (_, Format::Cloudfront, 2) => vec![BAD_IP, BAD_TIME, INVALID_UTF8],
+            (_, Format::Cloudfront | Format::CloudfrontW3c, 2) => {
+                vec![BAD_IP, BAD_TIME, INVALID_UTF8]
+            }
+            (_, Format::CloudfrontJson, 2) => vec![BAD_JSON, BAD_IP, BAD_TIME, INVALID_UTF8],
             (_, Format::Alb, 3) => vec![BAD_IP, BAD_TIME, INVALID_UTF8, BAD_IP],
             _ => vec![],
         };
@@ -281,6 +311,7 @@ impl FormatOut {
             period_end,
             sink,
             columns,
+            layout,
             trailing_tab: self.format == Format::Cloudfront && no % 3 == 1,
             multi_member: self.format == Format::Waf && no % 3 == 1,
             bad,
@@ -316,6 +347,17 @@ impl FormatOut {
                 };
                 cloudfront::write_record(buf, ev, c, cat, &mut self.rng, &style);
             }
+            Format::CloudfrontJson | Format::CloudfrontW3c => {
+                let Some(layout) = &o.layout else {
+                    return Ok(());
+                };
+                let write = if self.format == Format::CloudfrontJson {
+                    cloudfront_v2::write_json_record
+                } else {
+                    cloudfront_v2::write_w3c_record
+                };
+                write(buf, layout, ev, c, cat, &mut self.rng);
+            }
         }
         let len = buf.len() - before;
         c.requests += 1;
@@ -329,6 +371,12 @@ impl FormatOut {
                 Format::Waf => waf::corrupt(&mut self.line, reason, c),
                 Format::Cloudfront => cloudfront::corrupt(&mut self.line, reason, c),
                 Format::Alb => alb::corrupt(&mut self.line, reason, c),
+                Format::CloudfrontJson => cloudfront_v2::corrupt_json(&mut self.line, reason, c),
+                Format::CloudfrontW3c => {
+                    if let Some(layout) = &o.layout {
+                        cloudfront_v2::corrupt_w3c(&mut self.line, reason, layout);
+                    }
+                }
             }
             o.sink.line_added(len, Some(ev.t))?;
             o.sink.buf.extend_from_slice(&self.line);

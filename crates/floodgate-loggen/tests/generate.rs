@@ -37,6 +37,7 @@ fn full() -> &'static (PathBuf, Manifest) {
         let opts = Options {
             duration_ms: 80 * 60_000,
             users: 400,
+            formats: Format::ALL.to_vec(),
             bad_lines: true,
             compression: Compression::Fast,
             ..Options::default()
@@ -116,17 +117,24 @@ fn manifest_matches_files() {
             .filter(|l| !l.is_empty())
             .count() as u64;
         assert_eq!(lines, f.lines, "{}", f.path);
-        let headers = if f.format == Format::Cloudfront { 2 } else { 0 };
+        let headers = match f.format {
+            Format::Cloudfront | Format::CloudfrontW3c => 2,
+            _ => 0,
+        };
         let bad: u64 = f.bad_lines.values().sum();
         assert_eq!(f.records, lines - headers - bad, "{}", f.path);
         assert!(f.first_time_ms <= f.last_time_ms);
         total += f.records;
     }
     assert_eq!(total, m.totals.records);
-    assert_eq!(
-        m.totals.by_format.waf + m.totals.by_format.cloudfront + m.totals.by_format.alb,
-        total
-    );
+    assert_eq!(m.totals.by_format.total(), total);
+    for f in Format::ALL {
+        assert!(
+            m.files.iter().any(|x| x.format == f),
+            "no {} file",
+            f.name()
+        );
+    }
     assert_eq!(m.clients.iter().map(|c| c.requests).sum::<u64>(), total);
     assert!(multi > 0, "some files must be multi-member gzip");
     assert!(m.files.iter().any(|f| f.late), "a late file is expected");
@@ -186,6 +194,25 @@ fn parse_ts(s: &str) -> Option<i64> {
     Some(days(y, mo, d) * 86_400_000 + h * 3_600_000 + mi * 60_000 + se * 1000 + ms)
 }
 
+/// A CloudFront request from its fields by W3C name, in any of the three time forms.
+fn cloudfront_req(col: &dyn Fn(&str) -> Option<String>) -> Option<Req> {
+    let t = if let Some(ms) = col("timestamp(ms)") {
+        ms.parse().ok()?
+    } else if let Some(secs) = col("timestamp") {
+        let (s, frac) = secs.split_once('.')?;
+        s.parse::<i64>().ok()? * 1000 + frac.parse::<i64>().ok()?
+    } else {
+        parse_ts(&format!("{}T{}", col("date")?, col("time")?))?
+    };
+    Some(Req {
+        ip: col("c-ip")?.parse().ok()?,
+        t,
+        post: col("cs-method")? == "POST",
+        path: col("cs-uri-stem")?,
+        status: Some(col("sc-status")?.parse().ok()?),
+    })
+}
+
 /// Parses every file independently of the generator; returns valid requests and bad-line count.
 fn parse_corpus(dir: &Path, m: &Manifest) -> (Vec<Req>, u64) {
     let mut reqs = Vec::new();
@@ -228,7 +255,7 @@ fn parse_corpus(dir: &Path, m: &Manifest) -> (Vec<Req>, u64) {
                             status: None,
                         })
                     }),
-                Format::Cloudfront => {
+                Format::Cloudfront | Format::CloudfrontW3c => {
                     if let Some(rest) = line.strip_prefix("#Fields: ") {
                         fields = rest.split(' ').map(str::to_string).collect();
                         continue;
@@ -247,17 +274,21 @@ fn parse_corpus(dir: &Path, m: &Manifest) -> (Vec<Req>, u64) {
                         "column count in {}: {line}",
                         f.path
                     );
-                    let col = |name: &str| cols[fields.iter().position(|x| x == name).unwrap()];
-                    (|| {
-                        Some(Req {
-                            ip: col("c-ip").parse().ok()?,
-                            t: parse_ts(&format!("{}T{}", col("date"), col("time")))?,
-                            post: col("cs-method") == "POST",
-                            path: col("cs-uri-stem").to_string(),
-                            status: Some(col("sc-status").parse().ok()?),
-                        })
-                    })()
+                    let col = |name: &str| {
+                        Some(cols[fields.iter().position(|x| x == name)?].to_string())
+                    };
+                    cloudfront_req(&col)
                 }
+                Format::CloudfrontJson => serde_json::from_str::<serde_json::Value>(line)
+                    .ok()
+                    .and_then(|v| {
+                        let obj = v.as_object()?;
+                        assert!(
+                            obj.values().all(|x| x.is_string()),
+                            "v2 JSON values are strings: {line}"
+                        );
+                        cloudfront_req(&|name: &str| Some(obj.get(name)?.as_str()?.to_string()))
+                    }),
                 Format::Alb => {
                     let c = alb_fields(line);
                     assert!(c.len() >= 30, "ALB fields: {line}");

@@ -14,8 +14,6 @@ pub const FIELDS: &str = "date time x-edge-location sc-bytes c-ip cs-method cs(H
 /// Number of columns in the older layout (up to `cs-protocol-version`).
 pub const OLD_COLUMNS: usize = 24;
 
-/// Distribution domain.
-const DIST: &str = "d3f1oodg8te0ab.cloudfront.net";
 
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -37,6 +35,72 @@ pub struct LineStyle {
     pub double_encoded: bool,
 }
 
+/// What CloudFront did with a request, in the terms of its log fields; shared by the legacy
+/// and the v2 outputs so the same event reads the same in each.
+pub struct Outcome {
+    /// `x-edge-result-type` (and `x-edge-response-result-type`).
+    pub result: &'static str,
+    /// `x-edge-detailed-result-type`.
+    pub detailed: &'static str,
+    /// Response body bytes (`sc-content-len`).
+    pub body: u64,
+    /// Bytes sent to the viewer, headers included (`sc-bytes`).
+    pub sc_bytes: u64,
+    /// `time-taken` in ms.
+    pub taken_ms: u64,
+}
+
+impl Outcome {
+    /// The outcome of `ev`: a cache hit for most assets, errors for 4xx/5xx and `000`.
+    pub fn of(ev: &Event, rng: &mut ChaCha8Rng) -> Outcome {
+        let res = &RES[ev.res as usize];
+        let asset = ASSETS.contains(&ev.res);
+        let blocked = ev.flags & FLAG_BLOCKED != 0;
+        let (result, detailed) = match ev.status {
+            0 => ("Error", "ClientCommError"),
+            403 if blocked => ("Error", "Error"),
+            400..=599 => ("Error", "Error"),
+            304 => ("RefreshHit", "RefreshHit"),
+            _ if asset && rng.gen_bool(0.85) => ("Hit", "Hit"),
+            _ => ("Miss", "Miss"),
+        };
+        let body: u64 = match ev.status {
+            0 => 0,
+            304 => 0,
+            400..=599 => 548,
+            _ => res.size as u64 + (rng.next_u32() % 512) as u64,
+        };
+        let sc_bytes = if ev.status == 0 {
+            rng.gen_range(0..200)
+        } else {
+            body + 380 + (rng.next_u32() % 120) as u64
+        };
+        let taken_ms: u64 = if result == "Hit" {
+            1 + rng.next_u32() as u64 % 20
+        } else {
+            20 + rng.next_u32() as u64 % 400
+        };
+        Outcome {
+            result,
+            detailed,
+            body,
+            sc_bytes,
+            taken_ms,
+        }
+    }
+}
+
+/// Appends a random 56-character `x-edge-request-id`.
+pub fn push_request_id(buf: &mut Vec<u8>, rng: &mut ChaCha8Rng) {
+    for _ in 0..54 {
+        buf.push(B64[(rng.next_u32() & 63) as usize]);
+    }
+    buf.extend_from_slice(b"==");
+}
+
+/// Distribution domain (`cs(Host)`).
+pub const DIST: &str = "d3f1oodg8te0ab.cloudfront.net";
+
 /// Appends one CloudFront log line for `ev`.
 pub fn write_record(
     buf: &mut Vec<u8>,
@@ -48,32 +112,13 @@ pub fn write_record(
 ) {
     let res = &RES[ev.res as usize];
     let civil = Civil::from_ms(ev.t);
-    let asset = ASSETS.contains(&ev.res);
-    let blocked = ev.flags & FLAG_BLOCKED != 0;
-    let (result, detailed) = match ev.status {
-        0 => ("Error", "ClientCommError"),
-        403 if blocked => ("Error", "Error"),
-        400..=599 => ("Error", "Error"),
-        304 => ("RefreshHit", "RefreshHit"),
-        _ if asset && rng.gen_bool(0.85) => ("Hit", "Hit"),
-        _ => ("Miss", "Miss"),
-    };
-    let body: u64 = match ev.status {
-        0 => 0,
-        304 => 0,
-        400..=599 => 548,
-        _ => res.size as u64 + (rng.next_u32() % 512) as u64,
-    };
-    let sc_bytes = if ev.status == 0 {
-        rng.gen_range(0..200)
-    } else {
-        body + 380 + (rng.next_u32() % 120) as u64
-    };
-    let taken_ms: u64 = if result == "Hit" {
-        1 + rng.next_u32() as u64 % 20
-    } else {
-        20 + rng.next_u32() as u64 % 400
-    };
+    let Outcome {
+        result,
+        detailed,
+        body,
+        sc_bytes,
+        taken_ms,
+    } = Outcome::of(ev, rng);
     push_date(buf, &civil);
     buf.push(b'\t');
     push_hms(buf, &civil);
@@ -118,10 +163,8 @@ pub fn write_record(
     buf.push(b'\t');
     buf.extend_from_slice(result.as_bytes());
     buf.push(b'\t');
-    for _ in 0..54 {
-        buf.push(B64[(rng.next_u32() & 63) as usize]);
-    }
-    buf.extend_from_slice(b"==\t");
+    push_request_id(buf, rng);
+    buf.push(b'\t');
     buf.extend_from_slice(HOST.as_bytes());
     buf.extend_from_slice(b"\thttps\t");
     push_u64(

@@ -4,6 +4,7 @@
 
 pub mod alb;
 pub mod cloudfront;
+pub mod cloudfront_v2;
 pub mod waf;
 
 use rand::RngCore;

@@ -97,7 +97,16 @@ impl Background {
                     } else {
                         Format::Alb
                     };
-                    if formats.contains(&f) {
+                    if f == Format::Cloudfront {
+                        // CloudFront's share goes to its outputs present, client by client
+                        // (by index, not by the RNG, so corpora without v2 stay identical).
+                        let family: Vec<Format> =
+                            formats.iter().copied().filter(|f| f.is_cloudfront()).collect();
+                        match family.len() {
+                            0 => natural,
+                            n => family[clients.len() % n],
+                        }
+                    } else if formats.contains(&f) {
                         f
                     } else {
                         natural
@@ -288,7 +297,7 @@ impl Background {
                 r.gen_range(3000..20_000)
             };
         }
-        if c.format == Format::Cloudfront {
+        if c.format.is_cloudfront() {
             for e in s.iter_mut() {
                 if e.status == 200 && r.gen_bool(0.003) {
                     e.status = 0;

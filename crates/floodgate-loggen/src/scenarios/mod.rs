@@ -67,10 +67,15 @@ impl World {
     pub fn new(opts: &Options) -> World {
         let fmt = |a: Actor| -> Format {
             let n = a.natural_format();
+            let cloudfront_output = || {
+                (n == Format::Cloudfront)
+                    .then(|| opts.formats.iter().copied().find(|f| f.is_cloudfront()))
+                    .flatten()
+            };
             if opts.formats.contains(&n) {
                 n
             } else {
-                opts.formats[0]
+                cloudfront_output().unwrap_or(opts.formats[0])
             }
         };
         let want = |a: Scenario| opts.scenario == Scenario::Mixed || opts.scenario == a;
