@@ -1,6 +1,6 @@
 //! Log bytes → read_object → engine::run with a tiny rule (3 requests in 10s), an allowlist
 //! and the new-ban guardrail: the decision respects the allowlist and the guardrail, the
-//! blocklist is valid sorted CIDRs, and the new state round-trips.
+//! blocklist is valid CIDRs, and the new state round-trips.
 #![no_main]
 
 use floodgate_core::config::Config;
@@ -47,6 +47,8 @@ fuzz_target!(|data: &[u8]| {
             );
         }
     }
-    let saved = state.save();
-    assert_eq!(State::load(&saved).expect("loads").save(), saved);
+    // One save and one load (saving the loaded state again doubled the target's cost): the
+    // loaded state equals the saved one field by field, which implies equal bytes on resave.
+    let loaded = State::load(&state.save()).expect("loads");
+    assert!(loaded == state, "state changed in a save/load round trip");
 });

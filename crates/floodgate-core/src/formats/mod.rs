@@ -202,17 +202,23 @@ impl LineParser {
 
 /// What an unrecognised first line is not.
 fn unknown_detail(line: &str) -> String {
-    let names: Vec<&str> = REGISTRY
-        .iter()
-        .map(|f| f.format().as_str())
-        .filter(|n| *n != unsupported::FORMAT.as_str())
-        .collect();
+    // The list of names is the same for every line: built once (a file of garbage is rejected
+    // line by line, each with this detail).
+    static NAMES: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let names = NAMES.get_or_init(|| {
+        let names: Vec<&str> = REGISTRY
+            .iter()
+            .map(|f| f.format().as_str())
+            .filter(|n| *n != unsupported::FORMAT.as_str())
+            .collect();
+        names.join(", ")
+    });
     let shape = if line.trim_start().starts_with('{') {
         "a JSON object, but "
     } else {
         ""
     };
-    format!("{shape}none of the known formats ({})", names.join(", "))
+    format!("{shape}none of the known formats ({names})")
 }
 
 /// A user agent for a report: what percent-encoding is left decoded once more. The formats

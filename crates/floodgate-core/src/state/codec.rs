@@ -102,6 +102,10 @@ struct Out<'a> {
     late_total: u64,
     prev_active: &'a BTreeSet<Key>,
     prev_blocklist: &'a Blocklist,
+    /// Bytes, not a sequence of u8: postcard writes both as length + raw bytes (the format is
+    /// unchanged), but serde walks a sequence element by element, which was the largest single
+    /// cost of saving a state after a busy run.
+    #[serde(with = "serde_bytes")]
     last_run: Vec<u8>,
     ip_sets: &'a BTreeMap<String, BTreeSet<String>>,
     presence: Vec<(&'a Key, &'a u32)>,
@@ -126,6 +130,7 @@ struct In {
     late_total: u64,
     prev_active: BTreeSet<Key>,
     prev_blocklist: Blocklist,
+    #[serde(with = "serde_bytes")]
     last_run: Vec<u8>,
     ip_sets: BTreeMap<String, BTreeSet<String>>,
     presence: Vec<(Key, u32)>,
@@ -510,6 +515,24 @@ mod v1 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `last_run` moved from a `Vec<u8>` sequence to `serde_bytes`: postcard must write the
+    /// same bytes for both, or states saved before the change would not load.
+    #[test]
+    fn bytes_and_byte_sequences_encode_alike() {
+        #[derive(Serialize)]
+        struct Seq(Vec<u8>);
+        #[derive(Serialize)]
+        struct Bytes(#[serde(with = "serde_bytes")] Vec<u8>);
+        for len in [0usize, 1, 127, 128, 300, 70_000] {
+            let v: Vec<u8> = (0..len).map(|i| (i * 7) as u8).collect();
+            assert_eq!(
+                postcard::to_stdvec(&Seq(v.clone())).unwrap(),
+                postcard::to_stdvec(&Bytes(v)).unwrap(),
+                "{len} bytes"
+            );
+        }
+    }
 
     fn sample() -> State {
         let mut s = State {
