@@ -78,6 +78,13 @@ pub fn model(data: &[u8], opts: &IngestOptions) -> Model {
     if pieces.last().is_some_and(|p| p.is_empty()) {
         pieces.pop(); // a final newline ends the last line; it does not start another
     }
+    // A Parquet object: every line rejected for being one.
+    if data.starts_with(floodgate_core::ingest::PARQUET_MAGIC) {
+        m.lines = pieces.len() as u64;
+        m.rejected = m.lines;
+        m.format = Some(floodgate_core::formats::unsupported::FORMAT);
+        return m;
+    }
     for piece in pieces {
         m.lines += 1;
         let raw = piece.strip_suffix(b"\r").unwrap_or(piece);

@@ -131,6 +131,12 @@ pub enum IngestError {
     },
 }
 
+/// The first bytes of a Parquet file.
+pub const PARQUET_MAGIC: &[u8] = b"PAR1";
+
+/// Why a Parquet object's lines are rejected.
+pub const PARQUET: &str = "a Parquet object (CloudFront standard logging v2's Parquet output): not supported; choose JSON or W3C (plain) output in the distribution's standard logging";
+
 /// Read one log object from `input`, calling `sink` for every record.
 pub fn read_log<R: Read, F: FnMut(&Request<'_>)>(
     path: &str,
@@ -158,6 +164,7 @@ pub fn read_log<R: Read, F: FnMut(&Request<'_>)>(
         opts.max_line_bytes,
     );
     let mut parser = opts.line_parser();
+    let mut parquet = false;
     let (mut first, mut last) = (i64::MAX, i64::MIN);
     loop {
         // next_line counts exactly one line per line it returns.
@@ -188,6 +195,20 @@ pub fn read_log<R: Read, F: FnMut(&Request<'_>)>(
                 break;
             }
         };
+        // A Parquet object (CloudFront standard logging v2 can write Parquet to S3) has no
+        // lines: said once per line for what it is, instead of as invalid UTF-8.
+        let head = match &line {
+            Line::Text(raw) => raw,
+            Line::TooLong { head, .. } => head,
+        };
+        if line_no == 1 && head.starts_with(PARQUET_MAGIC) {
+            parquet = true;
+        }
+        if parquet {
+            let reject = Reject::new(RejectReason::UnsupportedFormat, PARQUET);
+            summary.rejected.record(path, line_no, reject, b"PAR1");
+            continue;
+        }
         let raw = match line {
             Line::Text(raw) => raw,
             Line::TooLong { head, len } => {
@@ -232,7 +253,11 @@ pub fn read_log<R: Read, F: FnMut(&Request<'_>)>(
     summary.bytes_decoded = lines.bytes();
     drop(lines);
     summary.bytes_in = counted.count();
-    summary.format = parser.format();
+    summary.format = if parquet {
+        Some(crate::formats::unsupported::FORMAT)
+    } else {
+        parser.format()
+    };
     if summary.records > 0 {
         summary.first_time_ms = Some(first);
         summary.last_time_ms = Some(last);

@@ -453,3 +453,30 @@ fn waf_records_of_other_web_acls_are_rejected() {
     let (all, _) = read(data.as_bytes());
     assert_eq!(all.records, 4, "no filter: every web ACL's records");
 }
+
+/// CloudFront v2 can deliver Parquet to S3: such an object is said to be Parquet, line by line,
+/// plain or gzip'd, instead of thousands of `invalid_utf8` rejections that look like damage.
+#[test]
+fn a_parquet_object_is_rejected_as_parquet() {
+    let mut data = b"PAR1\x15\x04\x15\xa0\x01\x15\xfe\x00\x4c\x15\x02\x15\x00\n".to_vec();
+    data.extend_from_slice(b"\xff\xfe\x00\x01binary column chunk\n\n");
+    data.extend_from_slice(&[0x9c; 300]);
+    data.extend_from_slice(b"\x00\x00\x00\x10PAR1");
+    for input in [data.clone(), gz(&data)] {
+        let (s, recs) = read(&input);
+        assert!(recs.is_empty());
+        assert!(s.complete);
+        assert_eq!(s.lines, 4);
+        assert_eq!(count(&s, RejectReason::UnsupportedFormat), 4);
+        assert_eq!(s.rejected.total(), 4);
+        assert_eq!(s.format.map(|f| f.as_str()), Some("unsupported"));
+        assert!(
+            s.rejected.samples[0].detail.contains("Parquet"),
+            "{:?}",
+            s.rejected.samples[0]
+        );
+    }
+    // "PAR1" later in a log is only text.
+    let (s, _) = read(b"x\nPAR1\n");
+    assert_eq!(count(&s, RejectReason::UnsupportedFormat), 0);
+}
