@@ -341,8 +341,13 @@ pub fn run(
     state.active = decision.kept.iter().copied().collect();
     state.blocklist = decision.blocklist.clone();
     let mut rejected = RejectStats::default();
-    for f in &files {
+    let mut files = files;
+    for f in &mut files {
         rejected.merge(&f.rejected);
+        // The run's samples are kept once, in `rejected`; per file only the counts (a run over
+        // many damaged files kept every file's samples twice in the state, and nothing reads
+        // them back: reports show the run's samples and each file's total).
+        f.rejected.samples.clear();
     }
     state.last_run = LastRun {
         now_ms: now,

@@ -205,30 +205,30 @@ pub fn read_log<R: Read, F: FnMut(&Request<'_>)>(
             parquet = true;
         }
         if parquet {
-            let reject = Reject::new(RejectReason::UnsupportedFormat, PARQUET);
-            summary.rejected.record(path, line_no, reject, b"PAR1");
+            let reason = RejectReason::UnsupportedFormat;
+            summary
+                .rejected
+                .record_with(path, line_no, reason, || PARQUET, b"PAR1");
             continue;
         }
         let raw = match line {
             Line::Text(raw) => raw,
             Line::TooLong { head, len } => {
-                let reject = Reject::new(
-                    RejectReason::LineTooLong,
-                    format!("{len} bytes, limit {}", opts.max_line_bytes),
-                );
-                summary.rejected.record(path, line_no, reject, head);
+                let detail = || format!("{len} bytes, limit {}", opts.max_line_bytes);
+                let reason = RejectReason::LineTooLong;
+                summary
+                    .rejected
+                    .record_with(path, line_no, reason, detail, head);
                 continue;
             }
         };
         let text = match std::str::from_utf8(raw) {
             Ok(t) => t,
             Err(e) => {
-                summary.rejected.record(
-                    path,
-                    line_no,
-                    Reject::new(RejectReason::InvalidUtf8, e.to_string()),
-                    raw,
-                );
+                let reason = RejectReason::InvalidUtf8;
+                summary
+                    .rejected
+                    .record_with(path, line_no, reason, || e.to_string(), raw);
                 continue;
             }
         };

@@ -6,6 +6,7 @@
 //! the report does not depend on how many threads read the files.
 
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// How many samples are kept per reason. Enough to see the pattern, small enough to print.
@@ -96,13 +97,15 @@ impl std::fmt::Display for RejectReason {
 pub struct Reject {
     /// The counted reason.
     pub reason: RejectReason,
-    /// What exactly was wrong, for the sample.
-    pub detail: String,
+    /// What exactly was wrong, for the sample. Borrowed when fixed text: most rejected lines
+    /// are only counted (a sample is kept for the first few per reason), so a hostile file of
+    /// a million bad lines should not cost a million allocated messages.
+    pub detail: Cow<'static, str>,
 }
 
 impl Reject {
     /// A rejection with a detail message.
-    pub fn new(reason: RejectReason, detail: impl Into<String>) -> Self {
+    pub fn new(reason: RejectReason, detail: impl Into<Cow<'static, str>>) -> Self {
         Reject {
             reason,
             detail: detail.into(),
@@ -142,14 +145,26 @@ impl RejectStats {
 
     /// Count one rejected line, keeping it as a sample if fewer than the limit are kept.
     pub fn record(&mut self, file: &str, line: u64, reject: Reject, raw: &[u8]) {
-        let n = self.counts.entry(reject.reason).or_insert(0);
+        self.record_with(file, line, reject.reason, || reject.detail, raw);
+    }
+
+    /// [`record`](Self::record) with the detail built only if the line is kept as a sample.
+    pub fn record_with<D: Into<String>>(
+        &mut self,
+        file: &str,
+        line: u64,
+        reason: RejectReason,
+        detail: impl FnOnce() -> D,
+        raw: &[u8],
+    ) {
+        let n = self.counts.entry(reason).or_insert(0);
         *n += 1;
         if *n as usize <= SAMPLES_PER_REASON {
             self.samples.push(RejectSample {
                 file: file.to_string(),
                 line,
-                reason: reject.reason,
-                detail: reject.detail,
+                reason,
+                detail: detail().into(),
                 excerpt: excerpt(raw),
             });
         }
@@ -176,6 +191,10 @@ impl RejectStats {
 /// The start of a line as lossy UTF-8, cut on a character boundary.
 fn excerpt(raw: &[u8]) -> String {
     let cut = &raw[..raw.len().min(SAMPLE_EXCERPT_BYTES)];
+    // Printable ASCII (most log lines) is kept as it is, without decoding it char by char.
+    if cut.iter().all(|&b| (0x20..0x7f).contains(&b) || b == b'\t') {
+        return String::from_utf8_lossy(cut).into_owned();
+    }
     let text = String::from_utf8_lossy(cut);
     text.chars()
         .filter(|c| !c.is_control() || *c == '\t')

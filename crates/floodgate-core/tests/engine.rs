@@ -563,3 +563,32 @@ fn severity_survives_pruning_of_the_window() {
     assert_eq!(d.bans[0].peak, 55);
     assert_eq!(d.bans[0].severity, first.bans[0].severity);
 }
+
+/// The state keeps a run's rejection samples once (in `last_run.rejected`), each file's only as
+/// counts: the report's samples and per-file totals are unchanged, the state does not carry
+/// every damaged file's samples twice.
+#[test]
+fn a_runs_rejection_samples_are_kept_once() {
+    let config = Config::default();
+    let mut state = State::default();
+    let mut input = RunInput::new(&config, &state);
+    for name in ["a.log", "b.log"] {
+        let data = b"date time\n{\"bad\nnot a log line\n";
+        let (summary, tally) =
+            floodgate_core::pipeline::read_object(&config, 0, name, &data[..]).unwrap();
+        assert!(!summary.rejected.samples.is_empty());
+        input.add(name.into(), summary, tally);
+    }
+    engine::run(&config, &mut state, input, Some(1_000), false).unwrap();
+    let run = &state.last_run;
+    assert_eq!(run.files.len(), 2);
+    assert!(run.files.iter().all(|f| f.rejected.samples.is_empty()));
+    assert_eq!(
+        run.files.iter().map(|f| f.rejected.total()).sum::<u64>(),
+        run.rejected.total()
+    );
+    assert_eq!(run.rejected.total(), 6);
+    assert!(run.rejected.samples.iter().any(|s| s.file == "b.log"));
+    let loaded = State::load(&state.save()).unwrap();
+    assert_eq!(loaded.last_run.rejected, run.rejected);
+}

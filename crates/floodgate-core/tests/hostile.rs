@@ -304,7 +304,28 @@ fn random_garbage_lines_between_valid_lines_do_not_hide_them() {
 fn nul_bytes_and_invalid_utf8_in_each_format() {
     let cf =
         "#Version: 1.0\n#Fields: date time c-ip cs-method cs-uri-stem sc-status cs(User-Agent)\n";
-    let cases: [(&str, Vec<u8>); 3] = [
+    let cfj = |uri: &str| {
+        format!(
+            r#"{{"timestamp(ms)":"{T}","c-ip":"192.0.2.1","cs-method":"GET","cs-uri-stem":"{uri}","sc-status":"200"}}"#
+        )
+        .into_bytes()
+    };
+    let cases: [(&str, Vec<u8>); 4] = [
+        (
+            "cloudfront-json",
+            [
+                cfj("/"),
+                cfj("/a\0b"),
+                cfj("/a\\u0000b"),
+                b"\0\0\0\0".to_vec(),
+                // An invalid UTF-8 byte in the path.
+                cfj("/@")
+                    .into_iter()
+                    .map(|b| if b == b'@' { 0xff } else { b })
+                    .collect(),
+            ]
+            .join(&b'\n'),
+        ),
         (
             "waf",
             [

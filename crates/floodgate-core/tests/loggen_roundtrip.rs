@@ -43,7 +43,12 @@ fn check(opts: Options, name: &str) -> Result<(), TestCaseError> {
             Format::Cloudfront | Format::CloudfrontW3c => "cloudfront",
             Format::CloudfrontJson => "cloudfront-json",
         };
-        prop_assert_eq!(summary.format.map(|x| x.as_str()), Some(detected), "{}", &f.path);
+        prop_assert_eq!(
+            summary.format.map(|x| x.as_str()),
+            Some(detected),
+            "{}",
+            &f.path
+        );
         prop_assert_eq!(summary.gzip, opts.compression != Compression::None);
         input.add(f.path.clone(), summary, tally);
     }

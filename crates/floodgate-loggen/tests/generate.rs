@@ -274,9 +274,8 @@ fn parse_corpus(dir: &Path, m: &Manifest) -> (Vec<Req>, u64) {
                         "column count in {}: {line}",
                         f.path
                     );
-                    let col = |name: &str| {
-                        Some(cols[fields.iter().position(|x| x == name)?].to_string())
-                    };
+                    let col =
+                        |name: &str| Some(cols[fields.iter().position(|x| x == name)?].to_string());
                     cloudfront_req(&col)
                 }
                 Format::CloudfrontJson => serde_json::from_str::<serde_json::Value>(line)

@@ -201,24 +201,24 @@ impl LineParser {
 }
 
 /// What an unrecognised first line is not.
-fn unknown_detail(line: &str) -> String {
-    // The list of names is the same for every line: built once (a file of garbage is rejected
-    // line by line, each with this detail).
-    static NAMES: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let names = NAMES.get_or_init(|| {
+fn unknown_detail(line: &str) -> &'static str {
+    // The same two texts for every line: built once (a file of garbage is rejected line by
+    // line, each with this detail).
+    static DETAILS: std::sync::OnceLock<[String; 2]> = std::sync::OnceLock::new();
+    let [plain, json] = DETAILS.get_or_init(|| {
         let names: Vec<&str> = REGISTRY
             .iter()
             .map(|f| f.format().as_str())
             .filter(|n| *n != unsupported::FORMAT.as_str())
             .collect();
-        names.join(", ")
+        let plain = format!("none of the known formats ({})", names.join(", "));
+        [plain.clone(), format!("a JSON object, but {plain}")]
     });
-    let shape = if line.trim_start().starts_with('{') {
-        "a JSON object, but "
+    if line.trim_start().starts_with('{') {
+        json
     } else {
-        ""
-    };
-    format!("{shape}none of the known formats ({names})")
+        plain
+    }
 }
 
 /// A user agent for a report: what percent-encoding is left decoded once more. The formats

@@ -92,7 +92,7 @@ pub struct LastRun {
     /// Blocklist before that run (for `changes`). Encoded apart from the rest.
     #[serde(skip)]
     pub prev_blocklist: Blocklist,
-    /// Files read.
+    /// Files read; their rejections as counts only (the samples are in `rejected`).
     pub files: Vec<FileSummary>,
     /// Objects skipped because they were processed before.
     pub skipped: Vec<String>,

@@ -14,7 +14,6 @@ pub const FIELDS: &str = "date time x-edge-location sc-bytes c-ip cs-method cs(H
 /// Number of columns in the older layout (up to `cs-protocol-version`).
 pub const OLD_COLUMNS: usize = 24;
 
-
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /// Appends the two header lines for a file with `columns` columns (33 or [`OLD_COLUMNS`]).

@@ -215,7 +215,11 @@ pub fn corrupt_json(line: &mut Vec<u8>, reason: &str, c: &Client) {
             replace_first(line, from.as_bytes(), b"\"c-ip\":\"1.2.3\"");
         }
         BAD_TIME => {
-            for key in [&b"\"timestamp(ms)\":\""[..], b"\"timestamp\":\"", b"\"time\":\""] {
+            for key in [
+                &b"\"timestamp(ms)\":\""[..],
+                b"\"timestamp\":\"",
+                b"\"time\":\"",
+            ] {
                 if let Some(i) = line.windows(key.len()).position(|w| w == key) {
                     let v = i + key.len();
                     let end = v + line[v..].iter().position(|&b| b == b'"').unwrap_or(0);

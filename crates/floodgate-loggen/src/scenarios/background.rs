@@ -100,8 +100,11 @@ impl Background {
                     if f == Format::Cloudfront {
                         // CloudFront's share goes to its outputs present, client by client
                         // (by index, not by the RNG, so corpora without v2 stay identical).
-                        let family: Vec<Format> =
-                            formats.iter().copied().filter(|f| f.is_cloudfront()).collect();
+                        let family: Vec<Format> = formats
+                            .iter()
+                            .copied()
+                            .filter(|f| f.is_cloudfront())
+                            .collect();
                         match family.len() {
                             0 => natural,
                             n => family[clients.len() % n],
