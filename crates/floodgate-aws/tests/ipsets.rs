@@ -414,3 +414,54 @@ fn fewer_sets_than_max_entries_needs_is_an_error() {
     assert!(IpSetRef::parse_list("a:1,b").is_err());
     assert!(IpSetRef::parse_list(" ").is_err());
 }
+
+/// Invocation A commits, then B commits a newer blocklist and syncs it, then A's (slower)
+/// sync runs: the sink syncs A's blocklist, finds B's in the state and syncs that, so the sets
+/// end equal to the newest commit instead of A's older decision.
+#[tokio::test]
+async fn a_late_sync_of_an_older_commit_ends_on_the_newest_blocklist() {
+    use floodgate_aws::sinks::{DecisionSink, IpSetSink, Outcome};
+    let waf = MemoryIpSets::new();
+    waf.create("id4", &[]);
+    waf.create("id6", &[]);
+    let (b, newest) = setup(&["198.51.100.2/32", "198.51.100.3/32"], &[]).await;
+    let r = sync_ip_sets(&waf, &b, &newest, &targets(), &opts()).await;
+    assert_eq!(r.writes(), 1);
+    let mut older = State::default();
+    older.blocklist.ipv4 = s(&["198.51.100.1/32"]);
+    let sink = IpSetSink {
+        waf: waf.clone(),
+        backend: b.clone(),
+        targets: targets(),
+        options: opts(),
+    };
+    let config = floodgate_core::config::Config::default();
+    let decision = floodgate_core::decision::Decision::default();
+    let outcome = Outcome {
+        config: &config,
+        state: &older,
+        decision: &decision,
+        now_ms: 0,
+        run: "a",
+        dry_run: false,
+        state_conflicts: 0,
+        started: std::time::Instant::now(),
+    };
+    let d = sink.deliver(&outcome, &[]).await;
+    let sync = d.sync.expect("a sync report");
+    assert_eq!(sync.resyncs, 1, "{sync:?}");
+    assert!(sync.sets[0].wrote);
+    assert_eq!(waf.addresses("id4"), newest.blocklist.ipv4);
+    // The state already on the newest blocklist: one sync, no second read-and-sync round.
+    let d = sink
+        .deliver(
+            &Outcome {
+                state: &load(&b).await,
+                ..outcome
+            },
+            &[],
+        )
+        .await;
+    assert_eq!(d.sync.unwrap().resyncs, 0);
+    assert_eq!(waf.addresses("id4"), newest.blocklist.ipv4);
+}

@@ -46,6 +46,14 @@ pub struct SyncReport {
     pub dry_run: bool,
     /// One per target, in target order.
     pub sets: Vec<SetReport>,
+    /// Times the sets were synced again to a newer commit's blocklist (see
+    /// [`crate::sinks::IpSetSink`]).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub resyncs: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl SyncReport {
@@ -64,6 +72,17 @@ impl SyncReport {
     /// Desired entries that fit nowhere.
     pub fn not_fitted(&self) -> u64 {
         self.sets.iter().map(|s| s.not_fitted.len() as u64).sum()
+    }
+    /// This report, a later sync of the same targets, with what `earlier` wrote and met kept:
+    /// a set written in either round was written, conflicts and throttles add up.
+    pub fn after(mut self, earlier: SyncReport) -> SyncReport {
+        self.resyncs = earlier.resyncs + 1;
+        for (set, old) in self.sets.iter_mut().zip(earlier.sets) {
+            set.wrote |= old.wrote;
+            set.conflicts += old.conflicts;
+            set.throttled += old.throttled;
+        }
+        self
     }
 }
 
@@ -112,6 +131,7 @@ pub async fn sync_ip_sets<W: IpSetApi, B: StateBackend>(
     SyncReport {
         dry_run: opts.dry_run,
         sets: reports.into_iter().flatten().collect(),
+        resyncs: 0,
     }
 }
 
@@ -176,7 +196,20 @@ async fn sync_version<W: IpSetApi, B: StateBackend>(
             }
         }
     }
-    let owned = owned_of(state, sets);
+    let mut owned = owned_of(state, sets);
+    // An entry of the sets that this state does not record as ours may be another
+    // invocation's, recorded in a newer state (ownership is recorded before every write, and
+    // the sets were read just now): take ownership from the current state then, or it would
+    // be kept as foreign after its ban ended.
+    let unrecorded = snaps
+        .iter()
+        .zip(&owned)
+        .any(|(snap, o)| snap.addresses.iter().any(|a| !o.contains(&normalize(a))));
+    if unrecorded {
+        if let Ok((current, _)) = backend.load().await {
+            owned = owned_of(&current, sets);
+        }
+    }
     let views: Vec<SetView<'_>> = snaps
         .iter()
         .zip(&owned)
@@ -244,8 +277,13 @@ async fn write_one<W: IpSetApi, B: StateBackend>(
         if !plan.changed {
             // Forget owned entries that are no longer in the set (a crash before an earlier
             // write, or someone removed them by hand). Costs a state write only then.
-            if owned.iter().any(|o| !new_set.contains(o)) {
-                if let Err(e) = set_owned(backend, opts, &id, &new_set, &[]).await {
+            let gone: Vec<String> = owned
+                .iter()
+                .filter(|o| !new_set.contains(*o))
+                .cloned()
+                .collect();
+            if !gone.is_empty() {
+                if let Err(e) = set_owned(backend, opts, &id, &[], &gone).await {
                     rep.error = Some(e);
                 }
             }
@@ -281,7 +319,8 @@ async fn write_one<W: IpSetApi, B: StateBackend>(
             Ok(()) => {
                 rep.wrote = true;
                 rep.entries = plan.addresses.len();
-                if let Err(e) = set_owned(backend, opts, &id, &new_set, &plan.added).await {
+                let removed: Vec<String> = plan.removed.iter().map(|a| normalize(a)).collect();
+                if let Err(e) = set_owned(backend, opts, &id, &plan.added, &removed).await {
                     rep.error = Some(e);
                 }
                 return;
@@ -344,18 +383,23 @@ fn replan(
     p
 }
 
-/// `O' = (O ∪ added) ∩ N`, written to the freshest state.
+/// `O' = (O ∪ added) \ removed`, written to the freshest state: only what this writer put in
+/// or took out. (Intersecting with the set as this writer left it dropped the records of
+/// entries another invocation wrote just after, which then looked foreign and stayed after
+/// their bans ended.)
 async fn set_owned<B: StateBackend>(
     backend: &B,
     opts: &SyncOptions,
     id: &str,
-    new_set: &BTreeSet<String>,
     added: &[String],
+    removed: &[String],
 ) -> Result<(), String> {
     update(backend, opts.state_retry, |s| {
         let o = s.ip_sets.entry(id.to_string()).or_default();
         o.extend(added.iter().cloned());
-        o.retain(|e| new_set.contains(e));
+        for r in removed {
+            o.remove(r);
+        }
         if o.is_empty() {
             s.ip_sets.remove(id);
         }
