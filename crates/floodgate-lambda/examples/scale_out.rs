@@ -11,6 +11,13 @@
 //! wall seconds, objects, compressed and decompressed MB/s, state writes and state write
 //! conflicts, and whether the IP sets ended equal to the final state's blocklist.
 //!
+//! With `ARRIVALS_PER_S=R` the batches arrive at `R` objects a second instead of all at once
+//! (log volume as an attack delivers it), and the line adds the time from a batch's arrival
+//! to the end of the invocation that read it, IP sets written (p50, p95, max): the time to
+//! block that floodgate adds under that load, S3 delivery and WAF propagation not included.
+//! `SETTLE=1` runs one scheduled invocation after the last batch before the sets are compared
+//! (what the 5-minute schedule does), printing its sync report to stderr.
+//!
 //! What it models and what it does not: S3 GETs wait `20 ms + size / 90 MB/s`, state reads
 //! the same, state PUTs `40 ms + size / 60 MB/s` (typical same-Region figures, not measured
 //! here); IP set writes are not delayed or paced (an invocation writes each changed set once;
@@ -186,6 +193,9 @@ async fn main() {
     let gz: usize = blobs.iter().map(|b| b.1.len()).sum();
     let plain: u64 = blobs.iter().map(|b| b.2).sum();
     let config = Config::from_toml(CONFIG).expect("valid config");
+    let rate: Option<f64> = std::env::var("ARRIVALS_PER_S")
+        .ok()
+        .map(|r| r.parse().expect("ARRIVALS_PER_S is objects per second"));
     for k in ks {
         let k: usize = k.parse().expect("K is a number");
         let store = Slow {
@@ -197,20 +207,37 @@ async fn main() {
         for id in ["a4", "b4", "c4", "d4", "e4", "a6", "b6", "c6", "d6", "e6"] {
             waf.create(id, &[]);
         }
-        let mut queue = VecDeque::new();
+        let mut pending = Vec::new();
         let mut batch = Vec::new();
         for (key, bytes, _) in &blobs {
             let etag = store.inner.insert("logs", key, bytes.clone());
             batch.push((key.clone(), etag, bytes.len()));
             if batch.len() == BATCH {
-                queue.push_back(std::mem::take(&mut batch));
+                pending.push(std::mem::take(&mut batch));
             }
         }
         if !batch.is_empty() {
-            queue.push_back(batch);
+            pending.push(batch);
         }
-        let queue = Arc::new(Mutex::new(queue));
         let start = Instant::now();
+        let batches = pending.len();
+        type Batch = Vec<(String, String, usize)>;
+        let queue = Arc::new(Mutex::new(VecDeque::<(Instant, Batch)>::new()));
+        let fed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let latencies = Arc::new(Mutex::new(Vec::<f64>::new()));
+        let feeder = {
+            let (queue, fed) = (queue.clone(), fed.clone());
+            tokio::spawn(async move {
+                for (i, batch) in pending.into_iter().enumerate() {
+                    if let Some(r) = rate {
+                        let due = start + Duration::from_secs_f64((i * BATCH) as f64 / r);
+                        tokio::time::sleep_until(due.into()).await;
+                    }
+                    queue.lock().unwrap().push_back((Instant::now(), batch));
+                }
+                fed.store(true, Ordering::Release);
+            })
+        };
         let mut tasks = Vec::new();
         for worker in 0..k {
             let mut app = App::new(settings(), config.clone(), store.clone(), waf.clone());
@@ -221,12 +248,17 @@ async fn main() {
                 max: Duration::from_millis(200),
             };
             app.waf_write_interval = Duration::ZERO;
-            let queue = queue.clone();
+            let (queue, fed, latencies) = (queue.clone(), fed.clone(), latencies.clone());
             tasks.push(tokio::spawn(async move {
                 let mut n = 0;
                 loop {
-                    let Some(batch) = queue.lock().unwrap().pop_front() else {
-                        break;
+                    let next = queue.lock().unwrap().pop_front();
+                    let Some((arrived, batch)) = next else {
+                        if fed.load(Ordering::Acquire) && queue.lock().unwrap().is_empty() {
+                            break;
+                        }
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                        continue;
                     };
                     let out = app
                         .handle(sqs(&batch), &format!("w{worker}-{n}"))
@@ -234,14 +266,42 @@ async fn main() {
                         .expect("the invocation succeeds");
                     let failed = out["batchItemFailures"].as_array().map_or(0, Vec::len);
                     assert_eq!(failed, 0, "{out}");
+                    latencies
+                        .lock()
+                        .unwrap()
+                        .push(arrived.elapsed().as_secs_f64());
                     n += 1;
                 }
             }));
         }
+        feeder.await.expect("feeder");
         for t in tasks {
             t.await.expect("worker");
         }
+        let mut lat = latencies.lock().unwrap().clone();
+        lat.sort_by(f64::total_cmp);
+        assert_eq!(lat.len(), batches, "every batch read once");
+        let pick = |q: f64| {
+            let i = ((lat.len() as f64 * q).ceil() as usize).clamp(1, lat.len().max(1)) - 1;
+            lat.get(i).map_or(0.0, |x| (x * 100.0).round() / 100.0)
+        };
         let secs = start.elapsed().as_secs_f64();
+        if std::env::var_os("SETTLE").is_some() {
+            let mut app = App::new(settings(), config.clone(), store.clone(), waf.clone());
+            app.clock = Arc::new(move || now);
+            app.waf_write_interval = Duration::ZERO;
+            let ev = json!({"version": "0", "id": "x", "detail-type": "Scheduled Event",
+                            "source": "aws.events", "time": "2026-11-02T10:00:00Z", "detail": {}});
+            let out = app.handle(ev, "settle").await.expect("scheduled");
+            eprintln!(
+                "settle: {}",
+                out["sync"]
+                    .to_string()
+                    .chars()
+                    .take(300)
+                    .collect::<String>()
+            );
+        }
         let blocked_v4: usize = ["a4", "b4", "c4", "d4", "e4"]
             .iter()
             .map(|id| waf.addresses(id).len())
@@ -260,8 +320,18 @@ async fn main() {
             .flat_map(|id| waf.addresses(id))
             .collect();
         have.sort();
+        let extra = have
+            .iter()
+            .filter(|a| want.binary_search(a).is_err())
+            .count();
+        let missing = want
+            .iter()
+            .filter(|a| have.binary_search(a).is_err())
+            .count();
         let line = json!({
             "sets_equal_final_state": want == have,
+            "set_entries_not_in_state": extra,
+            "state_entries_not_in_sets": missing,
             "invocations_at_once": k,
             "objects": blobs.len(),
             "wall_s": (secs * 100.0).round() / 100.0,
@@ -272,6 +342,8 @@ async fn main() {
             "state_conflicts": store.conflicts.load(Ordering::Relaxed),
             "state_bytes": state_bytes.len(),
             "blocked_v4": blocked_v4,
+            "arrivals_objects_per_s": rate,
+            "arrival_to_sets_written_s": {"p50": pick(0.5), "p95": pick(0.95), "max": pick(1.0)},
         });
         println!("{line}");
     }
