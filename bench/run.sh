@@ -186,6 +186,9 @@ for r in 4 8; do
     ARRIVALS_PER_S=$r "$ROOT/target/release/examples/scale_out" "$CORPUS/botnet-fifth" 1793610300000 1 2 \
         | grep '"invocations_at_once"'
 done >"$RES/scale_out_paced.jsonl"
+log "scale-out through CloudWatch Logs subscription events (one invocation per ~1 MB event; ~6 min per K)"
+SOURCE=cloudwatch-logs "$ROOT/target/release/examples/scale_out" "$CORPUS/botnet-fifth" 1793610300000 1 2 \
+    | grep '"invocations_at_once"' >"$RES/scale_out_cwl.jsonl"
 
 # --- memory -----------------------------------------------------------------------------
 log "peak RSS per distinct client"

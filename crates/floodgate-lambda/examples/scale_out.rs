@@ -15,6 +15,9 @@
 //! (log volume as an attack delivers it), and the line adds the time from a batch's arrival
 //! to the end of the invocation that read it, IP sets written (p50, p95, max): the time to
 //! block that floodgate adds under that load, S3 delivery and WAF propagation not included.
+//! `SOURCE=cloudwatch-logs` feeds the same records as CloudWatch Logs subscription events of
+//! ~1 MB of WAF records each (one invocation per event, as the subscription invokes), instead
+//! of S3 objects through SQS; `ARRIVALS_PER_S` then counts events.
 //! `SETTLE=1` runs one scheduled invocation after the last batch before the sets are compared
 //! (what the 5-minute schedule does), printing its sync report to stderr.
 //!
@@ -45,6 +48,9 @@ const CONFIG: &str =
 const BATCH: usize = 10;
 /// Plain bytes per object (~4 MB, a busy Firehose delivery).
 const PART: usize = 4 << 20;
+/// Plain bytes of WAF records per CloudWatch Logs subscription event (~1 MB: its compressed,
+/// base64'd payload stays under the 256 KB of an asynchronous invocation).
+const CWL_PART: usize = 1 << 20;
 
 /// S3 with latency: first byte after `base`, then the object's bytes at `rate` bytes/s.
 #[derive(Clone)]
@@ -139,6 +145,29 @@ fn sqs(objects: &[(String, String, usize)]) -> Value {
     json!({ "Records": records })
 }
 
+/// A CloudWatch Logs subscription event (a WAF log group) carrying `lines` as log events,
+/// with ids unique across the run.
+fn awslogs(lines: &[u8], n: usize) -> Value {
+    use base64::Engine;
+    let events: Vec<Value> = lines
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .enumerate()
+        .map(|(i, m)| {
+            json!({"id": format!("{n:028}{i:028}"), "timestamp": 1_793_610_000_000i64,
+                   "message": String::from_utf8_lossy(m)})
+        })
+        .collect();
+    let payload = json!({"messageType": "DATA_MESSAGE", "owner": "123456789012",
+        "logGroup": "aws-waf-logs-floodgate", "logStream": format!("us-east-1_acl_{n}"),
+        "subscriptionFilters": ["floodgate"], "logEvents": events});
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(payload.to_string().as_bytes())
+        .expect("in memory");
+    let data = base64::engine::general_purpose::STANDARD.encode(gz.finish().expect("in memory"));
+    json!({"awslogs": {"data": data}})
+}
+
 fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
     for e in std::fs::read_dir(dir).expect("readable corpus folder") {
         let p = e.expect("entry").path();
@@ -166,7 +195,10 @@ async fn main() {
     paths.sort();
     // Each file is cut at line ends into objects of ~PART plain bytes, gzip'd again, the way
     // Firehose delivers many small objects rather than one per five minutes.
+    let cwl = std::env::var("SOURCE").as_deref() == Ok("cloudwatch-logs");
+    let part = if cwl { CWL_PART } else { PART };
     let mut blobs: Vec<(String, Vec<u8>, u64)> = Vec::new();
+    let mut payloads: Vec<Value> = Vec::new();
     for p in &paths {
         let mut text = Vec::new();
         flate2::read::MultiGzDecoder::new(std::fs::File::open(p).expect("readable object"))
@@ -175,14 +207,21 @@ async fn main() {
         let name = p.strip_prefix(dir).unwrap().display().to_string();
         let mut rest = &text[..];
         while !rest.is_empty() {
-            let cut = if rest.len() <= PART {
+            let cut = if rest.len() <= part {
                 rest.len()
             } else {
-                rest[PART..]
+                rest[part..]
                     .iter()
                     .position(|b| *b == b'\n')
-                    .map_or(rest.len(), |i| PART + i + 1)
+                    .map_or(rest.len(), |i| part + i + 1)
             };
+            if cwl {
+                let event = awslogs(&rest[..cut], payloads.len());
+                blobs.push((String::new(), event.to_string().into_bytes(), cut as u64));
+                payloads.push(event);
+                rest = &rest[cut..];
+                continue;
+            }
             let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
             gz.write_all(&rest[..cut]).expect("in memory");
             let key = format!("AWSLogs/{name}.part{:04}.gz", blobs.len());
@@ -207,22 +246,26 @@ async fn main() {
         for id in ["a4", "b4", "c4", "d4", "e4", "a6", "b6", "c6", "d6", "e6"] {
             waf.create(id, &[]);
         }
-        let mut pending = Vec::new();
+        // One unit per invocation: an SQS batch of 10 objects, or one subscription event.
+        let mut pending: Vec<Value> = Vec::new();
         let mut batch = Vec::new();
-        for (key, bytes, _) in &blobs {
+        for (key, bytes, _) in blobs.iter().filter(|_| !cwl) {
             let etag = store.inner.insert("logs", key, bytes.clone());
             batch.push((key.clone(), etag, bytes.len()));
             if batch.len() == BATCH {
-                pending.push(std::mem::take(&mut batch));
+                pending.push(sqs(&std::mem::take(&mut batch)));
             }
         }
         if !batch.is_empty() {
-            pending.push(batch);
+            pending.push(sqs(&batch));
         }
+        if cwl {
+            pending = payloads.clone();
+        }
+        let per_unit = if cwl { 1 } else { BATCH };
         let start = Instant::now();
         let batches = pending.len();
-        type Batch = Vec<(String, String, usize)>;
-        let queue = Arc::new(Mutex::new(VecDeque::<(Instant, Batch)>::new()));
+        let queue = Arc::new(Mutex::new(VecDeque::<(Instant, Value)>::new()));
         let fed = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let latencies = Arc::new(Mutex::new(Vec::<f64>::new()));
         let feeder = {
@@ -230,7 +273,7 @@ async fn main() {
             tokio::spawn(async move {
                 for (i, batch) in pending.into_iter().enumerate() {
                     if let Some(r) = rate {
-                        let due = start + Duration::from_secs_f64((i * BATCH) as f64 / r);
+                        let due = start + Duration::from_secs_f64((i * per_unit) as f64 / r);
                         tokio::time::sleep_until(due.into()).await;
                     }
                     queue.lock().unwrap().push_back((Instant::now(), batch));
@@ -253,7 +296,7 @@ async fn main() {
                 let mut n = 0;
                 loop {
                     let next = queue.lock().unwrap().pop_front();
-                    let Some((arrived, batch)) = next else {
+                    let Some((arrived, event)) = next else {
                         if fed.load(Ordering::Acquire) && queue.lock().unwrap().is_empty() {
                             break;
                         }
@@ -261,7 +304,7 @@ async fn main() {
                         continue;
                     };
                     let out = app
-                        .handle(sqs(&batch), &format!("w{worker}-{n}"))
+                        .handle(event, &format!("w{worker}-{n}"))
                         .await
                         .expect("the invocation succeeds");
                     let failed = out["batchItemFailures"].as_array().map_or(0, Vec::len);
@@ -333,6 +376,7 @@ async fn main() {
             "set_entries_not_in_state": extra,
             "state_entries_not_in_sets": missing,
             "invocations_at_once": k,
+            "source": if cwl { "cloudwatch-logs" } else { "s3-sqs" },
             "objects": blobs.len(),
             "wall_s": (secs * 100.0).round() / 100.0,
             "gz_mb_per_s": (gz as f64 / secs / 1e5).round() / 10.0,
