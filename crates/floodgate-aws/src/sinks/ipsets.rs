@@ -13,7 +13,7 @@ pub const MAX_RESYNCS: usize = 3;
 /// Concurrent invocations commit in one order and may sync in another: an invocation that
 /// committed first and synced last would leave its older blocklist in the sets until the next
 /// run. So after syncing, the sink reads the state again and, if its blocklist is no longer the
-/// one just synced, syncs that one (up to [`MAX_RESYNCS`] times). The last invocation to write
+/// one just synced, syncs that one (up to `MAX_RESYNCS` = 3 times). The last invocation to write
 /// a set then always re-checks after its write, so the sets end equal to the newest commit.
 pub struct IpSetSink<W, B> {
     /// WAF.
