@@ -351,12 +351,12 @@ impl FormatOut {
                 let Some(layout) = &o.layout else {
                     return Ok(());
                 };
-                let write = if self.format == Format::CloudfrontJson {
-                    cloudfront_v2::write_json_record
+                let output = if self.format == Format::CloudfrontJson {
+                    cloudfront_v2::Output::Json
                 } else {
-                    cloudfront_v2::write_w3c_record
+                    cloudfront_v2::Output::W3c
                 };
-                write(buf, layout, ev, c, cat, &mut self.rng);
+                cloudfront_v2::write_record(buf, output, layout, ev, c, cat, &mut self.rng);
             }
         }
         let len = buf.len() - before;

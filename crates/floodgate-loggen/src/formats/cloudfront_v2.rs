@@ -69,49 +69,50 @@ pub fn write_w3c_header(buf: &mut Vec<u8>, layout: &Layout) {
     buf.push(b'\n');
 }
 
-/// Appends one W3C line for `ev` in `layout`'s order.
-pub fn write_w3c_record(
-    buf: &mut Vec<u8>,
-    layout: &Layout,
-    ev: &Event,
-    c: &mut Client,
-    cat: &Catalog,
-    rng: &mut ChaCha8Rng,
-) {
-    let out = Outcome::of(ev, rng);
-    for (i, field) in layout.0.iter().enumerate() {
-        if i > 0 {
-            buf.push(b'\t');
-        }
-        push_value(buf, field, ev, c, cat, &out, rng);
-    }
-    buf.push(b'\n');
+/// The two outputs of standard logging v2.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    /// Tab-separated values in `#Fields` order.
+    W3c,
+    /// One JSON object, field names as keys, string values.
+    Json,
 }
 
-/// Appends one JSON line for `ev` with `layout`'s fields as keys.
-pub fn write_json_record(
+/// Appends one line for `ev` with `layout`'s fields, in `output`'s form.
+pub fn write_record(
     buf: &mut Vec<u8>,
+    output: Output,
     layout: &Layout,
     ev: &Event,
     c: &mut Client,
     cat: &Catalog,
     rng: &mut ChaCha8Rng,
 ) {
+    let json = output == Output::Json;
     let out = Outcome::of(ev, rng);
-    buf.push(b'{');
+    if json {
+        buf.push(b'{');
+    }
     for (i, field) in layout.0.iter().enumerate() {
         if i > 0 {
-            buf.push(b',');
+            buf.push(if json { b',' } else { b'\t' });
         }
-        buf.push(b'"');
-        buf.extend_from_slice(field.as_bytes());
-        buf.extend_from_slice(b"\":\"");
+        if json {
+            buf.push(b'"');
+            buf.extend_from_slice(field.as_bytes());
+            buf.extend_from_slice(b"\":\"");
+        }
         let start = buf.len();
         push_value(buf, field, ev, c, cat, &out, rng);
-        escape_json_from(buf, start);
-        buf.push(b'"');
+        if json {
+            escape_json_from(buf, start);
+            buf.push(b'"');
+        }
     }
-    buf.extend_from_slice(b"}\n");
+    if json {
+        buf.push(b'}');
+    }
+    buf.push(b'\n');
 }
 
 /// Escapes `"` and `\` in `buf[start..]` (the values written are otherwise JSON-safe: CloudFront
