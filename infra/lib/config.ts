@@ -9,6 +9,9 @@ export type RuleAction = 'BLOCK' | 'COUNT';
 /** Where the function gets its log records from (context `sources`). */
 export type LogSource = 's3' | 'waf-cloudwatch' | 'cloudfront-cloudwatch' | 'cloudfront-realtime';
 export const LOG_SOURCES: readonly LogSource[] = ['s3', 'waf-cloudwatch', 'cloudfront-cloudwatch', 'cloudfront-realtime'];
+/** How the CloudWatch Logs subscriptions deliver (context `logsDelivery`): an asynchronous invocation per
+ * delivery, or records in a Kinesis stream the function reads in batches (an attack's volume). */
+export type LogsDelivery = 'lambda' | 'kinesis';
 /** How S3 tells the queue about a new log object (context `s3Events`). */
 export type S3EventDelivery = 'notification' | 'eventbridge';
 
@@ -40,6 +43,11 @@ export interface FloodgateSettings {
   // ---- streaming sources ----
   /** Retention (days) of the log groups the streaming sources deliver to. Default 7. */
   readonly streamLogRetentionDays?: number;
+  /** How the subscriptions of `waf-cloudwatch` / `cloudfront-cloudwatch` deliver: `lambda` (one invocation per delivery, one
+   * state commit each) or `kinesis` (into a stream read in batches of many deliveries, one commit per batch). Default `lambda`. */
+  readonly logsDelivery?: LogsDelivery;
+  /** Shards of the subscriptions' Kinesis stream (`logsDelivery=kinesis`). Default 1. */
+  readonly logsShards?: number;
   /** CloudFront distribution id whose standard logs (v2) go to CloudWatch Logs (`cloudfront-cloudwatch`). */
   readonly distributionId?: string;
   /** Shards of the real-time log stream (`cloudfront-realtime`). Default 1. */
@@ -138,6 +146,8 @@ export const DEFAULTS = {
   engineMaxEntries: 30000,
   streamLogRetentionDays: 7,
   realtimeShards: 1,
+  logsDelivery: 'lambda' as LogsDelivery,
+  logsShards: 1,
   realtimeParallelization: 1,
   realtimeFields: ['timestamp', 'c-ip', 'cs-method', 'cs-host', 'x-host-header', 'cs-uri-stem', 'cs-uri-query',
     'sc-status', 'cs-user-agent', 'x-forwarded-for', 'c-country'],
@@ -175,7 +185,7 @@ export type ContextReader = (key: string) => unknown;
 /** Context keys understood by `settingsFromContext`, besides `stackName`, `account` and `region`. */
 export const CONTEXT_KEYS = [
   'scope', 'namePrefix', 'sources', 'logBucketName', 'logBucketSuffix', 'logPrefix', 'logSuffix',
-  'logExpirationDays', 'logBucketKmsKeyArn', 's3Events', 'streamLogRetentionDays', 'distributionId',
+  'logExpirationDays', 'logBucketKmsKeyArn', 's3Events', 'streamLogRetentionDays', 'logsDelivery', 'logsShards', 'distributionId',
   'realtimeShards', 'realtimeParallelization', 'realtimeFields', 'ipSetsPerVersion',
   'createWebAcl', 'webAclArn', 'webAclRuleAction',
   'lambdaZip', 'architecture', 'memorySize', 'timeoutSeconds', 'reservedConcurrency',
@@ -255,6 +265,8 @@ export function settingsFromContext(ctx: ContextReader): FloodgateSettings {
     logBucketKmsKeyArn: nonEmpty(ctx, 'logBucketKmsKeyArn'),
     s3Events: oneOf(ctx, 's3Events', ['notification', 'eventbridge'] as const),
     streamLogRetentionDays: num(ctx, 'streamLogRetentionDays'),
+    logsDelivery: oneOf(ctx, 'logsDelivery', ['lambda', 'kinesis'] as const),
+    logsShards: num(ctx, 'logsShards'),
     distributionId: nonEmpty(ctx, 'distributionId'),
     realtimeShards: num(ctx, 'realtimeShards'),
     realtimeParallelization: num(ctx, 'realtimeParallelization'),

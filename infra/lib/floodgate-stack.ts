@@ -133,12 +133,18 @@ export class FloodgateStack extends Stack {
       retention: r.streamLogRetention,
       wafWebAclArn: r.sources.has('waf-cloudwatch') ? webAclArn : undefined,
       distributionId: r.distributionId,
+      delivery: r.logsDelivery,
+      failureQueue: this.failureQueue,
     });
     Object.assign(env, cw.env);
     const realtime = r.realtime
       ? addRealtimeSource(this, { fn: this.fn, namePrefix: r.namePrefix, settings: r.realtime, failureQueue: this.failureQueue })
       : undefined;
     Object.assign(env, realtime?.env ?? {});
+    // Both streams may feed the function: it reads the records of each ARN listed.
+    env.FLOODGATE_STREAM_ARNS = [cw.env.FLOODGATE_STREAM_ARNS, realtime?.env.FLOODGATE_STREAM_ARNS]
+      .filter((a): a is string => a !== undefined).join(',');
+    if (env.FLOODGATE_STREAM_ARNS === '') delete env.FLOODGATE_STREAM_ARNS;
     if (r.scope === 'REGIONAL' && (r.sources.has('cloudfront-cloudwatch') || r.sources.has('cloudfront-realtime'))) {
       Annotations.of(this).addWarning('floodgate: CloudFront log sources with scope REGIONAL: the IP sets can block only at a regional ' +
         'resource (e.g. an ALB behind CloudFront, matching X-Forwarded-For with IPSetForwardedIPConfig). To block at the ' +
@@ -230,7 +236,7 @@ export class FloodgateStack extends Stack {
       queue: this.s3Source?.queue,
       dlq: this.s3Source?.dlq,
       failureQueue: this.failureQueue,
-      readsStream: realtime !== undefined,
+      readsStream: realtime !== undefined || cw.stream !== undefined,
       metricsNamespace: r.metricsNamespace,
       queueAgeAlarmSeconds: r.queueAgeAlarmSeconds,
       alarmEmail: r.alarmEmail,

@@ -130,7 +130,7 @@ export class FloodgateMonitoring extends Construct {
     if (props.readsStream) {
       add('StreamBacklog', props.fn.metric('IteratorAge', { period: five, statistic: 'Maximum' }), {
         threshold: props.queueAgeAlarmSeconds * 1000,
-        description: `The real-time log records floodgate reads are over ${props.queueAgeAlarmSeconds}s old: it is falling behind the stream.`,
+        description: `The streamed log records floodgate reads (Kinesis) are over ${props.queueAgeAlarmSeconds}s old: it is falling behind the stream.`,
       });
     }
     add('SyncFailures', new cloudwatch.Metric({

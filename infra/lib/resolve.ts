@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Token } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { DEFAULTS, FloodgateSettings, LambdaArch, LogSource, RuleAction, S3EventDelivery, WafScope } from './config';
+import { DEFAULTS, FloodgateSettings, LambdaArch, LogSource, LogsDelivery, RuleAction, S3EventDelivery, WafScope } from './config';
 import { readBanMaxEntries, validateAllowlistFile } from './files';
 
 /** Where `scripts/build-lambda.sh` writes the Lambda zip (relative to this file: infra/lib → repo root). */
@@ -48,6 +48,11 @@ export interface RealtimeSettings {
   readonly fields: string[];
 }
 
+/** How the CloudWatch Logs subscriptions deliver (`waf-cloudwatch`, `cloudfront-cloudwatch`). */
+export type LogsDeliverySettings =
+  | { readonly kind: 'lambda' }
+  | { readonly kind: 'kinesis'; readonly shards: number };
+
 export interface Resolved {
   readonly scope: WafScope;
   readonly namePrefix: string;
@@ -55,6 +60,8 @@ export interface Resolved {
   readonly s3?: S3Settings;
   readonly streamLogRetention: logs.RetentionDays;
   readonly distributionId?: string;
+  /** Undefined when no CloudWatch Logs source is selected. */
+  readonly logsDelivery?: LogsDeliverySettings;
   readonly realtime?: RealtimeSettings;
   readonly createWebAcl: boolean;
   readonly webAclArn?: string;
@@ -183,6 +190,19 @@ export function resolveSettings(props: FloodgateSettings, stackName: string, reg
     check(namePrefix.length <= 40, `namePrefix ${namePrefix} is too long for the CloudWatch Logs delivery names (at most 40 characters with cloudfront-cloudwatch)`);
     distributionId = props.distributionId;
   }
+  const viaLogs = sources.has('waf-cloudwatch') || sources.has('cloudfront-cloudwatch');
+  const deliveryKind: LogsDelivery = props.logsDelivery ?? DEFAULTS.logsDelivery;
+  check(deliveryKind === 'lambda' || deliveryKind === 'kinesis', `logsDelivery must be lambda or kinesis, got ${deliveryKind}`);
+  check(viaLogs || (props.logsDelivery === undefined && props.logsShards === undefined),
+    'logsDelivery and logsShards configure the CloudWatch Logs sources: add waf-cloudwatch or cloudfront-cloudwatch to sources (or drop them)');
+  check(deliveryKind === 'kinesis' || props.logsShards === undefined,
+    'logsShards sizes the Kinesis stream of logsDelivery=kinesis: set logsDelivery=kinesis (or drop logsShards)');
+  let logsDelivery: LogsDeliverySettings | undefined;
+  if (viaLogs) {
+    logsDelivery = deliveryKind === 'kinesis'
+      ? { kind: 'kinesis', shards: checkInt('logsShards', props.logsShards ?? DEFAULTS.logsShards, 1, 500) }
+      : { kind: 'lambda' };
+  }
   let realtime: RealtimeSettings | undefined;
   if (sources.has('cloudfront-realtime')) {
     const fields = [...(props.realtimeFields ?? DEFAULTS.realtimeFields)];
@@ -224,10 +244,12 @@ export function resolveSettings(props: FloodgateSettings, stackName: string, reg
   const memorySize = checkInt('memorySize', props.memorySize ?? DEFAULTS.memorySize, 128, 10240);
 
   // Every event source may run this many invocations at once, plus one for the schedule and one per
-  // CloudWatch Logs subscription (asynchronous invocations, retried by Lambda when throttled).
+  // CloudWatch Logs subscription (asynchronous invocations, retried by Lambda when throttled), or,
+  // when the subscriptions deliver into a stream, one per shard of it.
+  const subscriptions = (sources.has('waf-cloudwatch') ? 1 : 0) + (sources.has('cloudfront-cloudwatch') ? 1 : 0);
+  const logsConcurrency = logsDelivery?.kind === 'kinesis' ? logsDelivery.shards : subscriptions;
   const requiredConcurrency = (s3?.maxConcurrency ?? 0) +
-    (realtime ? realtime.shards * realtime.parallelization : 0) +
-    (sources.has('waf-cloudwatch') ? 1 : 0) + (sources.has('cloudfront-cloudwatch') ? 1 : 0) + 1;
+    (realtime ? realtime.shards * realtime.parallelization : 0) + logsConcurrency + 1;
   const reservedConcurrency = props.reservedConcurrency ?? undefined;
   if (reservedConcurrency !== undefined) {
     checkInt('reservedConcurrency', reservedConcurrency, 1, 10000);
@@ -235,8 +257,9 @@ export function resolveSettings(props: FloodgateSettings, stackName: string, reg
       `reservedConcurrency=${reservedConcurrency} is below what the event sources may run at once: ${requiredConcurrency} = ` +
       [s3 ? `${s3.maxConcurrency} (SQS eventSourceMaxConcurrency)` : undefined,
         realtime ? `${realtime.shards * realtime.parallelization} (Kinesis shards × parallelization)` : undefined,
-        sources.has('waf-cloudwatch') ? '1 (waf-cloudwatch subscription)' : undefined,
-        sources.has('cloudfront-cloudwatch') ? '1 (cloudfront-cloudwatch subscription)' : undefined,
+        logsDelivery?.kind === 'kinesis' ? `${logsDelivery.shards} (logsShards: the subscriptions' Kinesis stream)` : undefined,
+        logsDelivery?.kind === 'lambda' && sources.has('waf-cloudwatch') ? '1 (waf-cloudwatch subscription)' : undefined,
+        logsDelivery?.kind === 'lambda' && sources.has('cloudfront-cloudwatch') ? '1 (cloudfront-cloudwatch subscription)' : undefined,
         '1 (schedule)'].filter(Boolean).join(' + ') +
       '. Raise it, lower the event source concurrency, or leave it unreserved (-c reservedConcurrency=none, the default).');
   }
@@ -286,6 +309,7 @@ export function resolveSettings(props: FloodgateSettings, stackName: string, reg
     s3,
     streamLogRetention: retention('streamLogRetentionDays', props.streamLogRetentionDays ?? DEFAULTS.streamLogRetentionDays),
     distributionId,
+    logsDelivery,
     realtime,
     createWebAcl,
     webAclArn,

@@ -108,7 +108,7 @@ describe('context', () => {
     const s = from({
       sources: 'S3, cloudfront-realtime', ipSetsPerVersion: '5', s3Events: 'EventBridge', streamLogRetentionDays: '14',
       distributionId: 'E2ABC', realtimeShards: '2', realtimeParallelization: '3', realtimeFields: 'timestamp,c-ip',
-      allowlistFiles: 'a.txt, b.txt', breakGlassRoleArn: 'arn:aws:iam::123456789012:role/x', notifications: 'false',
+      logsDelivery: 'Kinesis', logsShards: '3', allowlistFiles: 'a.txt, b.txt', breakGlassRoleArn: 'arn:aws:iam::123456789012:role/x', notifications: 'false',
       notifyEmail: 'n@example.com', notifyTopicArn: 'arn:aws:sns:eu-west-1:123456789012:t', budget: 'no',
     });
     assert.deepEqual(s.sources, ['s3', 'cloudfront-realtime']);
@@ -119,6 +119,8 @@ describe('context', () => {
     assert.equal(s.realtimeShards, 2);
     assert.equal(s.realtimeParallelization, 3);
     assert.deepEqual(s.realtimeFields, ['timestamp', 'c-ip']);
+    assert.equal(s.logsDelivery, 'kinesis');
+    assert.equal(s.logsShards, 3);
     assert.deepEqual(s.allowlistFiles, ['a.txt', 'b.txt']);
     assert.equal(s.breakGlassRoleArn, 'arn:aws:iam::123456789012:role/x');
     assert.equal(s.notifications, false);
@@ -128,6 +130,7 @@ describe('context', () => {
     assert.equal(from({ reservedConcurrency: '7' }).reservedConcurrency, 7);
     assert.throws(() => from({ sources: 's3,kafka' }), /context sources=kafka: expected a comma-separated list of s3, waf-cloudwatch/);
     assert.throws(() => from({ s3Events: 'sns' }), /context s3Events=sns: expected one of notification, eventbridge/);
+    assert.throws(() => from({ logsDelivery: 'firehose' }), /context logsDelivery=firehose: expected one of lambda, kinesis/);
   });
 
   it('rejects bad values with the key name', () => {

@@ -55,6 +55,13 @@ describe('cdk-nag AwsSolutions', () => {
     }, 'us-east-1');
   });
 
+  it('the CloudWatch Logs sources delivering into a Kinesis stream have no unsuppressed findings', () => {
+    assertClean({
+      scope: 'CLOUDFRONT', sources: ['waf-cloudwatch', 'cloudfront-cloudwatch'], logsDelivery: 'kinesis', logsShards: 2,
+      distributionId: 'E2ABCDEF123456', reservedConcurrency: 10,
+    }, 'us-east-1');
+  });
+
   it('S3 events through EventBridge, allowlist files, existing notification topic, break-glass role: no unsuppressed findings', () => {
     const allow = path.join(TMP, 'nag-allow.txt');
     fs.writeFileSync(allow, '130.176.0.0/18\n');

@@ -220,3 +220,74 @@ describe('cloudfront-realtime', () => {
       .findWarning('/Floodgate', Match.stringLikeRegexp('scope REGIONAL')), []);
   });
 });
+
+describe('logsDelivery=kinesis (the subscriptions deliver into a stream read in batches)', () => {
+  const t = synth({ sources: ['waf-cloudwatch'], logsDelivery: 'kinesis', logsShards: 2 });
+  const streamArn = () => ({ 'Fn::GetAtt': [byPrefix(t, 'AWS::Kinesis::Stream', 'LogsStream'), 'Arn'] });
+
+  it('default is one invocation per delivery: no stream', () => {
+    const x = synth({ sources: ['waf-cloudwatch'] });
+    x.resourceCountIs('AWS::Kinesis::Stream', 0);
+    x.resourceCountIs('AWS::Lambda::EventSourceMapping', 0);
+    assert.equal(DEFAULTS.logsDelivery, 'lambda');
+  });
+
+  it('creates an encrypted provisioned stream of logsShards shards', () => {
+    const [, s] = only(t, 'AWS::Kinesis::Stream');
+    assert.equal(s.Properties.ShardCount, 2);
+    assert.deepEqual(s.Properties.StreamEncryption, { EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' });
+  });
+
+  it('the subscription filter delivers into the stream through a role only CloudWatch Logs of these groups assumes', () => {
+    const [, f] = only(t, 'AWS::Logs::SubscriptionFilter');
+    const roleId = byPrefix(t, 'AWS::IAM::Role', 'LogsSubscriptionRole');
+    assert.deepEqual(f.Properties.DestinationArn, streamArn());
+    assert.deepEqual(f.Properties.RoleArn, { 'Fn::GetAtt': [roleId, 'Arn'] });
+    assert.deepEqual(t.findResources('AWS::Lambda::Permission', { Properties: { Principal: 'logs.amazonaws.com' } }), {}, 'CloudWatch Logs does not invoke the function');
+    const role = t.toJSON().Resources[roleId];
+    const trust = role.Properties.AssumeRolePolicyDocument.Statement[0];
+    assert.deepEqual(trust.Principal, { Service: 'logs.amazonaws.com' });
+    assert.match(joined(trust.Condition.StringLike['aws:SourceArn']), /log-group:aws-waf-logs-Floodgate:\*/);
+    const policies = Object.values(t.findResources('AWS::IAM::Policy')) as any[];
+    const mine = policies.filter((p) => asList(p.Properties.Roles).some((r: any) => joined(r).includes(roleId)));
+    const st = mine.flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const kinesisActions = st.flatMap((s: any) => asList(s.Action)).filter((a: string) => a.startsWith('kinesis:'));
+    assert.ok(kinesisActions.includes('kinesis:PutRecord'), joined(kinesisActions));
+    for (const s of st.filter((s: any) => asList(s.Action).some((a: string) => a.startsWith('kinesis:')))) {
+      assert.deepEqual(s.Resource, streamArn());
+    }
+  });
+
+  it('the function reads the stream like the real-time one (LATEST, partial failures, bisect, parallelization 1)', () => {
+    const [, m] = only(t, 'AWS::Lambda::EventSourceMapping');
+    const p = m.Properties;
+    assert.deepEqual(p.EventSourceArn, streamArn());
+    assert.equal(p.ParallelizationFactor, 1);
+    assert.deepEqual(p.FunctionResponseTypes, ['ReportBatchItemFailures']);
+    assert.equal(p.BisectBatchOnFunctionError, true);
+    assert.equal(p.MaximumBatchingWindowInSeconds, 1);
+    assert.deepEqual(p.DestinationConfig.OnFailure.Destination, { 'Fn::GetAtt': [byPrefix(t, 'AWS::SQS::Queue', 'FailureQueue'), 'Arn'] });
+    const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'IteratorAge' } }));
+    assert.equal(alarms.length, 1);
+  });
+
+  it('names the stream and the groups to the function; with the real-time stream too, both ARNs', () => {
+    const env = envOf(t);
+    assert.deepEqual(env.FLOODGATE_STREAM_ARNS, streamArn());
+    assert.equal(env.FLOODGATE_LOG_GROUPS, 'aws-waf-logs-Floodgate');
+    const x = synth({ sources: ['waf-cloudwatch', 'cloudfront-realtime'], logsDelivery: 'kinesis' });
+    const arns = joined(envOf(x).FLOODGATE_STREAM_ARNS);
+    assert.match(arns, /LogsStream/);
+    assert.match(arns, /RealtimeStream/);
+    x.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+  });
+
+  it('counts one invocation per shard toward reservedConcurrency, and refuses settings without a CloudWatch Logs source', () => {
+    assert.throws(() => makeStack({ sources: ['waf-cloudwatch'], logsDelivery: 'kinesis', logsShards: 4, reservedConcurrency: 4 }),
+      /reservedConcurrency=4 is below .*: 5 = 4 \(logsShards/);
+    makeStack({ sources: ['waf-cloudwatch'], logsDelivery: 'kinesis', logsShards: 4, reservedConcurrency: 5 });
+    assert.throws(() => makeStack({ sources: ['s3'], logsDelivery: 'kinesis' }), /logsDelivery and logsShards configure the CloudWatch Logs sources/);
+    assert.throws(() => makeStack({ sources: ['waf-cloudwatch'], logsShards: 2 }), /set logsDelivery=kinesis/);
+    assert.throws(() => makeStack({ sources: ['waf-cloudwatch'], logsDelivery: 'kinesis', logsShards: 0 }), /logsShards must be an integer in 1\.\.500/);
+  });
+});

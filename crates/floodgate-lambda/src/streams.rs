@@ -6,6 +6,7 @@
 //! payload already processed is skipped whole; Kinesis records at or below their shard's
 //! checkpoint are dropped one by one (a retry from a failed sequence number, or its halves).
 
+use crate::events::streams::{is_logs_payload, logs_payload};
 use crate::events::{KinesisRecord, LogsBatch};
 use crate::handler::{App, HandlerError};
 use floodgate_aws::ipsets::IpSetApi;
@@ -32,32 +33,45 @@ pub fn logs_batch(b: &LogsBatch) -> StreamBatch {
         last,
         count.as_str(),
     ];
-    let mut lines = Vec::new();
-    for e in &b.log_events {
-        lines.extend_from_slice(e.message.trim_end_matches(['\r', '\n']).as_bytes());
-        lines.push(b'\n');
-    }
-    StreamBatch {
+    let mut batch = StreamBatch {
         id: payload_id("cwl", &parts),
         path: format!("cloudwatch-logs://{}/{}", b.log_group, b.log_stream),
         format: None,
-        bytes_in: lines.len() as u64,
-        lines,
-        undecodable: Vec::new(),
+        ..StreamBatch::default()
+    };
+    push_events(&mut batch, b);
+    batch.bytes_in = batch.lines.len() as u64;
+    batch
+}
+
+/// Append a delivery's messages to `batch`, one line each.
+fn push_events(batch: &mut StreamBatch, b: &LogsBatch) {
+    for e in &b.log_events {
+        let line = e.message.trim_end_matches(['\r', '\n']).as_bytes();
+        batch.lines.extend_from_slice(line);
+        batch.lines.push(b'\n');
     }
 }
 
-/// The batches of a Kinesis event, one per shard in the order first seen, without the records
-/// at or below the shard's checkpoint in `state`; and how many records that dropped.
-pub fn kinesis_batches(records: &[KinesisRecord], state: &State) -> (Vec<StreamBatch>, usize) {
+/// The batches of a Kinesis event, in the order their shards are first seen, without the
+/// records at or below the shard's checkpoint in `state`; how many records that dropped; and
+/// why any CloudWatch Logs payload was refused (`refuses_group` names a log group not to read).
+///
+/// A shard's CloudFront real-time records make one batch (format fixed by the configured
+/// fields) and its CloudWatch Logs subscription payloads another (format sniffed: WAF or
+/// CloudFront v2 JSON), both committed together, so the shard's checkpoint covers both.
+pub fn kinesis_batches(
+    records: &[KinesisRecord],
+    state: &State,
+    refuses_group: impl Fn(&str) -> Option<String>,
+) -> KinesisBatches {
     let mut shards: Vec<(&str, &str)> = Vec::new();
     for r in records {
         if !shards.contains(&(r.stream_name(), r.shard.as_str())) {
             shards.push((r.stream_name(), r.shard.as_str()));
         }
     }
-    let mut out = Vec::new();
-    let mut dropped = 0;
+    let mut out = KinesisBatches::default();
     for (stream, shard) in shards {
         let checkpoint = kinesis_checkpoint(state, stream, shard);
         let mut new: Vec<&KinesisRecord> = records
@@ -68,35 +82,72 @@ pub fn kinesis_batches(records: &[KinesisRecord], state: &State) -> (Vec<StreamB
         if let Some(cp) = checkpoint {
             new.retain(|r| seq_cmp(&r.sequence, cp) == Ordering::Greater);
         }
-        dropped += before - new.len();
-        let (Some(first), Some(last)) = (new.first(), new.last()) else {
-            continue;
+        out.dropped += before - new.len();
+        let (logs, realtime): (Vec<&KinesisRecord>, Vec<&KinesisRecord>) = new
+            .into_iter()
+            .partition(|r| r.data.as_deref().is_ok_and(is_logs_payload));
+        let batch = |records: &[&KinesisRecord], format| {
+            let (first, last) = (records.first()?, records.last()?);
+            Some(StreamBatch {
+                id: kinesis_id(stream, shard, &first.sequence, &last.sequence),
+                path: format!("kinesis://{stream}/{shard}"),
+                format,
+                ..StreamBatch::default()
+            })
         };
-        let mut batch = StreamBatch {
-            id: kinesis_id(stream, shard, &first.sequence, &last.sequence),
-            path: format!("kinesis://{stream}/{shard}"),
-            format: Some(cloudfront_realtime::FORMAT),
-            ..StreamBatch::default()
-        };
-        for r in new {
-            match &r.data {
-                Ok(data) => {
-                    batch.bytes_in += data.len() as u64;
-                    let mut text = &data[..];
-                    while let [rest @ .., b'\n' | b'\r'] = text {
-                        text = rest;
+        if let Some(mut b) = batch(&realtime, Some(cloudfront_realtime::FORMAT)) {
+            for r in realtime {
+                match &r.data {
+                    Ok(data) => {
+                        b.bytes_in += data.len() as u64;
+                        let mut text = &data[..];
+                        while let [rest @ .., b'\n' | b'\r'] = text {
+                            text = rest;
+                        }
+                        b.lines.extend_from_slice(text);
+                        b.lines.push(b'\n');
                     }
-                    batch.lines.extend_from_slice(text);
-                    batch.lines.push(b'\n');
+                    Err(e) => b
+                        .undecodable
+                        .push(format!("sequence number {}: {e}", r.sequence)),
                 }
-                Err(e) => batch
-                    .undecodable
-                    .push(format!("sequence number {}: {e}", r.sequence)),
             }
+            out.batches.push(b);
         }
-        out.push(batch);
+        if let Some(mut b) = batch(&logs, None) {
+            for r in logs {
+                b.bytes_in += r.data.as_ref().map_or(0, |d| d.len() as u64);
+                match r
+                    .data
+                    .as_deref()
+                    .map_err(Clone::clone)
+                    .and_then(logs_payload)
+                {
+                    Ok(Some(delivery)) => match refuses_group(&delivery.log_group) {
+                        None => push_events(&mut b, &delivery),
+                        Some(why) => out.refused.push(why),
+                    },
+                    Ok(None) => {} // a control message: no log
+                    Err(e) => b
+                        .undecodable
+                        .push(format!("sequence number {}: {e}", r.sequence)),
+                }
+            }
+            out.batches.push(b);
+        }
     }
-    (out, dropped)
+    out
+}
+
+/// What [`kinesis_batches`] makes of a Kinesis event.
+#[derive(Debug, Default)]
+pub struct KinesisBatches {
+    /// One or two per shard (see [`kinesis_batches`]).
+    pub batches: Vec<StreamBatch>,
+    /// Records at or below their shard's checkpoint: counted before.
+    pub dropped: usize,
+    /// Why CloudWatch Logs payloads were not read (their log group is not configured).
+    pub refused: Vec<String>,
 }
 
 impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
@@ -163,7 +214,12 @@ impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
             return Ok(json!({ "batchItemFailures": [] }));
         }
         let (state, _) = self.backend().load().await?;
-        let (batches, dropped) = kinesis_batches(&accepted, &state);
+        let KinesisBatches {
+            batches,
+            dropped,
+            refused,
+        } = kinesis_batches(&accepted, &state, |g| self.settings.refuses_log_group(g));
+        self.refused(&refused);
         if dropped > 0 {
             info!(
                 records = dropped,

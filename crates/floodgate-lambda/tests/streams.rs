@@ -142,13 +142,31 @@ fn realtime_line(ip: &str, ms: i64) -> String {
 }
 
 fn kinesis(records: &[(u64, String)]) -> Value {
+    let raw: Vec<(u64, Vec<u8>)> = records
+        .iter()
+        .map(|(seq, line)| (*seq, format!("{line}\n").into_bytes()))
+        .collect();
+    kinesis_raw(&raw)
+}
+
+/// A subscription payload as a subscription filter puts it into a Kinesis stream: the gzip'd
+/// JSON itself (what `awslogs.data` carries base64'd).
+fn logs_record(group: &str, messages: &[String]) -> Vec<u8> {
+    let event = awslogs(group, "us-east-1_site_0", messages);
+    let data = event["awslogs"]["data"].as_str().unwrap();
+    base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .unwrap()
+}
+
+fn kinesis_raw(records: &[(u64, Vec<u8>)]) -> Value {
     let recs: Vec<Value> = records
         .iter()
-        .map(|(seq, line)| {
+        .map(|(seq, data)| {
             let seq = format!("4959{seq:052}");
             json!({"kinesis": {"kinesisSchemaVersion": "1.0", "partitionKey": "p",
                     "sequenceNumber": seq,
-                    "data": base64::engine::general_purpose::STANDARD.encode(format!("{line}\n")),
+                    "data": base64::engine::general_purpose::STANDARD.encode(data),
                     "approximateArrivalTimestamp": 1.7936136e9},
                    "eventSource": "aws:kinesis", "eventVersion": "1.0",
                    "eventID": format!("shardId-000000000000:{seq}"),
@@ -244,6 +262,58 @@ async fn a_realtime_flood_through_kinesis_is_banned_and_retries_count_nothing_tw
         .await
         .unwrap();
     assert_eq!(counted(&store), total + 7);
+}
+
+/// The way to batch an attack's volume: a subscription filter delivering to a Kinesis stream,
+/// many payloads per invocation. Payloads and real-time records may share a shard; a control
+/// message and a foreign log group's payload are not counted; a redelivery counts nothing.
+#[tokio::test]
+async fn a_waf_flood_through_cloudwatch_logs_into_kinesis_is_banned_and_counted_once() {
+    let (store, waf) = (MemoryStore::new(), sets());
+    let a = app(&store, &waf).await;
+    let lines: Vec<String> = flood(5)
+        .iter()
+        .map(|(ip, ms)| waf_line(ip, *ms, ACL))
+        .collect();
+    let mut records: Vec<(u64, Vec<u8>)> = lines
+        .chunks(40)
+        .enumerate()
+        .map(|(i, c)| (i as u64 * 10 + 1, logs_record("aws-waf-logs-site", c)))
+        .collect();
+    let parts = records.len() as u64;
+    let control = json!({"messageType": "CONTROL_MESSAGE", "owner": "CloudwatchLogs",
+        "logGroup": "", "logStream": "", "subscriptionFilters": [],
+        "logEvents": [{"id": "", "timestamp": NOW, "message": "CWL CONTROL MESSAGE: Checking health of destination Kinesis stream."}]});
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(control.to_string().as_bytes()).unwrap();
+    records.push((parts * 10 + 1, gz.finish().unwrap()));
+    let foreign = vec![waf_line("192.0.2.200", NOW - 1_000, ACL); 40];
+    records.push((parts * 10 + 2, logs_record("aws-waf-logs-other", &foreign)));
+    let rt = realtime_line("192.0.2.9", NOW - 2_000);
+    records.push((parts * 10 + 3, format!("{rt}\n").into_bytes()));
+
+    let resp = a.handle(kinesis_raw(&records), "r1").await.unwrap();
+    assert_eq!(resp["batchItemFailures"], json!([]));
+    let got = banned(&waf);
+    assert_eq!(got.len(), 5, "{got:?}");
+    assert!(got.iter().all(|ip| ip.starts_with("203.0.113.")), "{got:?}");
+    let st = state(&store);
+    assert_eq!(
+        st.last_run.records,
+        lines.len() as u64 + 1,
+        "every WAF record of the site's group and the real-time record, nothing else"
+    );
+    assert_eq!(st.last_run.rejected.total(), 0);
+    let writes = waf.writes().len();
+
+    // The whole batch again, then its second half (Kinesis retries): nothing counted twice.
+    a.handle(kinesis_raw(&records), "r2").await.unwrap();
+    a.handle(kinesis_raw(&records[records.len() / 2..]), "r3")
+        .await
+        .unwrap();
+    let again = state(&store);
+    assert_eq!(again.processed, st.processed, "no new batch was counted");
+    assert_eq!(waf.writes().len(), writes);
 }
 
 #[tokio::test]

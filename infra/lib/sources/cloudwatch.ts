@@ -2,13 +2,21 @@
 // `aws-waf-logs-` log group) and `cloudfront-cloudwatch` (CloudFront standard logging v2 to a log
 // group). Each group has a subscription filter (all events) to the function; the function accepts
 // subscription events of exactly these groups (FLOODGATE_LOG_GROUPS).
+//
+// With `logsDelivery=kinesis` the filters deliver into a Kinesis stream instead, which the function
+// reads in batches of many deliveries: one state commit per batch rather than per delivery, the way
+// to keep up with an attack's log volume (docs/performance.md, "The streaming path").
 import { ArnFormat, Aws, CfnOutput, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { LambdaDestination } from 'aws-cdk-lib/aws-logs-destinations';
+import { KinesisDestination, LambdaDestination } from 'aws-cdk-lib/aws-logs-destinations';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, IDependable } from 'constructs';
 import { addWafLogging } from '../ipsets';
+import { LogsDeliverySettings } from '../resolve';
+import { logStream, readStream } from './kinesis';
 
 export interface CloudWatchSourcesProps {
   readonly fn: lambda.Function;
@@ -18,10 +26,16 @@ export interface CloudWatchSourcesProps {
   readonly wafWebAclArn?: string;
   /** cloudfront-cloudwatch: the distribution whose standard logs to deliver. */
   readonly distributionId?: string;
+  /** How the subscriptions deliver. Default: an invocation per delivery. */
+  readonly delivery?: LogsDeliverySettings;
+  /** Where Kinesis batches that still fail after the retries are described. */
+  readonly failureQueue: sqs.IQueue;
 }
 
 export interface CloudWatchSources {
   readonly logGroups: logs.LogGroup[];
+  /** The stream the subscriptions deliver into (`logsDelivery=kinesis`). */
+  readonly stream?: kinesis.Stream;
   readonly env: Record<string, string>;
 }
 
@@ -95,12 +109,28 @@ export function addCloudWatchSources(scope: Construct, props: CloudWatchSourcesP
     })],
   });
 
+  let stream: kinesis.Stream | undefined;
+  let destination: logs.ILogSubscriptionDestination = new LambdaDestination(props.fn);
+  if (props.delivery?.kind === 'kinesis') {
+    stream = logStream(scope, 'LogsStream', props.delivery.shards);
+    // The role CloudWatch Logs assumes to put the subscriptions' records: these groups only, this stream only.
+    const role = new iam.Role(scope, 'LogsSubscriptionRole', {
+      assumedBy: new iam.ServicePrincipal('logs.amazonaws.com', {
+        conditions: { StringLike: { 'aws:SourceArn': groups.map((g) => `${g.arn}:*`) } },
+      }),
+      description: 'CloudWatch Logs subscription filters: put records into the floodgate logs stream',
+    });
+    destination = new KinesisDestination(stream, { role });
+    readStream(props.fn, stream, props.failureQueue);
+    new CfnOutput(scope, 'LogsStreamArn', { value: stream.streamArn, description: 'Kinesis stream the log groups\' subscription filters deliver into' });
+  }
   for (const g of groups) {
     g.attach(policy);
-    // LambdaDestination adds the lambda:InvokeFunction permission for logs.amazonaws.com with this group as SourceArn.
+    // LambdaDestination adds the lambda:InvokeFunction permission for logs.amazonaws.com with this group as SourceArn;
+    // KinesisDestination grants the role above write access to the stream.
     new logs.SubscriptionFilter(scope, `${g.id}LogSubscription`, {
       logGroup: g.group,
-      destination: new LambdaDestination(props.fn),
+      destination,
       filterPattern: logs.FilterPattern.allEvents(),
       filterName: 'floodgate',
     });
@@ -111,6 +141,10 @@ export function addCloudWatchSources(scope: Construct, props: CloudWatchSourcesP
   });
   return {
     logGroups: groups.map((g) => g.group),
-    env: { FLOODGATE_LOG_GROUPS: groups.map((g) => g.name).join(',') },
+    stream,
+    env: {
+      FLOODGATE_LOG_GROUPS: groups.map((g) => g.name).join(','),
+      ...(stream ? { FLOODGATE_STREAM_ARNS: stream.streamArn } : {}),
+    },
   };
 }

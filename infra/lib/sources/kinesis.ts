@@ -25,7 +25,10 @@ export interface RealtimeSource {
   readonly env: Record<string, string>;
 }
 
-/** Bounded retries: a poisoned record is bisected out and reported, not retried for the stream's whole retention. */
+/**
+ * Bounded retries: a poisoned record is bisected out and reported, not retried for the stream's whole retention.
+ * A batch is also bounded by Lambda's 6 MB payload: ~1,000 real-time records, or a few dozen subscription payloads.
+ */
 export const REALTIME_EVENT_SOURCE = {
   batchSize: 1000,
   maxBatchingWindowSeconds: 1,
@@ -33,15 +36,38 @@ export const REALTIME_EVENT_SOURCE = {
   maxRecordAgeSeconds: 3600,
 } as const;
 
-export function addRealtimeSource(scope: Construct, props: RealtimeSourceProps): RealtimeSource {
-  const st = props.settings;
-  const stream = new kinesis.Stream(scope, 'RealtimeStream', {
+/** An encrypted provisioned stream of `shards` shards, kept 24 hours. */
+export function logStream(scope: Construct, id: string, shards: number): kinesis.Stream {
+  return new kinesis.Stream(scope, id, {
     streamMode: kinesis.StreamMode.PROVISIONED,
-    shardCount: st.shards,
-    // aws/kinesis: CloudFront's role and the function need no key policy.
+    shardCount: shards,
+    // aws/kinesis: the producers' roles and the function need no key policy.
     encryption: kinesis.StreamEncryption.MANAGED,
     retentionPeriod: Duration.hours(24),
   });
+}
+
+/**
+ * The function reads `stream` one batch per shard at a time (exactly-once counting reads a shard in
+ * order), reporting partial failures the Kinesis way; batches still failing go to `failureQueue`.
+ */
+export function readStream(fn: lambda.Function, stream: kinesis.IStream, failureQueue: sqs.IQueue, parallelization = 1): void {
+  fn.addEventSource(new KinesisEventSource(stream, {
+    startingPosition: lambda.StartingPosition.LATEST,
+    batchSize: REALTIME_EVENT_SOURCE.batchSize,
+    maxBatchingWindow: Duration.seconds(REALTIME_EVENT_SOURCE.maxBatchingWindowSeconds),
+    parallelizationFactor: parallelization,
+    reportBatchItemFailures: true,
+    bisectBatchOnError: true,
+    retryAttempts: REALTIME_EVENT_SOURCE.retryAttempts,
+    maxRecordAge: Duration.seconds(REALTIME_EVENT_SOURCE.maxRecordAgeSeconds),
+    onFailure: new SqsDlq(failureQueue),
+  }));
+}
+
+export function addRealtimeSource(scope: Construct, props: RealtimeSourceProps): RealtimeSource {
+  const st = props.settings;
+  const stream = logStream(scope, 'RealtimeStream', st.shards);
 
   // The role CloudFront assumes to put records: this stream only (the actions CloudFront documents).
   const role = new iam.Role(scope, 'RealtimeLogRole', {
@@ -66,17 +92,7 @@ export function addRealtimeSource(scope: Construct, props: RealtimeSourceProps):
   });
   config.node.addDependency(role);
 
-  props.fn.addEventSource(new KinesisEventSource(stream, {
-    startingPosition: lambda.StartingPosition.LATEST,
-    batchSize: REALTIME_EVENT_SOURCE.batchSize,
-    maxBatchingWindow: Duration.seconds(REALTIME_EVENT_SOURCE.maxBatchingWindowSeconds),
-    parallelizationFactor: st.parallelization,
-    reportBatchItemFailures: true,
-    bisectBatchOnError: true,
-    retryAttempts: REALTIME_EVENT_SOURCE.retryAttempts,
-    maxRecordAge: Duration.seconds(REALTIME_EVENT_SOURCE.maxRecordAgeSeconds),
-    onFailure: new SqsDlq(props.failureQueue),
-  }));
+  readStream(props.fn, stream, props.failureQueue, st.parallelization);
 
   new CfnOutput(scope, 'RealtimeLogConfigArn', {
     value: config.attrArn,

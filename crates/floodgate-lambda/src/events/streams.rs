@@ -4,7 +4,8 @@
 //! `logEvents[].message` are WAF records (log groups `aws-waf-logs-*`) or CloudFront
 //! standard-logging-v2 JSON records; a `CONTROL_MESSAGE` (CloudWatch checking the destination)
 //! carries no log. A Kinesis event carries CloudFront real-time log records, one per record,
-//! base64 in `kinesis.data`, all from one shard.
+//! base64 in `kinesis.data`, all from one shard; or, when a subscription filter delivers to a
+//! Kinesis stream (the way to batch an attack's volume), one subscription payload per record.
 
 use base64::Engine;
 use serde::Deserialize;
@@ -60,7 +61,20 @@ pub fn logs_batch(v: &Value) -> Result<Option<LogsBatch>, String> {
     let gz = base64::engine::general_purpose::STANDARD
         .decode(data.trim())
         .map_err(|e| format!("awslogs.data is not base64: {e}"))?;
-    let (_, decoded) = floodgate_core::decode::open(&gz[..])
+    logs_payload(&gz)
+}
+
+/// Whether a Kinesis record's data is a CloudWatch Logs subscription payload (gzip) rather
+/// than a CloudFront real-time log record (text, which never starts with these bytes).
+pub fn is_logs_payload(data: &[u8]) -> bool {
+    data.starts_with(&[0x1f, 0x8b])
+}
+
+/// Decode a subscription payload, gzip'd JSON, as it arrives in `awslogs.data` or, through a
+/// subscription filter whose destination is a Kinesis stream, as one record's data;
+/// `Ok(None)` for a control message.
+pub fn logs_payload(gz: &[u8]) -> Result<Option<LogsBatch>, String> {
+    let (_, decoded) = floodgate_core::decode::open(gz)
         .map_err(|e| format!("awslogs.data does not decompress: {e}"))?;
     let mut json = Vec::new();
     decoded
