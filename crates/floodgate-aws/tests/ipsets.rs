@@ -465,3 +465,59 @@ async fn a_late_sync_of_an_older_commit_ends_on_the_newest_blocklist() {
     assert_eq!(d.sync.unwrap().resyncs, 0);
     assert_eq!(waf.addresses("id4"), newest.blocklist.ipv4);
 }
+
+/// Ownership costs at most one state write per IP version before its UpdateIPSet calls (the
+/// additions of all its sets) and one after all of them (what changed besides), however many
+/// sets change: each is a whole-state commit that concurrent invocations contend on.
+#[tokio::test]
+async fn a_sync_of_many_sets_records_ownership_in_two_state_writes() {
+    let waf = MemoryIpSets::new();
+    let mut t = Vec::new();
+    for id in ["a4", "b4", "c4"] {
+        waf.create(id, &[]);
+        t.push(SyncTarget {
+            set: IpSetRef::parse(&format!("{id}:{id}")).unwrap(),
+            version: IpVersion::V4,
+        });
+    }
+    waf.create("id6", &[]);
+    t.push(targets().remove(1));
+    let v4: Vec<String> = (1..=6).map(|i| format!("198.51.100.{i}/32")).collect();
+    let v4: Vec<&str> = v4.iter().map(String::as_str).collect();
+    let (b, st) = setup(&v4, &["2001:db8::/64"]).await;
+    let puts = || b.store.puts().iter().filter(|(_, k)| k == "s").count();
+    let before = puts();
+    let o = SyncOptions {
+        capacity: 2,
+        ..opts()
+    };
+    let r = sync_ip_sets(&waf, &b, &st, &t, &o).await;
+    assert_eq!((r.writes(), r.failures()), (4, 0), "{r:?}");
+    assert_eq!(
+        puts() - before,
+        2,
+        "one before each IP version's writes; after them nothing is left to record"
+    );
+    let owned = load(&b).await.ip_sets;
+    for id in ["a4", "b4", "c4", "id6"] {
+        let want: BTreeSet<String> = waf.addresses(id).into_iter().collect();
+        assert_eq!(owned[id], want, "{id}");
+    }
+
+    // Bans end in two sets: one state write, after both set writes.
+    let mut next = load(&b).await;
+    next.blocklist.ipv4 = s(&["198.51.100.1/32", "198.51.100.2/32"]);
+    next.blocklist.ipv6 = s(&["2001:db8::/64"]);
+    let before = puts();
+    let r = sync_ip_sets(&waf, &b, &next, &t, &o).await;
+    assert_eq!(r.failures(), 0, "{r:?}");
+    assert_eq!(puts() - before, 1);
+    let owned = load(&b).await.ip_sets;
+    let all: BTreeSet<String> = owned.values().flatten().cloned().collect();
+    assert_eq!(
+        all,
+        s(&["198.51.100.1/32", "198.51.100.2/32", "2001:db8::/64"])
+            .into_iter()
+            .collect()
+    );
+}

@@ -111,6 +111,8 @@ pub async fn sync_ip_sets<W: IpSetApi, B: StateBackend>(
 ) -> SyncReport {
     let mut reports: Vec<Option<SetReport>> = vec![None; targets.len()];
     let mut pacer = Pacer { last: None };
+    // What the writes did to ownership, recorded in one state write after all of them.
+    let mut owned_changes: Vec<OwnedChange> = Vec::new();
     for version in [IpVersion::V4, IpVersion::V6] {
         let idx: Vec<usize> = (0..targets.len())
             .filter(|&i| targets[i].version == version)
@@ -121,18 +123,42 @@ pub async fn sync_ip_sets<W: IpSetApi, B: StateBackend>(
         let sets: Vec<&SyncTarget> = idx.iter().map(|&i| &targets[i]).collect();
         let mut reps: Vec<SetReport> = sets.iter().map(|t| blank(t)).collect();
         sync_version(
-            waf, backend, state, &sets, &mut reps, &mut pacer, opts, version,
+            waf,
+            backend,
+            state,
+            &sets,
+            &mut reps,
+            &mut pacer,
+            opts,
+            version,
+            &mut owned_changes,
         )
         .await;
         for (k, &i) in idx.iter().enumerate() {
             reports[i] = Some(std::mem::take(&mut reps[k]));
         }
     }
+    let mut sets: Vec<SetReport> = reports.into_iter().flatten().collect();
+    if let Err(e) = set_owned(backend, opts, &owned_changes).await {
+        for r in sets
+            .iter_mut()
+            .filter(|r| owned_changes.iter().any(|c| c.id == r.id))
+        {
+            r.error.get_or_insert_with(|| e.clone());
+        }
+    }
     SyncReport {
         dry_run: opts.dry_run,
-        sets: reports.into_iter().flatten().collect(),
+        sets,
         resyncs: 0,
     }
+}
+
+/// Entries one set gained and lost, as this writer changed it.
+struct OwnedChange {
+    id: String,
+    added: Vec<String>,
+    removed: Vec<String>,
 }
 
 fn blank(t: &SyncTarget) -> SetReport {
@@ -179,6 +205,7 @@ async fn sync_version<W: IpSetApi, B: StateBackend>(
     pacer: &mut Pacer,
     opts: &SyncOptions,
     version: IpVersion,
+    owned_changes: &mut Vec<OwnedChange>,
 ) {
     // Read every set of the version first: placement needs all of them. One unreadable set
     // stops the version (placing around it could duplicate its entries elsewhere).
@@ -219,6 +246,50 @@ async fn sync_version<W: IpSetApi, B: StateBackend>(
         })
         .collect();
     let plans = place(&views, desired_of(state, version), opts.capacity);
+    if !opts.dry_run {
+        // Record the intended ownership of every set's additions before any write (crash
+        // safety: an entry written but not recorded would later look foreign), in one state
+        // write for the version rather than one per set.
+        let intended: Vec<(String, Vec<String>)> = plans
+            .iter()
+            .zip(&owned)
+            .zip(sets)
+            .filter(|((p, _), _)| p.changed)
+            .map(|((p, o), t)| {
+                let new: Vec<String> = p
+                    .added
+                    .iter()
+                    .filter(|a| !o.contains(*a))
+                    .cloned()
+                    .collect();
+                (t.set.id.clone(), new)
+            })
+            .filter(|(_, new)| !new.is_empty())
+            .collect();
+        if !intended.is_empty() {
+            let r = update(backend, opts.state_retry, |s| {
+                for (id, new) in &intended {
+                    s.ip_sets
+                        .entry(id.clone())
+                        .or_default()
+                        .extend(new.iter().cloned());
+                }
+                Ok(())
+            })
+            .await;
+            if let Err(e) = r {
+                for rep in reps.iter_mut() {
+                    rep.error = Some(format!("recording ownership before the write: {e}"));
+                }
+                return;
+            }
+            for (o, t) in owned.iter_mut().zip(sets) {
+                if let Some((_, new)) = intended.iter().find(|(id, _)| *id == t.set.id) {
+                    o.extend(new.iter().cloned());
+                }
+            }
+        }
+    }
     for (k, plan) in plans.into_iter().enumerate() {
         let rep = &mut reps[k];
         rep.added = plan.added.clone();
@@ -239,6 +310,7 @@ async fn sync_version<W: IpSetApi, B: StateBackend>(
             rep,
             pacer,
             opts,
+            owned_changes,
         )
         .await;
     }
@@ -257,6 +329,7 @@ async fn write_one<W: IpSetApi, B: StateBackend>(
     rep: &mut SetReport,
     pacer: &mut Pacer,
     opts: &SyncOptions,
+    owned_changes: &mut Vec<OwnedChange>,
 ) {
     let id = target.set.id.clone();
     // The foreign entries once, not once per address (that was quadratic: 10^8 CIDR parses
@@ -283,14 +356,17 @@ async fn write_one<W: IpSetApi, B: StateBackend>(
                 .cloned()
                 .collect();
             if !gone.is_empty() {
-                if let Err(e) = set_owned(backend, opts, &id, &[], &gone).await {
-                    rep.error = Some(e);
-                }
+                owned_changes.push(OwnedChange {
+                    id,
+                    added: Vec::new(),
+                    removed: gone,
+                });
             }
             return;
         }
         if plan.added.iter().any(|a| !owned.contains(a)) {
-            // Record the intended ownership before the write (crash safety).
+            // Record the intended ownership before the write (crash safety); the version's
+            // first plans were recorded together, so this is for a re-plan after a conflict.
             let added = plan.added.clone();
             let r = update(backend, opts.state_retry, |s| {
                 s.ip_sets
@@ -320,9 +396,11 @@ async fn write_one<W: IpSetApi, B: StateBackend>(
                 rep.wrote = true;
                 rep.entries = plan.addresses.len();
                 let removed: Vec<String> = plan.removed.iter().map(|a| normalize(a)).collect();
-                if let Err(e) = set_owned(backend, opts, &id, &plan.added, &removed).await {
-                    rep.error = Some(e);
-                }
+                owned_changes.push(OwnedChange {
+                    id,
+                    added: plan.added.clone(),
+                    removed,
+                });
                 return;
             }
             Err(WafError::OptimisticLock(_)) if retry_left => {
@@ -383,25 +461,28 @@ fn replan(
     p
 }
 
-/// `O' = (O ∪ added) \ removed`, written to the freshest state: only what this writer put in
-/// or took out. (Intersecting with the set as this writer left it dropped the records of
-/// entries another invocation wrote just after, which then looked foreign and stayed after
-/// their bans ended.)
+/// `O' = (O ∪ added) \ removed` for each set changed, written to the freshest state in one
+/// write: only what this writer put in or took out. (Intersecting with the set as this writer
+/// left it dropped the records of entries another invocation wrote just after, which then
+/// looked foreign and stayed after their bans ended.)
 async fn set_owned<B: StateBackend>(
     backend: &B,
     opts: &SyncOptions,
-    id: &str,
-    added: &[String],
-    removed: &[String],
+    changes: &[OwnedChange],
 ) -> Result<(), String> {
+    if changes.is_empty() {
+        return Ok(());
+    }
     update(backend, opts.state_retry, |s| {
-        let o = s.ip_sets.entry(id.to_string()).or_default();
-        o.extend(added.iter().cloned());
-        for r in removed {
-            o.remove(r);
-        }
-        if o.is_empty() {
-            s.ip_sets.remove(id);
+        for c in changes {
+            let o = s.ip_sets.entry(c.id.clone()).or_default();
+            o.extend(c.added.iter().cloned());
+            for r in &c.removed {
+                o.remove(r);
+            }
+            if o.is_empty() {
+                s.ip_sets.remove(&c.id);
+            }
         }
         Ok(())
     })
