@@ -1,9 +1,16 @@
 //! The Lambda's event recognition (`floodgate_lambda::events::parse`) on arbitrary JSON, and
 //! S3 key decoding on arbitrary text: an event or an error, never a panic, and the same
-//! answer twice. Built only with `--features lambda` (FUZZ_LAMBDA=1 in tests/fuzz_smoke.sh).
+//! answer twice. A Kinesis event's records (real-time lines or CloudWatch Logs payloads, which
+//! are gzip inside base64) become batches whose ids name their shard; once those ids are in the
+//! state, a redelivery of records in sequence order counts nothing. Built only with
+//! `--features lambda` (FUZZ_LAMBDA=1 in tests/fuzz_smoke.sh).
 #![no_main]
 
+use floodgate_core::state::streams::seq_cmp;
+use floodgate_core::state::State;
 use floodgate_lambda::events::{self, Event};
+use floodgate_lambda::streams::kinesis_batches;
+use std::cmp::Ordering;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -21,5 +28,30 @@ fuzz_target!(|data: &[u8]| {
     // whole batch, which is safe, so it is not asserted here.)
     if let Ok(Event::S3(objects)) = &first {
         assert!(objects.len() <= data.len(), "no object without input");
+    }
+    if let Ok(Event::Kinesis(records)) = &first {
+        let out = kinesis_batches(records, &State::default(), |_| None);
+        assert_eq!(out.dropped, 0, "an empty state has no checkpoint");
+        assert!(out.batches.len() <= 2 * records.len());
+        let mut state = State::default();
+        for b in &out.batches {
+            assert!(b.id.starts_with("stream:kinesis:"), "{}", b.id);
+            assert!(b.lines.is_empty() || b.lines.ends_with(b"\n"));
+            state.processed.insert(b.id.clone(), 0);
+        }
+        // Kinesis delivers a shard's records in increasing sequence numbers: then a
+        // redelivery of the same records is dropped whole. (A shard is named by its stream's
+        // name, as in the state's ids.)
+        let in_order = records.iter().enumerate().all(|(i, r)| {
+            records[..i]
+                .iter()
+                .filter(|p| p.stream_name() == r.stream_name() && p.shard == r.shard)
+                .all(|p| seq_cmp(&p.sequence, &r.sequence) == Ordering::Less)
+        });
+        if in_order && records.len() <= 64 {
+            let again = kinesis_batches(records, &state, |_| None);
+            assert!(again.batches.is_empty(), "a redelivery was counted again");
+            assert_eq!(again.dropped, records.len());
+        }
     }
 });

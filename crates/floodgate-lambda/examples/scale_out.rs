@@ -18,6 +18,11 @@
 //! `SOURCE=cloudwatch-logs` feeds the same records as CloudWatch Logs subscription events of
 //! ~1 MB of WAF records each (one invocation per event, as the subscription invokes), instead
 //! of S3 objects through SQS; `ARRIVALS_PER_S` then counts events.
+//! `SOURCE=cloudwatch-logs-kinesis` puts the same payloads into a Kinesis stream instead (a
+//! subscription filter whose destination is a stream), one payload per record and up to ~5 MB
+//! of records per invocation (Lambda's 6 MB payload limit), `K` shards each read by one
+//! invocation at a time (parallelization factor 1, as floodgate requires); `ARRIVALS_PER_S`
+//! counts payloads.
 //! `SETTLE=1` runs one scheduled invocation after the last batch before the sets are compared
 //! (what the 5-minute schedule does), printing its sync report to stderr.
 //!
@@ -46,11 +51,15 @@ use std::time::{Duration, Instant};
 const CONFIG: &str =
     "[[rules]]\nname = \"flood\"\nwindow = \"5m\"\nlimit = 50\n[ban]\nmax_entries = 50000\n";
 const BATCH: usize = 10;
+/// Invocation inputs waiting, each with the time its first record arrived.
+type Queue = Arc<Mutex<VecDeque<(Instant, Value)>>>;
 /// Plain bytes per object (~4 MB, a busy Firehose delivery).
 const PART: usize = 4 << 20;
 /// Plain bytes of WAF records per CloudWatch Logs subscription event (~1 MB: its compressed,
 /// base64'd payload stays under the 256 KB of an asynchronous invocation).
 const CWL_PART: usize = 1 << 20;
+/// Base64'd record bytes per Kinesis invocation: under Lambda's 6 MB synchronous payload.
+const KINESIS_EVENT_BYTES: usize = 5 << 20;
 
 /// S3 with latency: first byte after `base`, then the object's bytes at `rate` bytes/s.
 #[derive(Clone)]
@@ -145,10 +154,38 @@ fn sqs(objects: &[(String, String, usize)]) -> Value {
     json!({ "Records": records })
 }
 
+/// A Kinesis event of one shard's records (sequence numbers from `first`), each record the
+/// gzip'd subscription payload a subscription filter puts into a stream.
+fn kinesis(shard: usize, first: usize, records: &[&Vec<u8>]) -> Value {
+    use base64::Engine;
+    let recs: Vec<Value> = records
+        .iter()
+        .enumerate()
+        .map(|(i, data)| {
+            let seq = format!("4959{:052}", first + i);
+            json!({"kinesis": {"kinesisSchemaVersion": "1.0", "partitionKey": "p",
+                    "sequenceNumber": seq,
+                    "data": base64::engine::general_purpose::STANDARD.encode(data),
+                    "approximateArrivalTimestamp": 1.7936136e9},
+                   "eventSource": "aws:kinesis", "eventVersion": "1.0",
+                   "eventID": format!("shardId-{shard:012}:{seq}"),
+                   "eventName": "aws:kinesis:record", "awsRegion": "us-east-1",
+                   "eventSourceARN": "arn:aws:kinesis:us-east-1:123456789012:stream/waf-logs"})
+        })
+        .collect();
+    json!({ "Records": recs })
+}
+
 /// A CloudWatch Logs subscription event (a WAF log group) carrying `lines` as log events,
 /// with ids unique across the run.
 fn awslogs(lines: &[u8], n: usize) -> Value {
     use base64::Engine;
+    let data = base64::engine::general_purpose::STANDARD.encode(logs_payload(lines, n));
+    json!({"awslogs": {"data": data}})
+}
+
+/// The gzip'd subscription payload of [`awslogs`].
+fn logs_payload(lines: &[u8], n: usize) -> Vec<u8> {
     let events: Vec<Value> = lines
         .split(|b| *b == b'\n')
         .filter(|l| !l.is_empty())
@@ -164,8 +201,7 @@ fn awslogs(lines: &[u8], n: usize) -> Value {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     gz.write_all(payload.to_string().as_bytes())
         .expect("in memory");
-    let data = base64::engine::general_purpose::STANDARD.encode(gz.finish().expect("in memory"));
-    json!({"awslogs": {"data": data}})
+    gz.finish().expect("in memory")
 }
 
 fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
@@ -195,8 +231,15 @@ async fn main() {
     paths.sort();
     // Each file is cut at line ends into objects of ~PART plain bytes, gzip'd again, the way
     // Firehose delivers many small objects rather than one per five minutes.
-    let cwl = std::env::var("SOURCE").as_deref() == Ok("cloudwatch-logs");
+    let source = std::env::var("SOURCE").unwrap_or_else(|_| "s3-sqs".into());
+    let kinesis_mode = source == "cloudwatch-logs-kinesis";
+    let cwl = kinesis_mode || source == "cloudwatch-logs";
+    assert!(
+        cwl || source == "s3-sqs",
+        "SOURCE {source:?}: s3-sqs, cloudwatch-logs or cloudwatch-logs-kinesis"
+    );
     let part = if cwl { CWL_PART } else { PART };
+    let mut records: Vec<Vec<u8>> = Vec::new();
     let mut blobs: Vec<(String, Vec<u8>, u64)> = Vec::new();
     let mut payloads: Vec<Value> = Vec::new();
     for p in &paths {
@@ -215,6 +258,13 @@ async fn main() {
                     .position(|b| *b == b'\n')
                     .map_or(rest.len(), |i| part + i + 1)
             };
+            if kinesis_mode {
+                let record = logs_payload(&rest[..cut], records.len());
+                blobs.push((String::new(), record.clone(), cut as u64));
+                records.push(record);
+                rest = &rest[cut..];
+                continue;
+            }
             if cwl {
                 let event = awslogs(&rest[..cut], payloads.len());
                 blobs.push((String::new(), event.to_string().into_bytes(), cut as u64));
@@ -259,24 +309,78 @@ async fn main() {
         if !batch.is_empty() {
             pending.push(sqs(&batch));
         }
-        if cwl {
+        // Which queue each unit goes to: one shared queue, or one per Kinesis shard (a shard is
+        // read by one invocation at a time, in order).
+        let mut shard_of: Vec<usize> = Vec::new();
+        let mut units: Vec<usize> = Vec::new();
+        // Per Kinesis event, the global arrival index of its first and last record (records
+        // arrive one after another at R a second, dealt round-robin to the shards).
+        let mut span: Vec<(usize, usize)> = Vec::new();
+        if kinesis_mode {
+            // Payloads go round-robin to K shards; each shard's records are cut into events.
+            for shard in 0..k {
+                let mine: Vec<&Vec<u8>> = records.iter().skip(shard).step_by(k).collect();
+                let mut from = 0;
+                while from < mine.len() {
+                    let mut to = from;
+                    let mut size = 0;
+                    // Lambda's batching window (1 s) closes a batch of a paced stream first: a
+                    // shard receives R / K records a second.
+                    let window =
+                        rate.map_or(usize::MAX, |r| ((r / k as f64).ceil() as usize).max(1));
+                    while to < mine.len()
+                        && to - from < window
+                        && (to == from || size + mine[to].len() * 4 / 3 <= KINESIS_EVENT_BYTES)
+                    {
+                        size += mine[to].len() * 4 / 3;
+                        to += 1;
+                    }
+                    pending.push(kinesis(shard, from, &mine[from..to]));
+                    shard_of.push(shard);
+                    units.push(to - from);
+                    span.push((from * k + shard, (to - 1) * k + shard));
+                    from = to;
+                }
+            }
+            // Events in the order they are complete (their last record in).
+            let mut order: Vec<usize> = (0..pending.len()).collect();
+            order.sort_by_key(|&i| span[i].1);
+            let mut taken: Vec<Option<Value>> = pending.into_iter().map(Some).collect();
+            pending = order
+                .iter()
+                .map(|&i| taken[i].take().expect("once"))
+                .collect();
+            shard_of = order.iter().map(|&i| shard_of[i]).collect();
+            units = order.iter().map(|&i| units[i]).collect();
+            span = order.iter().map(|&i| span[i]).collect();
+        } else if cwl {
             pending = payloads.clone();
         }
         let per_unit = if cwl { 1 } else { BATCH };
         let start = Instant::now();
         let batches = pending.len();
-        let queue = Arc::new(Mutex::new(VecDeque::<(Instant, Value)>::new()));
+        let queues: Vec<Queue> = (0..if kinesis_mode { k } else { 1 })
+            .map(|_| Arc::default())
+            .collect();
         let fed = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let latencies = Arc::new(Mutex::new(Vec::<f64>::new()));
         let feeder = {
-            let (queue, fed) = (queue.clone(), fed.clone());
+            let (queues, fed) = (queues.clone(), fed.clone());
             tokio::spawn(async move {
+                let mut arrived = 0;
                 for (i, batch) in pending.into_iter().enumerate() {
+                    let mut first = Instant::now();
                     if let Some(r) = rate {
-                        let due = start + Duration::from_secs_f64((i * per_unit) as f64 / r);
+                        // A Kinesis batch is invoked once its last record is in (its latency
+                        // counts from its first record); an SQS batch or a delivery arrives whole.
+                        let (a, b) = span.get(i).copied().unwrap_or((arrived, arrived));
+                        first = start + Duration::from_secs_f64(a as f64 / r);
+                        let due = start + Duration::from_secs_f64(b as f64 / r);
                         tokio::time::sleep_until(due.into()).await;
                     }
-                    queue.lock().unwrap().push_back((Instant::now(), batch));
+                    arrived += units.get(i).copied().unwrap_or(per_unit);
+                    let q = shard_of.get(i).copied().unwrap_or(0);
+                    queues[q].lock().unwrap().push_back((first, batch));
                 }
                 fed.store(true, Ordering::Release);
             })
@@ -291,7 +395,8 @@ async fn main() {
                 max: Duration::from_millis(200),
             };
             app.waf_write_interval = Duration::ZERO;
-            let (queue, fed, latencies) = (queue.clone(), fed.clone(), latencies.clone());
+            let queue = queues[worker % queues.len()].clone();
+            let (fed, latencies) = (fed.clone(), latencies.clone());
             tasks.push(tokio::spawn(async move {
                 let mut n = 0;
                 loop {
@@ -376,7 +481,8 @@ async fn main() {
             "set_entries_not_in_state": extra,
             "state_entries_not_in_sets": missing,
             "invocations_at_once": k,
-            "source": if cwl { "cloudwatch-logs" } else { "s3-sqs" },
+            "source": source,
+            "invocations": batches,
             "objects": blobs.len(),
             "wall_s": (secs * 100.0).round() / 100.0,
             "gz_mb_per_s": (gz as f64 / secs / 1e5).round() / 10.0,
