@@ -140,6 +140,7 @@ pub async fn sync_ip_sets<W: IpSetApi, B: StateBackend>(
     }
     let mut sets: Vec<SetReport> = reports.into_iter().flatten().collect();
     if let Err(e) = set_owned(backend, opts, &owned_changes).await {
+        let e = format!("recording ownership after the write: {e}");
         for r in sets
             .iter_mut()
             .filter(|r| owned_changes.iter().any(|c| c.id == r.id))
@@ -367,16 +368,12 @@ async fn write_one<W: IpSetApi, B: StateBackend>(
         if plan.added.iter().any(|a| !owned.contains(a)) {
             // Record the intended ownership before the write (crash safety); the version's
             // first plans were recorded together, so this is for a re-plan after a conflict.
-            let added = plan.added.clone();
-            let r = update(backend, opts.state_retry, |s| {
-                s.ip_sets
-                    .entry(id.clone())
-                    .or_default()
-                    .extend(added.iter().cloned());
-                Ok(())
-            })
-            .await;
-            if let Err(e) = r {
+            let intended = OwnedChange {
+                id: id.clone(),
+                added: plan.added.clone(),
+                removed: Vec::new(),
+            };
+            if let Err(e) = set_owned(backend, opts, &[intended]).await {
                 rep.error = Some(format!("recording ownership before the write: {e}"));
                 return;
             }
@@ -488,5 +485,5 @@ async fn set_owned<B: StateBackend>(
     })
     .await
     .map(|_| ())
-    .map_err(|e| format!("recording ownership after the write: {e}"))
+    .map_err(|e| e.to_string())
 }
