@@ -15,6 +15,7 @@ pub mod formats;
 pub mod ingest;
 pub mod key;
 pub mod lines;
+pub mod paths;
 pub mod pipeline;
 pub mod ranges;
 pub mod reject;

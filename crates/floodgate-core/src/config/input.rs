@@ -91,6 +91,7 @@ pub(super) fn source(user: &RawSource, d: &RawSource) -> Result<IngestOptions, C
         realtime_fields,
         web_acls,
         format: None,
+        wall_clock_ms: None,
     })
 }
 

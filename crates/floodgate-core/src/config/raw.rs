@@ -59,6 +59,8 @@ pub(crate) struct RawRule {
     pub labels: Vec<String>,
     #[serde(default)]
     pub ignore_extensions: Vec<String>,
+    #[serde(default)]
+    pub case_sensitive: bool,
 }
 
 #[derive(Deserialize, Default, Clone)]
