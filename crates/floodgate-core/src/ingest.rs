@@ -55,7 +55,7 @@ impl IngestOptions {
     /// field and web ACL settings. One place, so every reader of lines agrees.
     pub fn line_parser(&self) -> LineParser {
         let parse_opts = ParseOptions {
-            client_ip: self.client_ip,
+            client_ip: self.client_ip.clone(),
             realtime_fields: self.realtime_fields.clone(),
             web_acls: self.web_acls.clone(),
         };

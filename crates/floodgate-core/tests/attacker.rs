@@ -118,3 +118,75 @@ fn a_record_from_the_future_is_rejected_and_moves_nothing() {
     );
     assert_eq!(s[0].records, 1);
 }
+
+/// A WAF record with X-Forwarded-For headers, in order.
+fn waf_xff(peer: &str, t: i64, method: &str, uri: &str, xff: &[&str]) -> String {
+    let headers: Vec<String> = xff
+        .iter()
+        .map(|v| format!(r#"{{"name":"X-Forwarded-For","value":"{v}"}}"#))
+        .collect();
+    format!(
+        r#"{{"timestamp":{t},"action":"ALLOW","httpRequest":{{"clientIp":"{peer}","uri":"{uri}","httpMethod":"{method}","headers":[{}]}}}}"#,
+        headers.join(",")
+    ) + "\n"
+}
+
+/// Item 3: one attacker frames 1,000 chosen addresses (four /24s, which would also be range
+/// bans) with 21 login POSTs each, 21,000 requests per route: straight to the ALB with a
+/// forged header, through CloudFront with a second header, and in CloudFront's own log with
+/// the `x-forwarded-for` the viewer wrote. With `proxies = ["cloudfront"]` no victim is
+/// counted, and the sender is banned.
+#[test]
+fn a_forged_x_forwarded_for_frames_nobody() {
+    let config = Config::from_toml(&format!(
+        "{}\n[source]\nclient_ip = \"x-forwarded-for\"\nproxies = [\"cloudfront\"]\n",
+        "[[rules]]\nname = \"login\"\nwindow = \"5m\"\nlimit = 20\nmethods = [\"POST\"]\npaths = [\"/login\"]"
+    ))
+    .unwrap();
+    let attacker = "203.0.113.66";
+    let edge = "130.176.0.5"; // a CloudFront origin-facing address
+    let victims: Vec<String> = (0..1000)
+        .map(|i| format!("198.18.{}.{}", i / 250, i % 250 + 1))
+        .collect();
+    let (mut direct, mut two_headers, mut cloudfront) =
+        (String::new(), String::new(), String::new());
+    let mut t = T;
+    for round in 0..21 {
+        for v in &victims {
+            t += 10;
+            direct += &waf_xff(attacker, t, "POST", "/login", &[v]);
+            two_headers += &waf_xff(edge, t, "POST", "/login", &[v, attacker]);
+            writeln!(
+                cloudfront,
+                r#"{{"timestamp(ms)":"{t}","c-ip":"{attacker}","cs-method":"POST","cs-uri-stem":"/login","sc-status":"200","x-forwarded-for":"{v}"}}"#
+            )
+            .unwrap();
+        }
+        let _ = round;
+    }
+    for (name, log) in [
+        ("direct.log", &direct),
+        ("two-headers.log", &two_headers),
+        ("cloudfront.log", &cloudfront),
+    ] {
+        let (d, sums) = run(&config, &mut State::default(), &[(name, log)], None);
+        assert_eq!(sums[0].records, 21_000, "{name}: {:?}", sums[0].rejected);
+        let banned: Vec<String> = d.bans.iter().map(|b| b.cidr.to_string()).collect();
+        assert_eq!(banned, vec![format!("{attacker}/32")], "{name}");
+        assert!(d.ranges.is_empty(), "{name}");
+        assert!(is_blocked(&d, &format!("{attacker}/32")), "{name}");
+    }
+    // The same traffic under the old setting (`trusted_proxies` alone) frames every victim:
+    // the reason `proxies` exists (and what docs/configuration.md warns about).
+    let old = Config::from_toml(
+        "[[rules]]\nname = \"login\"\nwindow = \"5m\"\nlimit = 20\nmethods = [\"POST\"]\npaths = [\"/login\"]\n[source]\nclient_ip = \"x-forwarded-for\"\n",
+    )
+    .unwrap();
+    let (d, _) = run(
+        &old,
+        &mut State::default(),
+        &[("direct.log", &direct)],
+        None,
+    );
+    assert_eq!(d.bans.len(), 1000);
+}

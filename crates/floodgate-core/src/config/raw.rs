@@ -33,6 +33,7 @@ pub(crate) struct RawEngine {
 pub(crate) struct RawSource {
     pub client_ip: Option<String>,
     pub trusted_proxies: Option<i64>,
+    pub proxies: Option<Vec<String>>,
     pub max_line_bytes: Option<i64>,
     pub max_decoded_bytes: Option<i64>,
     pub realtime_fields: Option<Vec<String>>,
