@@ -1,9 +1,9 @@
 //! Invariants shared by the fuzz targets. Each target asserts properties, not just "no panic":
 //! every emitted record is sane, and every line read is accounted for exactly once.
 
+use floodgate_core::client_ip::Proxies;
 use floodgate_core::formats::{cloudfront, cloudfront_realtime};
 use floodgate_core::timefmt;
-use floodgate_core::client_ip::Proxies;
 use floodgate_core::{ClientIpSource, Format, IngestOptions, Request};
 
 /// What every emitted [`Request`] must satisfy, whatever the input.
