@@ -12,6 +12,7 @@ pub mod decode;
 pub mod engine;
 pub mod explain;
 pub mod formats;
+pub mod history;
 pub mod ingest;
 pub mod key;
 pub mod lines;

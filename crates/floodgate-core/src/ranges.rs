@@ -55,6 +55,9 @@ pub fn network_of(config: &Config, key: Key) -> Option<IpNet> {
 pub struct Population {
     /// Distinct keys seen within the horizon (see the module docs).
     pub clients: u64,
+    /// Distinct networks ([`crate::history::network`]) of those keys: the broken-rule
+    /// guardrail's denominator before there is any history.
+    pub networks: u64,
     seen_in: FxHashMap<IpNet, u32>,
 }
 
@@ -66,8 +69,10 @@ impl Population {
         networks: &FxHashSet<IpNet>,
     ) -> Population {
         let mut p = Population::default();
+        let mut nets: FxHashSet<Key> = FxHashSet::default();
         for k in keys {
             p.clients += 1;
+            nets.insert(crate::history::network(config, k));
             if networks.is_empty() {
                 continue;
             }
@@ -75,6 +80,7 @@ impl Population {
                 *p.seen_in.entry(n).or_insert(0) += 1;
             }
         }
+        p.networks = nets.len() as u64;
         p
     }
 

@@ -68,8 +68,12 @@ pub struct RangeConfig {
 pub struct GuardrailConfig {
     /// Largest share of the clients seen one rule may ban.
     pub max_share: f64,
-    /// The guardrail applies only once a rule would ban at least this many keys.
+    /// The guardrail applies only once a rule would ban at least this many keys; also the
+    /// fewest established networks for the established basis.
     pub min_bans: u32,
+    /// How long before a rule's new offences a network must have been first seen to count as
+    /// established (the site's audience, not the attack's), ms.
+    pub history_ms: i64,
 }
 
 fn ranges(user: &RawRanges, d: &RawRanges) -> Result<RangeConfig, ConfigError> {
@@ -120,6 +124,16 @@ fn guardrail(user: &RawGuardrail, d: &RawGuardrail) -> Result<GuardrailConfig, C
             1,
             1 << 30,
         )? as u32,
+        history_ms: {
+            let ms = parse_duration(
+                &k("history"),
+                &or_default(&k("history"), &user.history, &d.history)?,
+            )?;
+            if !(60_000..=7 * 86_400_000).contains(&ms) {
+                return Err(err(k("history"), "allowed 1m ..= 7d"));
+            }
+            ms
+        },
     })
 }
 

@@ -97,6 +97,7 @@ pub(crate) struct RawRanges {
 pub(crate) struct RawGuardrail {
     pub max_share: Option<f64>,
     pub min_bans: Option<i64>,
+    pub history: Option<String>,
 }
 
 #[derive(Deserialize, Default, Clone)]
