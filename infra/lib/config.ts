@@ -132,6 +132,9 @@ export interface FloodgateSettings {
   readonly budgetAmount?: number;
   /** Alarm threshold on the queue's ApproximateAgeOfOldestMessage in seconds. Default 900. */
   readonly queueAgeAlarmSeconds?: number;
+  /** Alarm when the encoded state of an invocation (EMF `StateBytes`) exceeds this many bytes.
+   * Default: memorySize MB × 1 MiB / 8 (an invocation holds a decoded copy of the state plus its encodings). */
+  readonly stateSizeAlarmBytes?: number;
 }
 
 export const DEFAULTS = {
@@ -173,6 +176,8 @@ export const DEFAULTS = {
   budget: true,
   budgetAmount: 20,
   queueAgeAlarmSeconds: 900,
+  /** Default `stateSizeAlarmBytes` = memorySize (MB) × 1 MiB ÷ this. */
+  stateSizeAlarmMemoryDivisor: 8,
   /** FLOODGATE_CONFIG_TOML is used up to this size (and while the whole environment stays within 4 KB); larger configs go to S3. */
   inlineConfigMaxBytes: 3072,
   /** AWS Lambda: all environment variables together (keys and values) at most 4 KB. */
@@ -193,6 +198,7 @@ export const CONTEXT_KEYS = [
   'maxBatchingWindowSeconds', 'maxReceiveCount', 'eventSourceMaxConcurrency', 'scheduleExpression',
   'stateKey', 'reportsPrefix', 'reportRetentionDays', 'breakGlassRoleArn', 'notifications', 'notifyEmail',
   'notifyTopicArn', 'alarmEmail', 'budget', 'budgetEmail', 'budgetAmount', 'queueAgeAlarmSeconds',
+  'stateSizeAlarmBytes',
 ] as const;
 
 function str(ctx: ContextReader, key: string): string | undefined {
@@ -303,5 +309,6 @@ export function settingsFromContext(ctx: ContextReader): FloodgateSettings {
     budgetEmail: nonEmpty(ctx, 'budgetEmail'),
     budgetAmount: num(ctx, 'budgetAmount'),
     queueAgeAlarmSeconds: num(ctx, 'queueAgeAlarmSeconds'),
+    stateSizeAlarmBytes: num(ctx, 'stateSizeAlarmBytes'),
   };
 }

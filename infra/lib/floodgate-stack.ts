@@ -239,6 +239,7 @@ export class FloodgateStack extends Stack {
       readsStream: realtime !== undefined || cw.stream !== undefined,
       metricsNamespace: r.metricsNamespace,
       queueAgeAlarmSeconds: r.queueAgeAlarmSeconds,
+      stateSizeAlarmBytes: r.stateSizeAlarmBytes,
       alarmEmail: r.alarmEmail,
       budget: r.budget,
       namePrefix: r.namePrefix,

@@ -22,6 +22,8 @@ export interface MonitoringProps {
   /** Namespace of the function's EMF metrics. */
   readonly metricsNamespace: string;
   readonly queueAgeAlarmSeconds: number;
+  /** Alarm when an invocation's encoded state (EMF `StateBytes`, Maximum) exceeds this many bytes. */
+  readonly stateSizeAlarmBytes: number;
   readonly alarmEmail?: string;
   /** Monthly cost budget; undefined = none. */
   readonly budget?: { readonly email?: string; readonly amount: number };
@@ -31,8 +33,9 @@ export interface MonitoringProps {
 /**
  * Every alarm publishes to one SNS topic (ALARM and OK transitions).
  *
- * The EMF alarm uses the *dimensionless* metric `SyncFailures` in the metrics namespace: the
- * Lambda must emit it with an empty dimension set (`"Dimensions": [[]]`), which keeps the alarm
+ * The EMF alarms use *dimensionless* metrics in the metrics namespace (`SyncFailures`,
+ * `GuardrailTripped`, `BansHeldBack`, `Refused`, `SinkFailures`, `StateBytes`): the Lambda must
+ * emit them with an empty dimension set (`"Dimensions": [[]]`), which keeps the alarms
  * independent of the function name. One deployment per account/region/namespace is assumed.
  */
 export class FloodgateMonitoring extends Construct {
@@ -133,14 +136,31 @@ export class FloodgateMonitoring extends Construct {
         description: `The streamed log records floodgate reads (Kinesis) are over ${props.queueAgeAlarmSeconds}s old: it is falling behind the stream.`,
       });
     }
-    add('SyncFailures', new cloudwatch.Metric({
-      namespace: props.metricsNamespace,
-      metricName: 'SyncFailures',
-      period: five,
-      statistic: 'Sum',
-    }), {
+    // The function's own signals (EMF, dimensionless). Each one means floodgate did not do all it
+    // should have: an alarm, not a dashboard line, because the attack may be what caused it.
+    const emf = (metricName: string, statistic: 'Sum' | 'Maximum') =>
+      new cloudwatch.Metric({ namespace: props.metricsNamespace, metricName, period: five, statistic });
+    add('SyncFailures', emf('SyncFailures', 'Sum'), {
       threshold: 1,
       description: 'floodgate could not write the WAF IP sets (EMF metric SyncFailures, dimensionless).',
+    });
+    const anyOf = (id: string, description: string) => add(id, emf(id, 'Sum'), {
+      threshold: 0,
+      comparison: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      description,
+    });
+    anyOf('GuardrailTripped', 'A rule tripped the guardrail: its new bans were held back (report dropped[] reason guardrail; ' +
+      'EMF metric GuardrailTripped). A broken rule, or an attack shaped to look like one.');
+    anyOf('BansHeldBack', 'Active bans were left out of the blocklist (report dropped[]: guardrail, max_new_per_run, max_entries, ' +
+      'allowlisted; EMF metric BansHeldBack).');
+    anyOf('Refused', 'floodgate refused events naming a bucket, prefix, log group or stream it does not read (EMF metric Refused): ' +
+      'a misconfigured source, or someone invoking the function with logs it must not trust.');
+    anyOf('SinkFailures', 'Reports or ban notifications could not be delivered (EMF metric SinkFailures); they are retried with the next run.');
+    add('StateSize', emf('StateBytes', 'Maximum'), {
+      threshold: props.stateSizeAlarmBytes,
+      comparison: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      description: `The encoded state exceeded ${props.stateSizeAlarmBytes} bytes (EMF metric StateBytes, Maximum): ` +
+        'the function holds a decoded copy and encodings of it, so it is approaching its memory. Raise memorySize or find what grew it.',
     });
 
     if (props.budget) {

@@ -94,6 +94,7 @@ export interface Resolved {
   readonly alarmEmail?: string;
   readonly budget?: { readonly email?: string; readonly amount: number };
   readonly queueAgeAlarmSeconds: number;
+  readonly stateSizeAlarmBytes: number;
 }
 
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::[0-9]{12}:role\/[\w+=,.@/-]+$/;
@@ -104,6 +105,14 @@ const EMAIL = /^[^@\s]+@[^@\s]+$/;
 function email(name: string, v: string | undefined): string | undefined {
   if (v !== undefined) check(EMAIL.test(v), `${name}=${v} is not an e-mail address`);
   return v;
+}
+
+const MIB = 1024 * 1024;
+
+/** The `StateBytes` alarm threshold for a memory size: one eighth of it, since an invocation holds a
+ * decoded copy of the state (several times its encoded size) plus one or two encodings. */
+export function defaultStateSizeAlarmBytes(memorySizeMb: number): number {
+  return Math.floor(memorySizeMb * MIB / DEFAULTS.stateSizeAlarmMemoryDivisor);
 }
 
 /** `region` may be a token (environment-agnostic stack). */
@@ -339,5 +348,7 @@ export function resolveSettings(props: FloodgateSettings, stackName: string, reg
     alarmEmail,
     budget: budgetOn ? { email: email('budgetEmail', props.budgetEmail) ?? alarmEmail, amount: budgetAmount } : undefined,
     queueAgeAlarmSeconds: checkInt('queueAgeAlarmSeconds', props.queueAgeAlarmSeconds ?? DEFAULTS.queueAgeAlarmSeconds, 60, 1209600),
+    stateSizeAlarmBytes: checkInt('stateSizeAlarmBytes',
+      props.stateSizeAlarmBytes ?? defaultStateSizeAlarmBytes(memorySize), 1, 10240 * MIB),
   };
 }
