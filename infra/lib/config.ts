@@ -116,14 +116,15 @@ export interface FloodgateSettings {
   // ---- notifications (ban notifications, the first sink) ----
   /** Publish ban notifications to SNS. Default true. */
   readonly notifications?: boolean;
-  /** Email subscribed to the created notification topic. */
-  readonly notifyEmail?: string;
+  /** Email subscribed to the created notification topic. Default: `alarmEmail`; `null` (context `none`): no subscription. */
+  readonly notifyEmail?: string | null;
   /** Existing SNS topic to publish to instead of creating one. */
   readonly notifyTopicArn?: string;
 
   // ---- monitoring / cost ----
-  /** Email subscribed to the alarm topic (confirmation mail is sent on deploy). */
-  readonly alarmEmail?: string;
+  /** Email subscribed to the alarm topic (confirmation mail is sent on deploy). REQUIRED: synth fails without it.
+   * `null` (context `none`) is the explicit opt-out: the stack subscribes nobody, you subscribe someone yourself. */
+  readonly alarmEmail?: string | null;
   /** Create the monthly cost budget (notifies the alarm topic, plus budgetEmail). Default true. */
   readonly budget?: boolean;
   /** Email notified by the monthly budget besides the alarm topic. Default: alarmEmail. */
@@ -210,6 +211,12 @@ function str(ctx: ContextReader, key: string): string | undefined {
 function nonEmpty(ctx: ContextReader, key: string): string | undefined {
   const v = str(ctx, key)?.trim();
   return v ? v : undefined;
+}
+
+/** An e-mail address, or `null` for `none` (the explicit "no subscription"). */
+function emailOrNone(ctx: ContextReader, key: string): string | null | undefined {
+  const v = nonEmpty(ctx, key);
+  return v?.toLowerCase() === 'none' ? null : v;
 }
 
 function num(ctx: ContextReader, key: string): number | undefined {
@@ -302,9 +309,9 @@ export function settingsFromContext(ctx: ContextReader): FloodgateSettings {
     reportRetentionDays: num(ctx, 'reportRetentionDays'),
     breakGlassRoleArn: nonEmpty(ctx, 'breakGlassRoleArn'),
     notifications: bool(ctx, 'notifications'),
-    notifyEmail: nonEmpty(ctx, 'notifyEmail'),
+    notifyEmail: emailOrNone(ctx, 'notifyEmail'),
     notifyTopicArn: nonEmpty(ctx, 'notifyTopicArn'),
-    alarmEmail: nonEmpty(ctx, 'alarmEmail'),
+    alarmEmail: emailOrNone(ctx, 'alarmEmail'),
     budget: bool(ctx, 'budget'),
     budgetEmail: nonEmpty(ctx, 'budgetEmail'),
     budgetAmount: num(ctx, 'budgetAmount'),

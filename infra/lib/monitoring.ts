@@ -24,6 +24,7 @@ export interface MonitoringProps {
   readonly queueAgeAlarmSeconds: number;
   /** Alarm when an invocation's encoded state (EMF `StateBytes`, Maximum) exceeds this many bytes. */
   readonly stateSizeAlarmBytes: number;
+  /** Undefined: the explicit opt-out (`alarmEmail=none`); synth refuses a missing alarmEmail before this. */
   readonly alarmEmail?: string;
   /** Monthly cost budget; undefined = none. */
   readonly budget?: { readonly email?: string; readonly amount: number };
@@ -76,10 +77,10 @@ export class FloodgateMonitoring extends Construct {
     if (props.alarmEmail) {
       this.topic.addSubscription(new subs.EmailSubscription(props.alarmEmail));
     } else {
-      Annotations.of(this).addWarning(
-        'floodgate: no alarmEmail given, so NOTHING is subscribed to the alarm topic: alarms (function errors, ' +
-        'DLQ, sync failures) and the budget notify nobody until you subscribe (-c alarmEmail=you@example.com, or ' +
-        '`aws sns subscribe --topic-arn <AlarmTopicArn> --protocol email --notification-endpoint you@example.com`).');
+      Annotations.of(this).addInfo(
+        'floodgate: alarmEmail=none, so the stack subscribes nobody to the alarm topic: alarms and the budget notify ' +
+        'whoever you subscribe to AlarmTopicArn (`aws sns subscribe --topic-arn <AlarmTopicArn> --protocol email ' +
+        '--notification-endpoint you@example.com`, or chat, a pager, a queue).');
     }
     const action = new cwActions.SnsAction(this.topic);
     const five = Duration.minutes(5);
@@ -195,7 +196,7 @@ export class FloodgateMonitoring extends Construct {
     new CfnOutput(scope, 'AlarmDestination', {
       value: props.alarmEmail
         ? `e-mail to ${props.alarmEmail} (confirm the subscription mail AWS sends)`
-        : 'NONE: nothing is subscribed to the alarm topic, so alarms and budget notifications go nowhere until a subscription exists',
+        : 'NONE (alarmEmail=none): the stack subscribes nothing to the alarm topic, so alarms and budget notifications go nowhere until you subscribe someone',
       description: 'Who receives the alarms',
     });
   }

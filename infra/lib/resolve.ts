@@ -89,8 +89,10 @@ export interface Resolved {
   readonly reportsPrefix: string;
   readonly reportRetentionDays: number;
   readonly breakGlassRoleArn?: string;
-  readonly notifications: { readonly mode: 'none' } | { readonly mode: 'create'; readonly email?: string } |
+  readonly notifications: { readonly mode: 'none' } |
+    { readonly mode: 'create'; readonly email?: string; readonly emailFrom?: 'notifyEmail' | 'alarmEmail' } |
     { readonly mode: 'existing'; readonly topicArn: string };
+  /** Undefined only with the explicit opt-out (`alarmEmail=none`): a missing alarmEmail fails synth. */
   readonly alarmEmail?: string;
   readonly budget?: { readonly email?: string; readonly amount: number };
   readonly queueAgeAlarmSeconds: number;
@@ -291,22 +293,35 @@ export function resolveSettings(props: FloodgateSettings, stackName: string, reg
   }
 
   // ---------------------------------------------------------------- notifications, monitoring
+  // Someone must receive the alarms: a guardrail trip or a function that cannot start must not go
+  // unnoticed because a context key was forgotten. Not having a subscriber is a decision, said out loud.
+  check(props.alarmEmail !== undefined,
+    'alarmEmail is required: without it nobody receives the alarms (guardrail trips, refused logs, sync failures, ' +
+    'a function that fails) or the ban notifications. Deploy with -c alarmEmail=you@example.com (AWS mails a ' +
+    'confirmation link to confirm), or with -c alarmEmail=none to subscribe someone yourself to the topics in the ' +
+    'outputs AlarmTopicArn and NotificationTopicArn (chat, a pager, a queue). docs/deploy.md "Who receives alarms and notifications".');
+  const alarmEmail = props.alarmEmail === null ? undefined : email('alarmEmail', props.alarmEmail);
   let notifications: Resolved['notifications'];
   const notify = props.notifications ?? DEFAULTS.notifications;
+  const notifyEmail = props.notifyEmail === null ? undefined : email('notifyEmail', props.notifyEmail);
   if (!notify) {
-    check(props.notifyTopicArn === undefined && props.notifyEmail === undefined,
+    check(props.notifyTopicArn === undefined && notifyEmail === undefined,
       'notifications=false contradicts notifyTopicArn/notifyEmail: drop one of them');
     notifications = { mode: 'none' };
   } else if (props.notifyTopicArn !== undefined) {
     check(TOPIC_ARN.test(props.notifyTopicArn),
       `notifyTopicArn=${props.notifyTopicArn} is not a standard SNS topic ARN (FIFO topics are not supported: ban notifications carry no message group)`);
-    check(props.notifyEmail === undefined,
+    check(notifyEmail === undefined,
       'notifyEmail subscribes to the topic the stack creates; with notifyTopicArn manage that topic\'s subscriptions where it is defined');
     notifications = { mode: 'existing', topicArn: props.notifyTopicArn };
+  } else if (notifyEmail !== undefined) {
+    notifications = { mode: 'create', email: notifyEmail, emailFrom: 'notifyEmail' };
+  } else if (props.notifyEmail === undefined && alarmEmail !== undefined) {
+    // The created topic gets the alarm address unless told otherwise (notifyEmail=none).
+    notifications = { mode: 'create', email: alarmEmail, emailFrom: 'alarmEmail' };
   } else {
-    notifications = { mode: 'create', email: email('notifyEmail', props.notifyEmail) };
+    notifications = { mode: 'create' };
   }
-  const alarmEmail = email('alarmEmail', props.alarmEmail);
   const budgetOn = props.budget ?? DEFAULTS.budget;
   const budgetAmount = props.budgetAmount ?? DEFAULTS.budgetAmount;
   check(Number.isFinite(budgetAmount) && budgetAmount > 0, `budgetAmount must be a positive number of USD, got ${budgetAmount}`);

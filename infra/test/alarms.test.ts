@@ -1,11 +1,12 @@
 // Alarms on the function's own signals (issue 23 item 7): a guardrail trip, held-back bans, refused
-// events, failed sinks and the state's size each page someone instead of passing unnoticed.
+// events, failed sinks and the state's size each page someone instead of passing unnoticed, and
+// that someone exists: synth refuses a stack without alarmEmail unless told `none`.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Template } from 'aws-cdk-lib/assertions';
-import { DEFAULTS } from '../lib/config';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { DEFAULTS, settingsFromContext } from '../lib/config';
 import { defaultStateSizeAlarmBytes } from '../lib/resolve';
-import { byPrefix, makeStack, synth } from './helpers';
+import { byPrefix, makeStack, only, synth } from './helpers';
 
 const MIB = 1024 * 1024;
 
@@ -66,5 +67,71 @@ describe('alarms on the function\'s EMF signals', () => {
     for (const a of Object.values(t.findResources('AWS::CloudWatch::Alarm')) as any[]) {
       assert.deepEqual(a.Properties.AlarmActions, [topic()], a.Properties.MetricName);
     }
+  });
+});
+
+describe('someone receives the alarms and the ban notifications', () => {
+  const subscriptions = (t: Template) => (Object.values(t.findResources('AWS::SNS::Subscription')) as any[])
+    .map((s) => [s.Properties.TopicArn.Ref.replace(/[0-9A-F]{8}$/, ''), s.Properties.Protocol, s.Properties.Endpoint]);
+  const from = (ctx: Record<string, unknown>) => settingsFromContext((k) => ctx[k]);
+
+  it('synth fails without alarmEmail, naming both ways out', () => {
+    assert.throws(() => makeStack({ alarmEmail: undefined }),
+      /alarmEmail is required: .*-c alarmEmail=you@example\.com .*-c alarmEmail=none .*AlarmTopicArn/);
+    assert.throws(() => makeStack({ alarmEmail: undefined, notifyEmail: 'sec@example.com' }), /alarmEmail is required/);
+  });
+
+  it('alarmEmail subscribes to the alarm topic and, by default, to the ban notification topic', () => {
+    const t = synth({ alarmEmail: 'ops@example.com' });
+    assert.deepEqual(subscriptions(t).sort(), [
+      ['MonitoringAlarmTopic', 'email', 'ops@example.com'],
+      ['NotificationTopic', 'email', 'ops@example.com'],
+    ]);
+    t.hasOutput('AlarmDestination', { Value: Match.stringLikeRegexp('ops@example\\.com') });
+    t.hasOutput('NotificationDestination', { Value: Match.stringLikeRegexp('^e-mail to ops@example\\.com \\(alarmEmail\\)') });
+  });
+
+  it('notifyEmail sends the notifications elsewhere; notifyEmail=none keeps them off the alarm address', () => {
+    assert.deepEqual(subscriptions(synth({ alarmEmail: 'ops@example.com', notifyEmail: 'sec@example.com' })).sort(), [
+      ['MonitoringAlarmTopic', 'email', 'ops@example.com'],
+      ['NotificationTopic', 'email', 'sec@example.com'],
+    ]);
+    const off = synth({ alarmEmail: 'ops@example.com', notifyEmail: null });
+    assert.deepEqual(subscriptions(off), [['MonitoringAlarmTopic', 'email', 'ops@example.com']]);
+    off.hasOutput('NotificationDestination', { Value: Match.stringLikeRegexp('^NONE') });
+  });
+
+  it('an existing notification topic keeps its own subscriptions', () => {
+    const t = synth({ alarmEmail: 'ops@example.com', notifyTopicArn: 'arn:aws:sns:eu-west-1:123456789012:ops-events' });
+    assert.deepEqual(subscriptions(t), [['MonitoringAlarmTopic', 'email', 'ops@example.com']]);
+    assert.doesNotThrow(() => makeStack({ notifyTopicArn: 'arn:aws:sns:eu-west-1:123456789012:ops-events', notifyEmail: null }));
+  });
+
+  it('alarmEmail=none is the explicit opt-out: no subscription, an info (not a warning), outputs that say NONE', () => {
+    const stack = makeStack({ alarmEmail: null });
+    const t = Template.fromStack(stack);
+    assert.deepEqual(subscriptions(t), []);
+    t.hasOutput('AlarmDestination', { Value: Match.stringLikeRegexp('^NONE \\(alarmEmail=none\\)') });
+    t.hasOutput('NotificationDestination', { Value: Match.stringLikeRegexp('^NONE') });
+    const notes = Annotations.fromStack(stack);
+    notes.hasInfo('/Floodgate/Monitoring', Match.stringLikeRegexp('alarmEmail=none, so the stack subscribes nobody'));
+    assert.deepEqual(notes.findWarning('*', Match.stringLikeRegexp('alarmEmail')), []);
+  });
+
+  it('context: none (any case) is the opt-out for alarmEmail and notifyEmail, an address stays an address', () => {
+    assert.equal(from({ alarmEmail: 'none' }).alarmEmail, null);
+    assert.equal(from({ alarmEmail: 'NONE', notifyEmail: 'None' }).notifyEmail, null);
+    assert.equal(from({ alarmEmail: 'ops@example.com' }).alarmEmail, 'ops@example.com');
+    assert.equal(from({}).alarmEmail, undefined);
+    assert.throws(() => makeStack({ alarmEmail: 'nobody' }), /alarmEmail=nobody is not an e-mail address/);
+  });
+
+  it('the budget e-mails the alarm address, and only the topic with alarmEmail=none', () => {
+    const [, b] = only(synth({ alarmEmail: 'ops@example.com' }), 'AWS::Budgets::Budget');
+    for (const n of b.Properties.NotificationsWithSubscribers) {
+      assert.deepEqual(n.Subscribers.map((s: any) => s.SubscriptionType), ['SNS', 'EMAIL']);
+    }
+    const [, none] = only(synth({ alarmEmail: null }), 'AWS::Budgets::Budget');
+    for (const n of none.Properties.NotificationsWithSubscribers) assert.deepEqual(n.Subscribers.map((s: any) => s.SubscriptionType), ['SNS']);
   });
 });

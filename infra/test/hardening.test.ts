@@ -37,10 +37,10 @@ describe('B1 alarm topic policy', () => {
     assert.deepEqual(b.Condition.ArnLike['aws:SourceArn'], { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':budgets::', { Ref: 'AWS::AccountId' }, ':*']] });
   });
 
-  it('without alarmEmail: a loud synth warning and an AlarmDestination output saying alarms go nowhere', () => {
-    const stack = makeStack({});
-    Annotations.fromStack(stack).hasWarning('/Floodgate/Monitoring', Match.stringLikeRegexp('no alarmEmail given, so NOTHING is subscribed'));
-    Template.fromStack(stack).hasOutput('AlarmDestination', { Value: Match.stringLikeRegexp('^NONE: .*go nowhere until a subscription exists') });
+  it('without alarmEmail synth fails; with alarmEmail=none the AlarmDestination output says alarms go nowhere (alarms.test.ts)', () => {
+    assert.throws(() => makeStack({ alarmEmail: undefined }), /alarmEmail is required/);
+    const stack = makeStack({ alarmEmail: null });
+    Template.fromStack(stack).hasOutput('AlarmDestination', { Value: Match.stringLikeRegexp('^NONE .*go nowhere until you subscribe someone') });
   });
 
   it('with alarmEmail: no warning, the output names the address', () => {

@@ -17,11 +17,14 @@ export const ACCOUNT = '123456789012';
 export const CONFIG_PATH = path.resolve(__dirname, '..', 'config', 'floodgate.toml');
 
 let n = 0;
+/** A stack with the dummy zip and, unless `props` says otherwise (even `alarmEmail: undefined`), the
+ * explicit `alarmEmail: null` (context `none`): synth refuses a stack without either. */
 export function makeStack(props: FloodgateStackProps = {}, region = 'eu-west-1'): FloodgateStack {
   const app = new App({ outdir: path.join(TMP, `cdk.out.${n++}`) });
   return new FloodgateStack(app, 'Floodgate', {
     env: { account: ACCOUNT, region },
     lambdaZip: DUMMY_ZIP,
+    alarmEmail: null,
     ...props,
   });
 }
