@@ -110,6 +110,9 @@ export interface FloodgateSettings {
   readonly reportsPrefix?: string;
   /** Days after which report objects expire. Default 90. State never expires. */
   readonly reportRetentionDays?: number;
+  /** Days a replaced version of the state is kept (S3 NoncurrentDays, 1-365); S3 deletes it only once it is that old AND
+   * the 100 newest replaced versions are newer. Default 1: at one commit a second a day of versions is already large. */
+  readonly stateVersionDays?: number;
   /** IAM role that may overwrite or delete the state besides the function's role (break-glass). */
   readonly breakGlassRoleArn?: string;
 
@@ -173,6 +176,9 @@ export const DEFAULTS = {
   stateKey: 'state/floodgate.state',
   reportsPrefix: 'reports/',
   reportRetentionDays: 90,
+  stateVersionDays: 1,
+  /** Replaced state versions always kept, whatever their age (S3 NewerNoncurrentVersions; AWS's maximum is 100). */
+  stateVersionsToRetain: 100,
   notifications: true,
   budget: true,
   budgetAmount: 20,
@@ -197,7 +203,7 @@ export const CONTEXT_KEYS = [
   'lambdaZip', 'architecture', 'memorySize', 'timeoutSeconds', 'reservedConcurrency',
   'functionLogRetentionDays', 'configPath', 'allowlistFiles', 'dryRun', 'metricsNamespace', 'rustLog', 'batchSize',
   'maxBatchingWindowSeconds', 'maxReceiveCount', 'eventSourceMaxConcurrency', 'scheduleExpression',
-  'stateKey', 'reportsPrefix', 'reportRetentionDays', 'breakGlassRoleArn', 'notifications', 'notifyEmail',
+  'stateKey', 'reportsPrefix', 'reportRetentionDays', 'stateVersionDays', 'breakGlassRoleArn', 'notifications', 'notifyEmail',
   'notifyTopicArn', 'alarmEmail', 'budget', 'budgetEmail', 'budgetAmount', 'queueAgeAlarmSeconds',
   'stateSizeAlarmBytes',
 ] as const;
@@ -307,6 +313,7 @@ export function settingsFromContext(ctx: ContextReader): FloodgateSettings {
     stateKey: nonEmpty(ctx, 'stateKey'),
     reportsPrefix: nonEmpty(ctx, 'reportsPrefix'),
     reportRetentionDays: num(ctx, 'reportRetentionDays'),
+    stateVersionDays: num(ctx, 'stateVersionDays'),
     breakGlassRoleArn: nonEmpty(ctx, 'breakGlassRoleArn'),
     notifications: bool(ctx, 'notifications'),
     notifyEmail: emailOrNone(ctx, 'notifyEmail'),

@@ -72,9 +72,23 @@ export class FloodgateStack extends Stack {
       versioned: true,
       removalPolicy: RemovalPolicy.RETAIN,
       lifecycleRules: [
-        { id: 'expire-reports', prefix: r.reportsPrefix, expiration: Duration.days(r.reportRetentionDays) },
-        // Old versions of the state allow a rollback after a bad config; the current state never expires.
-        { id: 'expire-old-versions', noncurrentVersionExpiration: Duration.days(30) },
+        // Each run writes its reports under runs/ and again under latest/: the replaced latest/ versions are
+        // no rollback, only storage (one set a minute under an attack), so they go after a day.
+        {
+          id: 'expire-reports', prefix: r.reportsPrefix, expiration: Duration.days(r.reportRetentionDays),
+          noncurrentVersionExpiration: Duration.days(1),
+        },
+        // An expired report leaves a delete marker once its last version is gone; S3 keeps those until told.
+        { id: 'remove-report-delete-markers', prefix: r.reportsPrefix, expiredObjectDeleteMarker: true },
+        // Every commit replaces the state (one a second under Kinesis). Old versions allow a rollback after a
+        // bad config; S3 deletes one only when it is stateVersionDays old AND the 100 newest are newer, so this
+        // keeps at least 100 versions and at most stateVersionDays of commits (S3 has no count-only limit).
+        // The current state never expires.
+        {
+          id: 'expire-old-state-versions', prefix: r.stateScope.replace(/\*$/, ''),
+          noncurrentVersionExpiration: Duration.days(r.stateVersionDays),
+          noncurrentVersionsToRetain: DEFAULTS.stateVersionsToRetain,
+        },
         { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
       ],
     });

@@ -88,6 +88,7 @@ export interface Resolved {
   readonly stateScope: string;
   readonly reportsPrefix: string;
   readonly reportRetentionDays: number;
+  readonly stateVersionDays: number;
   readonly breakGlassRoleArn?: string;
   readonly notifications: { readonly mode: 'none' } |
     { readonly mode: 'create'; readonly email?: string; readonly emailFrom?: 'notifyEmail' | 'alarmEmail' } |
@@ -358,6 +359,7 @@ export function resolveSettings(props: FloodgateSettings, stackName: string, reg
     stateScope,
     reportsPrefix,
     reportRetentionDays: checkInt('reportRetentionDays', props.reportRetentionDays ?? DEFAULTS.reportRetentionDays, 1, 36500),
+    stateVersionDays: checkInt('stateVersionDays', props.stateVersionDays ?? DEFAULTS.stateVersionDays, 1, 365),
     breakGlassRoleArn: props.breakGlassRoleArn,
     notifications,
     alarmEmail,

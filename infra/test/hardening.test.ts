@@ -221,13 +221,33 @@ describe('B11 queue policies, schedule DLQ, state versions', () => {
     assert.deepEqual(c.Properties.DestinationConfig.OnFailure.Destination, { 'Fn::GetAtt': [queues(t).failure, 'Arn'] });
   });
 
-  it('noncurrent versions of the state expire after 30 days', () => {
-    const b = t.toJSON().Resources[byPrefix(t, 'AWS::S3::Bucket', 'StateBucket')];
-    const rules = b.Properties.LifecycleConfiguration.Rules as any[];
-    const r = rules.find((x) => x.NoncurrentVersionExpiration);
-    assert.deepEqual(r.NoncurrentVersionExpiration, { NoncurrentDays: 30 });
+  const stateRules = (tmpl: Template) =>
+    tmpl.toJSON().Resources[byPrefix(tmpl, 'AWS::S3::Bucket', 'StateBucket')].Properties.LifecycleConfiguration.Rules as any[];
+
+  it('replaced state versions: the newest 100 kept, older ones deleted after stateVersionDays (default 1)', () => {
+    const r = stateRules(t).find((x) => x.Id === 'expire-old-state-versions');
+    // S3 deletes a version once it is NoncurrentDays old AND NewerNoncurrentVersions newer ones exist: at one
+    // commit a second that bounds the versions to a day of commits, not 30 days (terabytes of state).
+    assert.deepEqual(r.NoncurrentVersionExpiration, { NoncurrentDays: 1, NewerNoncurrentVersions: 100 });
     assert.equal(r.Status, 'Enabled');
-    assert.equal(r.Prefix, undefined);
+    assert.equal(r.Prefix, 'state/');
+    assert.equal(r.ExpirationInDays, undefined, 'the current state never expires');
+    const x = stateRules(synth({ stateVersionDays: 30, stateKey: 'v2/floodgate.state' })).find((y) => y.Id === 'expire-old-state-versions');
+    assert.deepEqual([x.Prefix, x.NoncurrentVersionExpiration], ['v2/', { NoncurrentDays: 30, NewerNoncurrentVersions: 100 }]);
+    const flat = stateRules(synth({ stateKey: 'floodgate.state' })).find((y) => y.Id === 'expire-old-state-versions');
+    assert.equal(flat.Prefix, 'floodgate.state');
+    assert.throws(() => makeStack({ stateVersionDays: 0 }), /stateVersionDays must be an integer in 1\.\.365/);
+  });
+
+  it('reports: replaced latest/ versions go after a day, expired delete markers are removed, the state has neither', () => {
+    const rules = stateRules(t);
+    const reports = rules.find((x) => x.Id === 'expire-reports');
+    assert.deepEqual([reports.Prefix, reports.ExpirationInDays, reports.NoncurrentVersionExpiration], ['reports/', 90, { NoncurrentDays: 1 }]);
+    const markers = rules.find((x) => x.Id === 'remove-report-delete-markers');
+    assert.deepEqual([markers.Prefix, markers.ExpiredObjectDeleteMarker], ['reports/', true]);
+    // Every rule that deletes anything is confined to reports/ or the state's old versions.
+    for (const r of rules.filter((x) => x.ExpirationInDays !== undefined || x.ExpiredObjectDeleteMarker)) assert.equal(r.Prefix, 'reports/', r.Id);
+    for (const r of rules.filter((x) => x.NoncurrentVersionExpiration)) assert.ok(['reports/', 'state/'].includes(r.Prefix), r.Id);
   });
 });
 
