@@ -70,8 +70,16 @@ export function addRealtimeSource(scope: Construct, props: RealtimeSourceProps):
   const stream = logStream(scope, 'RealtimeStream', st.shards);
 
   // The role CloudFront assumes to put records: this stream only (the actions CloudFront documents).
+  // Only CloudFront acting for this account may assume it: a real-time log configuration in another
+  // account naming this role would otherwise write that account's records (or forged ones) into the
+  // stream floodgate trusts. CloudFront's guide shows the trust policy without conditions and does not
+  // say which source keys CloudFront sends when it assumes the role, so the account is checked whenever
+  // CloudFront names one (IfExists): a plain StringEquals on a key CloudFront never sends would stop
+  // every record, silently. aws:SourceArn is not used: AWS documents no value for it here.
   const role = new iam.Role(scope, 'RealtimeLogRole', {
-    assumedBy: new iam.ServicePrincipal('cloudfront.amazonaws.com'),
+    assumedBy: new iam.ServicePrincipal('cloudfront.amazonaws.com', {
+      conditions: { StringEqualsIfExists: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+    }),
     description: 'CloudFront real-time logs: put records into the floodgate stream',
     inlinePolicies: {
       PutRecords: new iam.PolicyDocument({
