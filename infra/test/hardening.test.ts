@@ -7,7 +7,8 @@ import { describe, it } from 'node:test';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { FloodgateStackProps } from '../lib/floodgate-stack';
 import {
-  ACCOUNT, TMP, asList, byPrefix, envOf, floodgateFunction, functionStatements, makeStack, only, policyStatements, queues, synth,
+  ACCOUNT, TMP, asList, byPrefix, envOf, floodgateFunction, functionStatements, makeStack, only, policyDenies, policyStatements,
+  queues, symbolicArn, synth,
 } from './helpers';
 
 const t = synth();
@@ -180,6 +181,37 @@ describe('B8 only the function writes the state', () => {
     assert.deepEqual(s.Condition.ArnNotEquals['aws:PrincipalArn'], [roleArn(x), bg]);
     assert.match(joined(s.Resource), /\/v2\/shards\/\*/);
     assert.throws(() => makeStack({ breakGlassRoleArn: 'arn:aws:iam::123456789012:user/bob' }), /breakGlassRoleArn=.* is not an IAM role ARN/);
+  });
+
+  // operations.md, runbook "Reset the state" / "Roll back the state": what the break-glass role does.
+  const RUNBOOK: [string, string][] = [
+    ['s3:GetObject', 'state/floodgate.state'], // aws s3 cp (keep a copy)
+    ['s3:ListBucketVersions', ''], // aws s3api list-object-versions
+    ['s3:GetObjectVersion', 'state/floodgate.state'], // copy-object --copy-source …?versionId=
+    ['s3:PutObject', 'state/floodgate.state'], // copy-object (restore a version)
+    ['s3:DeleteObject', 'state/floodgate.state'], // aws s3 rm (reset: a delete marker)
+  ];
+  it('the bucket policy lets the break-glass role do what the runbook does, and denies the same to an administrator', () => {
+    const bg = 'arn:aws:iam::123456789012:role/floodgate-break-glass';
+    const admin = 'arn:aws:iam::123456789012:role/Admin';
+    const x = synth({ breakGlassRoleArn: bg });
+    const statements = policyStatements(x, 'AWS::S3::BucketPolicy');
+    const bucket = `arn:aws:${byPrefix(x, 'AWS::S3::Bucket', 'StateBucket')}`;
+    const req = (principalArn: string, [action, key]: [string, string]) =>
+      ({ principalArn, action, resource: key ? `${bucket}/${key}` : bucket });
+    for (const step of RUNBOOK) {
+      assert.equal(policyDenies(statements, req(bg, step)), undefined, `${step[0]} denied to the break-glass role`);
+      assert.equal(policyDenies(statements, req(symbolicArn(roleArn(x)), step)), undefined, `${step[0]} denied to the function`);
+    }
+    for (const step of RUNBOOK.filter(([a]) => ['s3:PutObject', 's3:DeleteObject'].includes(a))) {
+      assert.equal(policyDenies(statements, req(admin, step))?.Sid, 'StateWritesOnlyByFloodgate', `${step[0]} allowed to an administrator`);
+    }
+    // Without a break-glass role nobody but the function gets through (the runbook says to deploy one first).
+    const none = policyStatements(t, 'AWS::S3::BucketPolicy');
+    const tBucket = `arn:aws:${byPrefix(t, 'AWS::S3::Bucket', 'StateBucket')}`;
+    assert.ok(policyDenies(none, { principalArn: bg, action: 's3:DeleteObject', resource: `${tBucket}/state/floodgate.state` }));
+    // Plain HTTP is refused to everyone, the break-glass role included.
+    assert.ok(policyDenies(statements, { ...req(bg, RUNBOOK[4]), secureTransport: false }));
   });
 });
 
