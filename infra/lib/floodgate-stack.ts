@@ -24,6 +24,7 @@ import { Resolved, resolveSettings } from './resolve';
 import { addCloudWatchSources } from './sources/cloudwatch';
 import { addRealtimeSource } from './sources/kinesis';
 import { S3Source, addS3Source } from './sources/s3';
+import { onlyWriters } from './writers';
 
 export { DEFAULT_CONFIG_PATH, DEFAULT_LAMBDA_ZIP } from './resolve';
 
@@ -138,6 +139,7 @@ export class FloodgateStack extends Stack {
     if (r.s3) {
       this.s3Source = addS3Source(this, {
         settings: r.s3, fn: this.fn, timeoutSeconds: r.timeoutSeconds, webAclArn, failureQueue: this.failureQueue,
+        breakGlassRoleArn: r.breakGlassRoleArn,
       });
       Object.assign(env, this.s3Source.env);
     }
@@ -149,10 +151,13 @@ export class FloodgateStack extends Stack {
       distributionId: r.distributionId,
       delivery: r.logsDelivery,
       failureQueue: this.failureQueue,
+      breakGlassRoleArn: r.breakGlassRoleArn,
     });
     Object.assign(env, cw.env);
     const realtime = r.realtime
-      ? addRealtimeSource(this, { fn: this.fn, namePrefix: r.namePrefix, settings: r.realtime, failureQueue: this.failureQueue })
+      ? addRealtimeSource(this, {
+        fn: this.fn, namePrefix: r.namePrefix, settings: r.realtime, failureQueue: this.failureQueue, breakGlassRoleArn: r.breakGlassRoleArn,
+      })
       : undefined;
     Object.assign(env, realtime?.env ?? {});
     // Both streams may feed the function: it reads the records of each ARN listed.
@@ -182,13 +187,12 @@ export class FloodgateStack extends Stack {
 
     // Only the function (and the break-glass role) may overwrite or delete the state: a stray
     // `aws s3 cp` by an administrator would otherwise replace every ban and counter at once.
-    this.stateBucket.addToResourcePolicy(new iam.PolicyStatement({
+    this.stateBucket.addToResourcePolicy(onlyWriters({
       sid: 'StateWritesOnlyByFloodgate',
-      effect: iam.Effect.DENY,
-      principals: [new iam.AnyPrincipal()],
       actions: ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion'],
       resources: [this.stateBucket.arnForObjects(r.stateScope)],
-      conditions: { ArnNotEquals: { 'aws:PrincipalArn': [this.role.roleArn, ...(r.breakGlassRoleArn ? [r.breakGlassRoleArn] : [])] } },
+      writers: [this.role.roleArn],
+      breakGlassRoleArn: r.breakGlassRoleArn,
     }));
 
     const objectArn = (asset: s3assets.Asset) => `arn:${Aws.PARTITION}:s3:::${asset.s3BucketName}/${asset.s3ObjectKey}`;

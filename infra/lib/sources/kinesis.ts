@@ -10,6 +10,7 @@ import { KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { RealtimeSettings } from '../resolve';
+import { onlyWriters } from '../writers';
 
 export interface RealtimeSourceProps {
   readonly fn: lambda.Function;
@@ -17,6 +18,8 @@ export interface RealtimeSourceProps {
   readonly settings: RealtimeSettings;
   /** Where batches that still fail after the retries are described (shard, sequence numbers). */
   readonly failureQueue: sqs.IQueue;
+  /** May still put records (repairs by hand). */
+  readonly breakGlassRoleArn?: string;
 }
 
 export interface RealtimeSource {
@@ -45,6 +48,20 @@ export function logStream(scope: Construct, id: string, shards: number): kinesis
     encryption: kinesis.StreamEncryption.MANAGED,
     retentionPeriod: Duration.hours(24),
   });
+}
+
+/**
+ * Only `writer` (the role the log service assumes) and the break-glass role may put records into
+ * `stream`: a Deny in the stream's resource policy, which no identity policy's Allow (on "*" or not) overrides.
+ */
+export function onlyWriterOf(stream: kinesis.Stream, writer: iam.IRole, breakGlassRoleArn?: string): void {
+  stream.addToResourcePolicy(onlyWriters({
+    sid: 'RecordsOnlyFromLogDelivery',
+    actions: ['kinesis:PutRecord', 'kinesis:PutRecords'],
+    resources: [stream.streamArn],
+    writers: [writer.roleArn],
+    breakGlassRoleArn,
+  }));
 }
 
 /**
@@ -99,6 +116,7 @@ export function addRealtimeSource(scope: Construct, props: RealtimeSourceProps):
     endPoints: [{ streamType: 'Kinesis', kinesisStreamConfig: { roleArn: role.roleArn, streamArn: stream.streamArn } }],
   });
   config.node.addDependency(role);
+  onlyWriterOf(stream, role, props.breakGlassRoleArn);
 
   readStream(props.fn, stream, props.failureQueue, st.parallelization);
 
