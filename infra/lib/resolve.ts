@@ -298,8 +298,8 @@ export function resolveSettings(props: FloodgateSettings, stackName: string, reg
   // unnoticed because a context key was forgotten. Not having a subscriber is a decision, said out loud.
   check(props.alarmEmail !== undefined,
     'alarmEmail is required: without it nobody receives the alarms (guardrail trips, refused logs, sync failures, ' +
-    'a function that fails) or the ban notifications. Deploy with -c alarmEmail=you@example.com (AWS mails a ' +
-    'confirmation link to confirm), or with -c alarmEmail=none to subscribe someone yourself to the topics in the ' +
+    'a function that fails) or the ban notifications. Deploy with -c alarmEmail=you@example.com (AWS mails it a ' +
+    'link to confirm), or with -c alarmEmail=none to subscribe someone yourself to the topics in the ' +
     'outputs AlarmTopicArn and NotificationTopicArn (chat, a pager, a queue). docs/deploy.md "Who receives alarms and notifications".');
   const alarmEmail = props.alarmEmail === null ? undefined : email('alarmEmail', props.alarmEmail);
   let notifications: Resolved['notifications'];
