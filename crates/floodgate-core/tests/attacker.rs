@@ -341,3 +341,53 @@ fn with_history_a_broken_rule_trips_and_a_botnet_larger_than_the_audience_does_n
     assert!(d.tripped.is_empty(), "{:?}", d.tripped);
     assert_eq!(d.kept.len(), 2000);
 }
+
+/// Item 9: one /48 with 30,000 offending /64s and a tenth more kept quiet (under
+/// `ranges.min_share`) would fill the IPv6 capacity (30,000 entries) with single /64s and push
+/// the most severe attackers elsewhere out. It is one entry; every other attacker is blocked.
+#[test]
+fn one_slash48_cannot_fill_the_ipv6_capacity() {
+    let mut w = World::new(Config::default());
+    for i in 0..2000 {
+        w.send(
+            ip(format!("100.{}.{}.7", 64 + i / 256, i % 256)),
+            T,
+            5,
+            20_000,
+            false,
+        );
+    }
+    for j in 0..33_400u32 {
+        let a = ip(format!("2001:db8:bad:{j:x}::1"));
+        w.send(a, T, if j < 30_000 { 21 } else { 1 }, 5_000, j < 30_000);
+    }
+    // 50 severe attackers, each in its own /48
+    for i in 0..50 {
+        w.send(
+            ip(format!("2001:db8:{:x}::5", 0x100 + i)),
+            T,
+            2000,
+            100,
+            false,
+        );
+    }
+    let d = w.decide();
+    assert!(d.tripped.is_empty(), "{:?}", d.tripped);
+    assert!(
+        is_blocked(&d, "2001:db8:bad::/48"),
+        "{:?}",
+        &d.blocklist.ipv6[..5]
+    );
+    for i in 0..50 {
+        assert!(
+            is_blocked(&d, &format!("2001:db8:{:x}::/64", 0x100 + i)),
+            "attacker {i}"
+        );
+    }
+    assert!(d.blocklist.ipv6.len() <= 51, "{}", d.blocklist.ipv6.len());
+    assert!(
+        d.dropped.is_empty(),
+        "{:?}",
+        &d.dropped[..3.min(d.dropped.len())]
+    );
+}

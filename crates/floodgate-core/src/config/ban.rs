@@ -60,6 +60,8 @@ pub struct RangeConfig {
     pub min_offenders: u32,
     /// Smallest share of the network's clients seen that must be offenders.
     pub min_share: f64,
+    /// An IPv6 network with this many offending keys is banned whole whatever its share.
+    pub ipv6_many_offenders: u32,
 }
 
 /// `[ban.guardrail]`: a rule that would ban a large share of every client seen is broken,
@@ -104,6 +106,16 @@ fn ranges(user: &RawRanges, d: &RawRanges) -> Result<RangeConfig, ConfigError> {
             0.5,
             1.0,
         )?,
+        ipv6_many_offenders: int_in(
+            &k("ipv6_many_offenders"),
+            or_default(
+                &k("ipv6_many_offenders"),
+                &user.ipv6_many_offenders,
+                &d.ipv6_many_offenders,
+            )?,
+            16,
+            1 << 20,
+        )? as u32,
     })
 }
 

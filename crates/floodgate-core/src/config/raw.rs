@@ -90,6 +90,7 @@ pub(crate) struct RawRanges {
     pub ipv6_prefix: Option<i64>,
     pub min_offenders: Option<i64>,
     pub min_share: Option<f64>,
+    pub ipv6_many_offenders: Option<i64>,
 }
 
 #[derive(Deserialize, Default, Clone)]

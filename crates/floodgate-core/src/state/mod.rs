@@ -215,8 +215,14 @@ mod tests {
         let bytes = s.save();
         let back = State::load(&bytes).unwrap();
         assert_eq!(back, s);
-        assert!(back.extensions.is_empty(), "the section is the field, not kept twice");
+        assert!(
+            back.extensions.is_empty(),
+            "the section is the field, not kept twice"
+        );
         // A state written before the history existed (no section) loads with none.
-        assert!(State::load(&State::default().save()).unwrap().history.is_empty());
+        assert!(State::load(&State::default().save())
+            .unwrap()
+            .history
+            .is_empty());
     }
 }
