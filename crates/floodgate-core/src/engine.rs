@@ -235,6 +235,11 @@ fn settle(config: &Config, state: &mut State, pending: FxHashMap<(usize, Key), V
     state
         .profiles
         .retain(|k, _| offences.contains_key(k) || rules.values().any(|m| m.contains_key(k)));
+    crate::evidence::bound(
+        &mut state.profiles,
+        &state.offences,
+        crate::evidence::STATE_EVIDENCE_BUDGET,
+    );
     let memory = m - config.ban.memory_ms;
     // A stream batch counted at or before the settled line would only be late if delivered
     // again (see `state::streams`); an object is remembered for `ban.memory`.

@@ -10,6 +10,7 @@ pub mod config;
 pub mod decision;
 pub mod decode;
 pub mod engine;
+pub mod evidence;
 pub mod explain;
 pub mod formats;
 pub mod history;

@@ -391,3 +391,53 @@ fn one_slash48_cannot_fill_the_ipv6_capacity() {
         &d.dropped[..3.min(d.dropped.len())]
     );
 }
+
+/// Item 2: 30,000 /64s each send 21 `POST /api/auth/<200 random chars>` with a distinct
+/// 200-character user agent (the review's 201 MB state). Evidence is capped, so the state stays
+/// a few MB, and every one of them is still banned (counts are never what gives).
+#[test]
+fn unique_paths_and_user_agents_cannot_bloat_the_state() {
+    let config = Config::default();
+    let mut tally = floodgate_core::tally::Tally::new(&config, 0);
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut random = |n: usize| -> String {
+        (0..n)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                char::from(b'a' + (seed % 26) as u8)
+            })
+            .collect()
+    };
+    for j in 0..30_000u32 {
+        let client = ip(format!(
+            "2001:db8:{:x}:{:x}::1",
+            0x1000 + j / 4096,
+            j % 4096
+        ));
+        for i in 0..21 {
+            let path = format!("/api/auth/{}", random(200));
+            let ua = random(200);
+            let mut r = floodgate_core::Request::minimal(T + i * 5_000, client);
+            r.method = "POST".into();
+            r.path = path.as_str().into();
+            r.user_agent = ua.as_str().into();
+            tally.observe(&config, &r);
+        }
+    }
+    let mut state = State::default();
+    let mut input = RunInput::new(&config, &state);
+    input.add("bloat".into(), FileSummary::default(), tally);
+    let d = engine::run(&config, &mut state, input, None, false).unwrap();
+    let bans = d.bans.iter().filter(|b| b.active).count();
+    assert_eq!(bans, 30_000);
+    let bytes = state.save().len();
+    let evidence: usize = state.profiles.values().map(|p| p.evidence_bytes()).sum();
+    assert!(
+        evidence <= floodgate_core::evidence::STATE_EVIDENCE_BUDGET,
+        "{evidence}"
+    );
+    assert!(bytes < 16 << 20, "state {} MB", bytes >> 20);
+    eprintln!("bloat state: {bytes} bytes, evidence {evidence} bytes, 30,000 keys");
+}
