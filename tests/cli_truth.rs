@@ -181,3 +181,50 @@ fn now_takes_offsets_and_months_are_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("months"));
 }
+
+/// Item 5: inputs that are not logs (a PNG, a ZIP, a CSV, a JSON array, a CloudWatch export)
+/// exit 1 naming each input and why, and leave the earlier reports alone; `--strict` says why
+/// it exits 3.
+#[test]
+fn input_that_is_not_a_log_fails_and_leaves_the_reports_alone() {
+    let dir = tmp("not-logs");
+    let out = dir.join("out");
+    let o = out.to_str().unwrap();
+    ok(&["analyze", "--quiet", "--out", o, "sample-logs"]);
+    let before = std::fs::read(out.join("report.json")).unwrap();
+    let inputs = dir.join("in");
+    std::fs::create_dir_all(&inputs).unwrap();
+    std::fs::write(
+        inputs.join("a.png"),
+        b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10",
+    )
+    .unwrap();
+    std::fs::write(inputs.join("b.zip"), b"PK\x03\x04\x14\0\0\0\x08\0").unwrap();
+    std::fs::write(inputs.join("c.csv"), "ip,time\n1.2.3.4,2026-11-02\n").unwrap();
+    std::fs::write(
+        inputs.join("d.json"),
+        r#"[{"timestamp":1,"httpRequest":{}}]"#,
+    )
+    .unwrap();
+    std::fs::write(
+        inputs.join("e.txt"),
+        "2026-11-02T10:00:00.000Z {\"timestamp\":1}\n",
+    )
+    .unwrap();
+    let run = floodgate(&["analyze", "--quiet", "--out", o, inputs.to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&run.stderr);
+    for name in ["a.png", "b.zip", "c.csv", "d.json", "e.txt"] {
+        assert!(err.contains(name), "{name} not named in: {err}");
+    }
+    assert!(err.contains("not a log"), "{err}");
+    assert_eq!(
+        std::fs::read(out.join("report.json")).unwrap(),
+        before,
+        "reports were rewritten"
+    );
+    // --strict says why it exits 3
+    let strict = floodgate(&["analyze", "--quiet", "--strict", "--out", o, "sample-logs"]);
+    assert_eq!(strict.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&strict.stderr).contains("rejected"));
+}

@@ -185,6 +185,11 @@ pub fn run(args: AnalyzeArgs) -> Result<u8, Failure> {
         .check_resolution(config.engine.resolution_ms)
         .map_err(Failure::usage)?;
     let input = read_paths(&config, &state, &args.paths, args.jobs, args.quiet)?;
+    if let Some(why) = no_log_records(&input) {
+        // Nothing to decide on: earlier reports, blocklists and the state are left as they are
+        // (writing empty ones "decided at 1970" looked like success and erased a review).
+        return Err(Failure::from(anyhow::anyhow!("{why}")));
+    }
 
     let decision = engine::run(&config, &mut state, input, now, dry_run).map_err(Failure::usage)?;
     let html = output::write_reports(&config, &state, &decision, &args.out)?;
@@ -202,7 +207,21 @@ pub fn run(args: AnalyzeArgs) -> Result<u8, Failure> {
     }
     let run = &state.last_run;
     let damaged = run.rejected.total() > 0 || run.files.iter().any(|f| !f.complete);
-    Ok(if args.strict && damaged { 3 } else { 0 })
+    if args.strict && damaged {
+        let incomplete = run.files.iter().filter(|f| !f.complete).count();
+        eprintln!(
+            "floodgate: --strict: {} line(s) rejected ({}) and {incomplete} damaged file(s); see the report's rejected and files sections",
+            run.rejected.total(),
+            run.rejected
+                .counts
+                .iter()
+                .map(|(r, n)| format!("{n} {r}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        return Ok(3);
+    }
+    Ok(0)
 }
 
 fn print_summary(
@@ -341,5 +360,53 @@ fn print_summary(
     );
     if let Some(p) = saved {
         outln!("state: {}", p.display());
+    }
+}
+
+/// Why a run read no log record at all, naming each input (`None` when some input held a
+/// record, or was skipped as already counted).
+pub fn no_log_records(input: &floodgate_core::engine::RunInput) -> Option<String> {
+    if !input.skipped.is_empty() || input.files.iter().any(|f| f.records > 0) {
+        return None;
+    }
+    if input.files.is_empty() {
+        return Some("no log file found in the inputs given".to_string());
+    }
+    let mut out = String::from("no input held a log record; nothing was decided or written:");
+    for f in &input.files {
+        out.push_str(&format!("\n  {}: {}", f.path, why_no_records(f)));
+    }
+    Some(out)
+}
+
+/// One file's reason for holding no record, from its summary.
+fn why_no_records(f: &floodgate_core::FileSummary) -> String {
+    if f.lines == 0 {
+        return f.damage.clone().unwrap_or_else(|| "empty".to_string());
+    }
+    let first = f.rejected.samples.first();
+    let detail = first.map_or(String::new(), |s| {
+        format!(" (line {}: {})", s.line, s.detail)
+    });
+    let by: Vec<String> = f
+        .rejected
+        .counts
+        .iter()
+        .map(|(r, n)| format!("{n} {r}"))
+        .collect();
+    match f.format {
+        None => format!(
+            "not a log floodgate reads: no line is a WAF, CloudFront or ALB record; {} of {} lines rejected ({}){detail}",
+            f.rejected.total(),
+            f.lines,
+            by.join(", ")
+        ),
+        Some(fmt) => format!(
+            "{} log with no usable record: {} of {} lines rejected ({}){detail}",
+            fmt.as_str(),
+            f.rejected.total(),
+            f.lines,
+            by.join(", ")
+        ),
     }
 }
