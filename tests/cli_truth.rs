@@ -228,3 +228,88 @@ fn input_that_is_not_a_log_fails_and_leaves_the_reports_alone() {
     assert_eq!(strict.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&strict.stderr).contains("rejected"));
 }
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+/// Item 3: local files are identified by content. The same folder copied elsewhere and
+/// analyzed on the same state counts nothing again (the office 198.18.7.7 stays unbanned), and
+/// standard input is read every time it brings new bytes.
+#[test]
+fn the_same_logs_under_another_path_are_not_counted_twice() {
+    let dir = tmp("copies");
+    let copy = dir.join("copy");
+    copy_dir(&root().join("sample-logs"), &copy);
+    let state = dir.join("s.state");
+    let s = state.to_str().unwrap();
+    let (a, b) = (dir.join("a"), dir.join("b"));
+    ok(&[
+        "analyze",
+        "--quiet",
+        "--state",
+        s,
+        "--out",
+        a.to_str().unwrap(),
+        "sample-logs",
+    ]);
+    ok(&[
+        "analyze",
+        "--quiet",
+        "--state",
+        s,
+        "--out",
+        b.to_str().unwrap(),
+        copy.to_str().unwrap(),
+    ]);
+    let r = report(&b);
+    assert_eq!(r["summary"]["records"], 0, "the copy was counted again");
+    assert_eq!(blocklist(&a), blocklist(&b));
+    assert!(!blocklist(&b).contains("198.18.7.7"));
+
+    // Standard input: two different files piped in turn are both counted; the same bytes
+    // piped again count nothing.
+    let stdin_state = dir.join("stdin.state");
+    let ss = stdin_state.to_str().unwrap().to_string();
+    let piped = |file: &str, out: &Path| -> u64 {
+        let input = std::fs::File::open(root().join(file)).unwrap();
+        let o = Command::new(env!("CARGO_BIN_EXE_floodgate"))
+            .args([
+                "analyze",
+                "--quiet",
+                "--state",
+                &ss,
+                "--out",
+                out.to_str().unwrap(),
+                "-",
+            ])
+            .current_dir(root())
+            .stdin(input)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        report(out)["summary"]["records"].as_u64().unwrap()
+    };
+    let cf = "sample-logs/cloudfront";
+    let first = format!("{cf}/E2FLOODGATE0001.2026-11-02-08.236575d9.gz");
+    let second = format!("{cf}/E2FLOODGATE0001.2026-11-02-09.5dfc0e70.gz");
+    assert!(piped(&first, &dir.join("p1")) > 0);
+    assert!(
+        piped(&second, &dir.join("p2")) > 0,
+        "stdin was taken as already counted"
+    );
+    assert_eq!(
+        piped(&second, &dir.join("p3")),
+        0,
+        "the same bytes counted twice"
+    );
+}

@@ -4,7 +4,7 @@
 //! results are merged in sorted path order (the *reduce*), so output is identical for any
 //! `--jobs` and any argument order.
 
-use crate::inputs::{self, Input};
+use crate::inputs::{self, HashingReader, Input};
 use crate::state_file::StateFile;
 use crate::{load_config, output, parse_now, Failure};
 use anyhow::Context;
@@ -71,33 +71,38 @@ fn progress(total: u64, quiet: bool) -> ProgressBar {
     pb
 }
 
-/// Read one file; an unreadable file becomes an incomplete summary, never a lost one.
+/// Read one file; an unreadable file becomes an incomplete summary, never a lost one. Returns
+/// the content id computed while reading when the input could not be hashed beforehand (a pipe).
 fn read_one(
     config: &Config,
     settled: u32,
     input: &Input,
     pb: &ProgressBar,
     records: &AtomicU64,
-) -> Result<(FileSummary, Tally), IngestError> {
+) -> Result<(FileSummary, Tally, Option<String>), IngestError> {
     let shown = input.path.display().to_string();
-    let file = match std::fs::File::open(&input.path) {
+    let file = match input.open() {
         Ok(f) => f,
         Err(e) => {
             let summary = FileSummary::unread(shown, format!("cannot open: {e}"));
-            return Ok((summary, Tally::new(config, settled)));
+            return Ok((summary, Tally::new(config, settled), None));
         }
     };
     let pb2 = pb.clone();
-    let counted = CountingReader::new(file, Some(Box::new(move |n| pb2.inc(n))));
-    let out = read_object(config, settled, &shown, counted)?;
-    let total = records.fetch_add(out.0.records, Ordering::Relaxed) + out.0.records;
+    let mut hashing = HashingReader::new(file, !input.regular);
+    let counted = CountingReader::new(&mut hashing, Some(Box::new(move |n| pb2.inc(n))));
+    let (summary, tally) = read_object(config, settled, &shown, counted)?;
+    let id = hashing.id();
+    let total = records.fetch_add(summary.records, Ordering::Relaxed) + summary.records;
     let secs = pb.elapsed().as_secs_f64().max(0.001);
     pb.set_message(format!("{total} records, {:.0}/s", total as f64 / secs));
-    Ok(out)
+    Ok((summary, tally, id))
 }
 
 /// Read every input not yet in `state` in parallel (`jobs` threads, default all cores) and
-/// merge the results in sorted path order: the map and the ordered reduce of a run.
+/// merge the results in sorted path order: the map and the ordered reduce of a run. Inputs
+/// are identified by content ([`crate::inputs`]): a file whose bytes were counted before (in
+/// the state, or earlier in this run under another path) is skipped, not counted again.
 pub fn read_inputs(
     config: &Config,
     state: &State,
@@ -113,24 +118,45 @@ pub fn read_inputs(
         .build()
         .context("starting worker threads")?;
     let mut input = RunInput::new(config, state);
-    let (todo, done): (Vec<&Input>, Vec<&Input>) =
-        files.iter().partition(|f| !state.is_processed(&f.id()));
-    for f in done {
-        input.skip(f.path.display().to_string());
+    // Content ids of regular files first (hashing is far cheaper than parsing), so a file
+    // counted before is not parsed again.
+    let ids: Vec<Option<String>> = pool.install(|| {
+        files
+            .par_iter()
+            .map(|f| f.regular.then(|| f.content_id().ok()).flatten())
+            .collect()
+    });
+    let mut seen: std::collections::HashSet<String> = Default::default();
+    let mut todo: Vec<(&Input, Option<String>)> = Vec::new();
+    for (f, id) in files.iter().zip(ids) {
+        let known = |id: &str| state.is_processed(id);
+        match id {
+            _ if f.regular && known(&f.legacy_id()) => input.skip(f.path.display().to_string()),
+            Some(id) if known(&id) || !seen.insert(id.clone()) => {
+                input.skip(f.path.display().to_string())
+            }
+            id => todo.push((f, id)),
+        }
     }
-    let pb = progress(todo.iter().map(|f| f.size).sum(), quiet);
+    let pb = progress(todo.iter().map(|(f, _)| f.size).sum(), quiet);
     let records = Arc::new(AtomicU64::new(0));
     let settled = engine::settled_bucket(state);
     for chunk in todo.chunks(jobs * 4) {
         let results: Vec<_> = pool.install(|| {
             chunk
                 .par_iter()
-                .map(|f| read_one(config, settled, f, &pb, &records))
+                .map(|(f, _)| read_one(config, settled, f, &pb, &records))
                 .collect()
         });
-        for (f, result) in chunk.iter().zip(results) {
-            let (summary, tally) = result.map_err(Failure::usage)?;
-            input.add(f.id(), summary, tally);
+        for ((f, id), result) in chunk.iter().zip(results) {
+            let (summary, tally, read_id) = result.map_err(Failure::usage)?;
+            // An input that could be neither hashed nor opened keeps its path as its id.
+            let id = id.clone().or(read_id).unwrap_or_else(|| f.legacy_id());
+            if state.is_processed(&id) || (!f.regular && !seen.insert(id.clone())) {
+                input.skip(f.path.display().to_string());
+                continue;
+            }
+            input.add(id, summary, tally);
         }
     }
     pb.finish_and_clear();
