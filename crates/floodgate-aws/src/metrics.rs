@@ -162,14 +162,19 @@ mod tests {
         assert_eq!(v["Records"], 7);
         assert_eq!(v["_aws"]["Timestamp"], 1000);
         assert!(!v.to_string().contains('\n'));
-        assert!(v.get("StateBytes").is_none(), "unknown size: left out, not 0");
+        assert!(
+            v.get("StateBytes").is_none(),
+            "unknown size: left out, not 0"
+        );
 
         let committed = Metrics {
             state_bytes: Some(123_456),
             ..m
         };
         let v = committed.emf("ns", 1000);
-        let defs = v["_aws"]["CloudWatchMetrics"][0]["Metrics"].as_array().unwrap();
+        let defs = v["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+            .as_array()
+            .unwrap();
         assert_eq!(defs.len(), 18);
         assert!(defs.contains(&json!({"Name": "StateBytes", "Unit": "Bytes"})));
         assert_eq!(v["StateBytes"], 123_456);

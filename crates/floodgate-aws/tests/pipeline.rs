@@ -99,7 +99,9 @@ async fn streamed_reads_match_local_reads_and_commit_creates_the_state() {
         .await
         .unwrap();
     assert!(done.written && done.conflicts == 0);
-    let written = store.bytes("state", "state/floodgate.state").unwrap_or_default();
+    let written = store
+        .bytes("state", "state/floodgate.state")
+        .unwrap_or_default();
     assert_eq!(
         done.state_bytes,
         written.len() as u64,

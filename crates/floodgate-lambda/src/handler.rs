@@ -262,10 +262,14 @@ impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
             until,
         )
         .await;
-        let failed: Vec<ObjectRef> = pending.failed.iter().map(|f| f.object.clone()).collect();
-        for f in &pending.failed {
+        let (refused, failed): (Vec<_>, Vec<_>) = pending.failed.iter().partition(|f| f.refused);
+        for f in &failed {
             error!(object = %f.object.url(), error = %f.error, message = "object not read");
         }
+        // Not the object its notification named (a forged or stale ETag or version): refused
+        // like a foreign bucket, acknowledged, and the current object is not counted again.
+        self.refused(&refused.iter().map(|f| f.error.clone()).collect::<Vec<_>>());
+        let failed: Vec<ObjectRef> = failed.iter().map(|f| f.object.clone()).collect();
         self.commit(&state, &pending, request_id, start).await?;
         Ok(failed)
     }
