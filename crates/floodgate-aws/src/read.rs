@@ -393,3 +393,35 @@ pub async fn list_objects<S: ObjectStore>(
 ) -> Result<Vec<ObjectRef>, StoreError> {
     store.list(bucket, prefix).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(etag: Option<&str>, version: Option<&str>) -> ObjectBody {
+        ObjectBody {
+            size: None,
+            etag: etag.map(str::to_string),
+            version_id: version.map(str::to_string),
+            chunks: mpsc::channel(1).1,
+        }
+    }
+
+    #[test]
+    fn a_body_that_is_not_the_object_named_is_caught_even_if_the_store_ignored_the_condition() {
+        let mut named = ObjectRef::new("b", "k");
+        named.etag = Some("e1".into());
+        assert!(not_as_named(&named, &body(Some("e1"), Some("v1"))).is_none());
+        assert!(not_as_named(&named, &body(Some("e2"), None))
+            .unwrap()
+            .contains("ETag e2, not e1"));
+        named.version_id = Some("v1".into());
+        assert!(not_as_named(&named, &body(Some("e1"), Some("v2")))
+            .unwrap()
+            .contains("version v2, not v1"));
+        // "null" (an unversioned bucket) and unknown identities prove nothing either way.
+        named.version_id = Some("null".into());
+        assert!(not_as_named(&named, &body(Some("e1"), Some("v9"))).is_none());
+        assert!(not_as_named(&ObjectRef::new("b", "k"), &body(Some("e9"), None)).is_none());
+    }
+}
