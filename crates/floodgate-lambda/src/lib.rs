@@ -15,12 +15,19 @@ pub mod settings;
 pub mod streams;
 
 pub use handler::{App, Clock, HandlerError};
-pub use settings::{ConfigSource, Settings, SettingsError};
+pub use settings::{Allowed, ConfigSource, Settings, SettingsError};
 
 /// Cold start: settings from the environment, SDK clients, configuration. Any error here is
 /// a deployment problem and is reported as one message.
 pub async fn init() -> Result<App<floodgate_aws::S3Store, floodgate_aws::WafIpSets>, String> {
     let settings = Settings::from_env().map_err(|e| e.to_string())?;
+    for name in settings.unset_sources() {
+        tracing::warn!(
+            variable = name,
+            message = "source allowlist not set: every event of its kind is refused \
+                       (set it to the sources to read, or `*` for any)"
+        );
+    }
     init_with(settings).await
 }
 

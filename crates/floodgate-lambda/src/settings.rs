@@ -39,8 +39,8 @@ pub struct Settings {
     pub config: ConfigSource,
     /// `FLOODGATE_DRY_RUN`; unset: the config's `ban.dry_run`.
     pub dry_run: Option<bool>,
-    /// `FLOODGATE_LOG_PREFIXES` (empty: every key).
-    pub log_prefixes: Vec<String>,
+    /// `FLOODGATE_LOG_PREFIXES`: the only key prefixes whose objects are read.
+    pub log_prefixes: Allowed,
     /// `FLOODGATE_LOG_SUFFIXES` (empty: every key).
     pub log_suffixes: Vec<String>,
     /// `FLOODGATE_METRICS_NAMESPACE` (default `floodgate`).
@@ -49,19 +49,74 @@ pub struct Settings {
     pub report_interval_ms: i64,
     /// `FLOODGATE_NOTIFY_TOPIC_ARN`: where notifications go (none when unset).
     pub notify_topic_arn: Option<String>,
-    /// `FLOODGATE_LOG_BUCKETS`: the only buckets whose objects are read (empty: any bucket
-    /// the role may read). Objects of other buckets are refused, counted and logged.
-    pub log_buckets: Vec<String>,
+    /// `FLOODGATE_LOG_BUCKETS`: the only buckets whose objects are read. Objects of other
+    /// buckets are refused, counted and logged.
+    pub log_buckets: Allowed,
     /// `FLOODGATE_LOG_GROUPS`: the only CloudWatch Logs groups whose deliveries are read.
-    pub log_groups: Vec<String>,
+    pub log_groups: Allowed,
     /// `FLOODGATE_STREAM_ARNS`: the only Kinesis streams whose records are read.
-    pub stream_arns: Vec<String>,
+    pub stream_arns: Allowed,
     /// `FLOODGATE_WEB_ACL_ARNS`: replaces the configuration's `[source] web_acls`.
     pub web_acl_arns: Option<Vec<String>>,
     /// `FLOODGATE_REALTIME_FIELDS`: replaces the configuration's `[source] realtime_fields`.
     pub realtime_fields: Option<Vec<String>>,
     /// `FLOODGATE_ALLOW_FILES`: `s3://` allowlist files added to the configuration's `[allow]`.
     pub allow_files: Vec<(String, String)>,
+}
+
+/// Which sources of one kind are read, from an allowlist variable (`FLOODGATE_LOG_BUCKETS`,
+/// `FLOODGATE_LOG_PREFIXES`, `FLOODGATE_LOG_GROUPS`, `FLOODGATE_STREAM_ARNS`).
+///
+/// Refusals fail closed: whoever can send the function an event must not be able to steer the
+/// bans with logs floodgate should not trust, so a variable left unset (a deployment that
+/// forgot it) reads nothing of its kind rather than everything.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Allowed {
+    /// The variable is unset (or empty): every source of this kind is refused.
+    Unset,
+    /// `*`: any source the function's role can read, a choice made explicitly.
+    Any,
+    /// These sources only.
+    Only(Vec<String>),
+}
+
+impl Allowed {
+    /// The value of `name` (`None`: unset), or why it is invalid (`*` mixed with names).
+    fn parse(name: &str, value: Option<String>) -> Result<Allowed, String> {
+        let items = list(value);
+        if items.is_empty() {
+            Ok(Allowed::Unset)
+        } else if items == ["*"] {
+            Ok(Allowed::Any)
+        } else if items.iter().any(|i| i == "*") {
+            Err(format!(
+                "{name}: `*` (any) stands alone, not among names: {items:?}"
+            ))
+        } else {
+            Ok(Allowed::Only(items))
+        }
+    }
+
+    /// Whether `matches` accepts one of the listed names (always under `*`, never unset).
+    pub fn allows(&self, matches: impl Fn(&str) -> bool) -> bool {
+        match self {
+            Allowed::Unset => false,
+            Allowed::Any => true,
+            Allowed::Only(names) => names.iter().any(|n| matches(n)),
+        }
+    }
+
+    /// Why `what` is refused under the variable `name` (`None`: `ok` says it is allowed).
+    fn refuses(&self, name: &str, what: &str, kind: &str, ok: bool) -> Option<String> {
+        match self {
+            _ if ok => None,
+            Allowed::Unset => Some(format!(
+                "{what}: {name} is not set, so no {kind} is read; set it to the {kind}s to \
+                 read (or `*` for any)"
+            )),
+            _ => Some(format!("{what} is not in {name}")),
+        }
+    }
 }
 
 /// What is wrong with the environment: every problem, one per line.
@@ -192,12 +247,26 @@ impl Settings {
                 )),
             }
         }
-        let stream_arns = list(get("FLOODGATE_STREAM_ARNS"));
-        for arn in &stream_arns {
-            if !arn.starts_with("arn:") || !arn.contains(":kinesis:") || !arn.contains(":stream/") {
-                problems.push(format!(
-                    "FLOODGATE_STREAM_ARNS: {arn:?} is not a Kinesis stream ARN"
-                ));
+        let mut allowed = |name: &str| {
+            Allowed::parse(name, get(name)).unwrap_or_else(|e| {
+                problems.push(e);
+                Allowed::Unset
+            })
+        };
+        let log_buckets = allowed("FLOODGATE_LOG_BUCKETS");
+        let log_prefixes = allowed("FLOODGATE_LOG_PREFIXES");
+        let log_groups = allowed("FLOODGATE_LOG_GROUPS");
+        let stream_arns = allowed("FLOODGATE_STREAM_ARNS");
+        if let Allowed::Only(arns) = &stream_arns {
+            for arn in arns {
+                if !arn.starts_with("arn:")
+                    || !arn.contains(":kinesis:")
+                    || !arn.contains(":stream/")
+                {
+                    problems.push(format!(
+                        "FLOODGATE_STREAM_ARNS: {arn:?} is not a Kinesis stream ARN"
+                    ));
+                }
             }
         }
         let mut reports_prefix = get("FLOODGATE_REPORTS_PREFIX").unwrap_or_default();
@@ -213,14 +282,14 @@ impl Settings {
             scope,
             config,
             dry_run,
-            log_prefixes: list(get("FLOODGATE_LOG_PREFIXES")),
+            log_prefixes,
             log_suffixes: list(get("FLOODGATE_LOG_SUFFIXES")),
             metrics_namespace: get("FLOODGATE_METRICS_NAMESPACE")
                 .unwrap_or_else(|| floodgate_aws::metrics::DEFAULT_NAMESPACE.to_string()),
             report_interval_ms,
             notify_topic_arn,
-            log_buckets: list(get("FLOODGATE_LOG_BUCKETS")),
-            log_groups: list(get("FLOODGATE_LOG_GROUPS")),
+            log_buckets,
+            log_groups,
             stream_arns,
             web_acl_arns,
             realtime_fields,
@@ -263,36 +332,54 @@ impl Settings {
     }
 
     /// Why an object must not be read: a bucket outside `FLOODGATE_LOG_BUCKETS` or a key
-    /// outside `FLOODGATE_LOG_PREFIXES` (`None`: read it). Suffixes only skip (a non-log key
-    /// in a log folder is expected); a foreign bucket or prefix is refused, as it may be an
-    /// attempt to steer the bans with logs floodgate must not trust.
+    /// outside `FLOODGATE_LOG_PREFIXES`, or either variable unset (`None`: read it). Suffixes
+    /// only skip (a non-log key in a log folder is expected); a foreign bucket or prefix is
+    /// refused, as it may be an attempt to steer the bans with logs floodgate must not trust.
     pub fn refuses_object(&self, bucket: &str, key: &str) -> Option<String> {
-        if !self.log_buckets.is_empty() && !self.log_buckets.iter().any(|b| b == bucket) {
-            return Some(format!("bucket {bucket:?} is not in FLOODGATE_LOG_BUCKETS"));
-        }
-        if !self.log_prefixes.is_empty() && !self.log_prefixes.iter().any(|p| key.starts_with(p)) {
-            return Some(format!(
-                "key {key:?} is under none of FLOODGATE_LOG_PREFIXES"
-            ));
-        }
-        None
+        let (buckets, prefixes) = (&self.log_buckets, &self.log_prefixes);
+        let what = format!("bucket {bucket:?}");
+        let ok = buckets.allows(|b| b == bucket);
+        buckets
+            .refuses("FLOODGATE_LOG_BUCKETS", &what, "bucket", ok)
+            .or_else(|| {
+                let what = format!("key {key:?}");
+                let ok = prefixes.allows(|p| key.starts_with(p));
+                prefixes.refuses("FLOODGATE_LOG_PREFIXES", &what, "key prefix", ok)
+            })
     }
 
     /// Why a CloudWatch Logs delivery must not be read (`None`: read it).
     pub fn refuses_log_group(&self, group: &str) -> Option<String> {
-        (!self.log_groups.is_empty() && !self.log_groups.iter().any(|g| g == group))
-            .then(|| format!("log group {group:?} is not in FLOODGATE_LOG_GROUPS"))
+        let ok = self.log_groups.allows(|g| g == group);
+        let what = format!("log group {group:?}");
+        (self.log_groups).refuses("FLOODGATE_LOG_GROUPS", &what, "log group", ok)
     }
 
     /// Why a Kinesis record must not be read (`None`: read it).
     pub fn refuses_stream(&self, arn: &str) -> Option<String> {
-        (!self.stream_arns.is_empty() && !self.stream_arns.iter().any(|s| s == arn))
-            .then(|| format!("stream {arn:?} is not in FLOODGATE_STREAM_ARNS"))
+        let ok = self.stream_arns.allows(|s| s == arn);
+        let what = format!("stream {arn:?}");
+        (self.stream_arns).refuses("FLOODGATE_STREAM_ARNS", &what, "stream", ok)
+    }
+
+    /// The source allowlist variables left unset: every event of their kind is refused
+    /// (logged once at cold start, so a deployment that forgot one is told which).
+    pub fn unset_sources(&self) -> Vec<&'static str> {
+        [
+            ("FLOODGATE_LOG_BUCKETS", &self.log_buckets),
+            ("FLOODGATE_LOG_PREFIXES", &self.log_prefixes),
+            ("FLOODGATE_LOG_GROUPS", &self.log_groups),
+            ("FLOODGATE_STREAM_ARNS", &self.stream_arns),
+        ]
+        .into_iter()
+        .filter(|(_, a)| **a == Allowed::Unset)
+        .map(|(name, _)| name)
+        .collect()
     }
 
     /// Whether a log key is one floodgate should read (prefix and suffix filters).
     pub fn wants_key(&self, key: &str) -> bool {
-        (self.log_prefixes.is_empty() || self.log_prefixes.iter().any(|p| key.starts_with(p)))
+        self.log_prefixes.allows(|p| key.starts_with(p))
             && (self.log_suffixes.is_empty() || self.log_suffixes.iter().any(|s| key.ends_with(s)))
     }
 
@@ -403,6 +490,10 @@ mod tests {
         assert_eq!(s.metrics_namespace, "floodgate");
         assert!(s.wants_key("cloudfront/x.gz") && !s.wants_key("other/x.gz"));
         assert_eq!(
+            s.log_prefixes,
+            Allowed::Only(vec!["AWSLogs/".into(), "cloudfront/".into()])
+        );
+        assert_eq!(
             s.config,
             ConfigSource::S3 {
                 bucket: "cfg".into(),
@@ -479,5 +570,66 @@ mod tests {
         ] {
             assert!(bad.contains(needle), "{needle} in {bad}");
         }
+    }
+
+    #[test]
+    fn an_unset_source_allowlist_refuses_everything_and_names_its_variable() {
+        // OK sets FLOODGATE_LOG_PREFIXES but none of the other three.
+        let s = Settings::from_lookup(env(OK)).unwrap();
+        assert_eq!(
+            s.unset_sources(),
+            [
+                "FLOODGATE_LOG_BUCKETS",
+                "FLOODGATE_LOG_GROUPS",
+                "FLOODGATE_STREAM_ARNS"
+            ]
+        );
+        let why = s.refuses_object("logs", "AWSLogs/x.gz").unwrap();
+        assert!(
+            why.contains("FLOODGATE_LOG_BUCKETS is not set") && why.contains("`*`"),
+            "{why}"
+        );
+        let why = s.refuses_log_group("aws-waf-logs-a").unwrap();
+        assert!(why.contains("FLOODGATE_LOG_GROUPS is not set"), "{why}");
+        let why = s
+            .refuses_stream("arn:aws:kinesis:us-east-1:1:stream/rt")
+            .unwrap();
+        assert!(why.contains("FLOODGATE_STREAM_ARNS is not set"), "{why}");
+        // Prefixes too: unset reads no key, and wants none.
+        let mut vars: Vec<(&str, &str)> = OK
+            .iter()
+            .copied()
+            .filter(|(k, _)| *k != "FLOODGATE_LOG_PREFIXES")
+            .collect();
+        vars.push(("FLOODGATE_LOG_BUCKETS", "logs"));
+        let s = Settings::from_lookup(env(&vars)).unwrap();
+        let why = s.refuses_object("logs", "AWSLogs/x.gz").unwrap();
+        assert!(why.contains("FLOODGATE_LOG_PREFIXES is not set"), "{why}");
+        assert!(!s.wants_key("AWSLogs/x.gz"));
+    }
+
+    #[test]
+    fn a_star_accepts_any_source_and_stands_alone() {
+        let mut vars = OK.to_vec();
+        vars.extend([
+            ("FLOODGATE_LOG_BUCKETS", "*"),
+            ("FLOODGATE_LOG_PREFIXES", " * "),
+            ("FLOODGATE_LOG_GROUPS", "*"),
+            ("FLOODGATE_STREAM_ARNS", "*"),
+        ]);
+        let s = Settings::from_lookup(env(&vars)).unwrap();
+        assert!(s.unset_sources().is_empty());
+        assert!(s.refuses_object("any-bucket", "any/key.gz").is_none());
+        assert!(s.wants_key("any/key.gz"));
+        assert!(s.refuses_log_group("whatever").is_none());
+        assert!(s
+            .refuses_stream("arn:aws:kinesis:eu-west-1:2:stream/x")
+            .is_none());
+        vars.push(("FLOODGATE_LOG_GROUPS", "aws-waf-logs-a,*"));
+        let e = Settings::from_lookup(env(&vars)).unwrap_err().to_string();
+        assert!(
+            e.contains("FLOODGATE_LOG_GROUPS: `*` (any) stands alone"),
+            "{e}"
+        );
     }
 }

@@ -31,6 +31,7 @@ fn settings(dry_run: &str) -> Settings {
             floodgate_core::config::DEFAULT_CONFIG_TOML,
         ),
         ("FLOODGATE_DRY_RUN", dry_run),
+        ("FLOODGATE_LOG_BUCKETS", "logs"),
         ("FLOODGATE_LOG_PREFIXES", "AWSLogs/,cloudfront/"),
         ("FLOODGATE_LOG_SUFFIXES", ".gz"),
     ];

@@ -351,6 +351,56 @@ async fn foreign_sources_are_refused_not_read() {
     );
 }
 
+/// Refusals fail closed: with its allowlist variable unset, every source of that kind is
+/// refused (a deployment that forgot the variable reads nothing it was not told to trust).
+#[tokio::test]
+async fn with_its_variable_unset_a_source_kind_is_refused() {
+    let lines: Vec<String> = flood(3)
+        .iter()
+        .map(|(ip, ms)| waf_line(ip, *ms, ACL))
+        .collect();
+    let object = json!({"version": "0", "id": "e", "detail-type": "Object Created",
+        "source": "aws.s3", "account": "1", "time": "2026-11-02T10:00:00Z", "region": "us-east-1",
+        "resources": [], "detail": {"bucket": {"name": "logs"},
+                                    "object": {"key": "AWSLogs/x.log", "size": 5}}});
+    let records: Vec<(u64, String)> = flood(3)
+        .iter()
+        .enumerate()
+        .map(|(i, (ip, ms))| (i as u64 + 1, realtime_line(ip, *ms)))
+        .collect();
+    let in_kinesis = vec![(1, logs_record("aws-waf-logs-site", &lines))];
+    let cases: [(&str, Value); 5] = [
+        ("FLOODGATE_LOG_BUCKETS", object.clone()),
+        ("FLOODGATE_LOG_PREFIXES", object),
+        (
+            "FLOODGATE_LOG_GROUPS",
+            awslogs("aws-waf-logs-site", "s", &lines),
+        ),
+        ("FLOODGATE_LOG_GROUPS", kinesis_raw(&in_kinesis)),
+        ("FLOODGATE_STREAM_ARNS", kinesis(&records)),
+    ];
+    for (unset, event) in cases {
+        let (store, waf) = (MemoryStore::new(), sets());
+        store.insert("logs", "AWSLogs/x.log", lines.join("\n"));
+        let a = app_with(&store, &waf, settings(&[(unset, "")])).await;
+        assert!(a.settings.unset_sources().contains(&unset));
+        a.handle(event, "r1").await.unwrap();
+        assert_eq!(store.opens(), 0, "{unset} unset: nothing opened");
+        let records = store
+            .bytes("state", "state/floodgate.state")
+            .map_or(0, |_| state(&store).last_run.records);
+        assert_eq!(records, 0, "{unset} unset: nothing counted");
+        assert!(banned(&waf).is_empty(), "{unset} unset: nobody banned");
+    }
+    // `*` is the explicit way to accept any: the same delivery is read.
+    let (store, waf) = (MemoryStore::new(), sets());
+    let a = app_with(&store, &waf, settings(&[("FLOODGATE_LOG_GROUPS", "*")])).await;
+    a.handle(awslogs("aws-waf-logs-anything", "s", &lines), "r1")
+        .await
+        .unwrap();
+    assert_eq!(banned(&waf).len(), 3);
+}
+
 #[tokio::test]
 async fn eventbridge_s3_events_are_read_direct_and_through_sqs() {
     let (store, waf) = (MemoryStore::new(), sets());
