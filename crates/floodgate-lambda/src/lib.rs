@@ -1,7 +1,8 @@
 //! floodgate-lambda: the `bootstrap` binary's logic, as a library so tests call the handler
 //! directly (not through the Lambda runtime).
 //!
-//! * [`settings`]: the environment contract with infra, validated at cold start;
+//! * [`settings`]: the environment contract with infra, validated at cold start, and
+//!   [`sources`]: which log sources it lets the function read (refusals fail closed);
 //! * [`events`]: S3, EventBridge, SQS, CloudWatch Logs, Kinesis and scheduled events,
 //!   recognised by shape;
 //! * [`handler`]: event → floodgate-aws pipeline → state → the sinks (IP sets, reports,
@@ -12,6 +13,7 @@ mod delivery;
 pub mod events;
 pub mod handler;
 pub mod settings;
+pub mod sources;
 pub mod streams;
 
 pub use handler::{App, Clock, HandlerError};
