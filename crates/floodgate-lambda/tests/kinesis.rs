@@ -104,3 +104,157 @@ async fn a_waf_flood_through_cloudwatch_logs_into_kinesis_is_banned_and_counted_
     assert_eq!(again.processed, st.processed, "no new batch was counted");
     assert_eq!(waf.writes().len(), writes);
 }
+
+/// A CloudFront standard-logging-v2 JSON record of `ip` at `ms`, as the delivery to a log
+/// group writes it.
+fn cloudfront_json_line(ip: &str, ms: i64) -> String {
+    json!({"timestamp(ms)": ms.to_string(), "c-ip": ip, "cs-method": "GET",
+           "cs(Host)": "d111.cloudfront.net", "cs-uri-stem": "/search", "sc-status": "200",
+           "cs(User-Agent)": "flood/1.0", "x-edge-location": "AMS1-P1"})
+    .to_string()
+}
+
+/// Every address of `ips` banned, and none of the ordinary clients (198.51.100.0/24).
+fn all_banned(waf: &floodgate_aws::memory::MemoryIpSets, ips: &[String]) {
+    let got = banned(waf);
+    for ip in ips {
+        assert!(got.contains(ip), "{ip} not banned: {got:?}");
+    }
+    assert!(
+        !got.iter().any(|ip| ip.starts_with("198.51.100.")),
+        "{got:?}"
+    );
+}
+
+const CLOUDFRONT_GROUP: &str = "/aws/vendedlogs/floodgate/site-cloudfront";
+
+/// WAF and CloudFront v2 JSON subscription payloads in one stream (both log groups subscribed
+/// to it): each payload is read in its own format, so both floods are banned and nothing is
+/// rejected, whichever format the batch starts with.
+#[tokio::test]
+async fn waf_and_cloudfront_payloads_sharing_a_stream_are_each_read_in_their_format() {
+    let waf_flood = flood(20);
+    let waf_lines: Vec<String> = waf_flood
+        .iter()
+        .map(|(ip, ms)| waf_line(ip, *ms, ACL))
+        .collect();
+    let cf_attackers: Vec<String> = (1..=20).map(|i| format!("198.18.7.{i}")).collect();
+    let cf_lines: Vec<String> = cf_attackers
+        .iter()
+        .flat_map(|ip| (0..35).map(move |i| cloudfront_json_line(ip, NOW - 5_000 + i * 80)))
+        .collect();
+    // Alternate the two groups' payloads, CloudFront first.
+    let (cf, wf): (Vec<_>, Vec<_>) = (
+        cf_lines.chunks(50).collect(),
+        waf_lines.chunks(50).collect(),
+    );
+    let mut records: Vec<(u64, Vec<u8>)> = Vec::new();
+    for i in 0..cf.len().max(wf.len()) {
+        if let Some(c) = cf.get(i) {
+            records.push((records.len() as u64 + 1, logs_record(CLOUDFRONT_GROUP, c)));
+        }
+        if let Some(w) = wf.get(i) {
+            records.push((
+                records.len() as u64 + 1,
+                logs_record("aws-waf-logs-site", w),
+            ));
+        }
+    }
+    let (store, waf) = (MemoryStore::new(), sets());
+    let groups = format!("aws-waf-logs-site,{CLOUDFRONT_GROUP}");
+    let a = app_with(&store, &waf, settings(&[("FLOODGATE_LOG_GROUPS", &groups)])).await;
+    let resp = a.handle(kinesis_raw(&records), "r1").await.unwrap();
+    assert_eq!(resp["batchItemFailures"], json!([]));
+    let st = state(&store);
+    assert_eq!(
+        st.last_run.rejected.total(),
+        0,
+        "{:?}",
+        st.last_run.rejected
+    );
+    assert_eq!(
+        st.last_run.records,
+        (waf_lines.len() + cf_lines.len()) as u64
+    );
+    let waf_attackers: Vec<String> = (1..=20).map(|i| format!("203.0.113.{i}")).collect();
+    all_banned(&waf, &waf_attackers);
+    all_banned(&waf, &cf_attackers);
+}
+
+/// How many requests the state's windows hold.
+fn counted(store: &MemoryStore) -> u64 {
+    state(store).rules["flood"]
+        .values()
+        .flat_map(|w| w.buckets.iter())
+        .map(|b| u64::from(b.1))
+        .sum()
+}
+
+/// A batch whose invocation failed, and which Lambda then gave up on (to the failure
+/// destination) while later batches of the shard were committed, still counts when it is
+/// replayed: a committed later batch does not make the shard skip records it never counted.
+#[tokio::test]
+async fn a_failed_batch_replayed_after_later_batches_committed_is_counted() {
+    let (store, waf) = (MemoryStore::new(), sets());
+    let a = app(&store, &waf).await;
+    let line = |ip: &str, i: i64| realtime_line(ip, NOW - 5_000 + i * 100);
+    let first: Vec<(u64, String)> = (0..30)
+        .map(|i| (i as u64 + 1, line("203.0.113.1", i)))
+        .collect();
+    let later: Vec<(u64, String)> = (0..30)
+        .map(|i| (i as u64 + 101, line("203.0.113.2", i)))
+        .collect();
+
+    // The first batch's commit keeps losing to another writer: the invocation fails.
+    store.before_put(|s, bucket, key| {
+        if key == "state/floodgate.state" {
+            s.insert(bucket, key, floodgate_core::state::State::default().save());
+        }
+    });
+    assert!(a.handle(kinesis(&first), "r1").await.is_err());
+    store.clear_hooks();
+    // Lambda gives up on it; the shard goes on.
+    let resp = a.handle(kinesis(&later), "r2").await.unwrap();
+    assert_eq!(resp["batchItemFailures"], json!([]));
+    assert_eq!(counted(&store), 30);
+    // The failed batch replayed (from the failure destination's sequence numbers): counted.
+    a.handle(kinesis(&first), "r3").await.unwrap();
+    assert_eq!(counted(&store), 60, "the replayed batch counts");
+    all_banned(&waf, &["203.0.113.1".into(), "203.0.113.2".into()]);
+    // Once, however often it is replayed, alone or with the later batch.
+    a.handle(kinesis(&first), "r4").await.unwrap();
+    let mut both = first.clone();
+    both.extend(later.iter().cloned());
+    a.handle(kinesis(&both), "r5").await.unwrap();
+    assert_eq!(counted(&store), 60);
+}
+
+/// Past the invocation's deadline, records are not read: they are reported from the first
+/// one, so Lambda retries them, and nothing is committed in their name.
+#[tokio::test]
+async fn kinesis_records_not_read_before_the_deadline_are_reported_for_a_retry() {
+    let (store, waf) = (MemoryStore::new(), sets());
+    let a = app(&store, &waf).await;
+    let records: Vec<(u64, String)> = flood(3)
+        .iter()
+        .enumerate()
+        .map(|(i, (ip, ms))| (i as u64 + 1, realtime_line(ip, *ms)))
+        .collect();
+    let event = kinesis(&records);
+    let first = event["Records"][0]["kinesis"]["sequenceNumber"].clone();
+    // Two seconds left: less than the reserve kept for the commit, so nothing is read.
+    let resp = a
+        .handle_until(event.clone(), "r1", Some(NOW + 2_000))
+        .await
+        .unwrap();
+    assert_eq!(
+        resp["batchItemFailures"],
+        json!([{ "itemIdentifier": first }])
+    );
+    assert!(store.bytes("state", "state/floodgate.state").is_none());
+    // Lambda's retry from that record, in time: read and banned.
+    let resp = a.handle(event, "r2").await.unwrap();
+    assert_eq!(resp["batchItemFailures"], json!([]));
+    assert_eq!(counted(&store), records.len() as u64);
+    assert_eq!(banned(&waf).len(), 3);
+}

@@ -114,10 +114,10 @@ async fn with_its_variable_unset_a_source_kind_is_refused() {
         assert!(a.settings.unset_sources().contains(&unset));
         a.handle(event, "r1").await.unwrap();
         assert_eq!(store.opens(), 0, "{unset} unset: nothing opened");
-        let records = store
-            .bytes("state", "state/floodgate.state")
-            .map_or(0, |_| state(&store).last_run.records);
-        assert_eq!(records, 0, "{unset} unset: nothing counted");
+        assert!(
+            store.bytes("state", "state/floodgate.state").is_none(),
+            "{unset} unset: nothing counted"
+        );
         assert!(banned(&waf).is_empty(), "{unset} unset: nobody banned");
     }
     // `*` is the explicit way to accept any: the same delivery is read.
@@ -217,4 +217,28 @@ async fn errors_carry_a_stable_error_type() {
     let d = lambda_runtime::Diagnostic::from(e);
     assert_eq!(d.error_type, "Floodgate.UnrecognisedEvent");
     assert!(d.error_message.contains("hello"));
+}
+
+/// A CloudWatch Logs delivery the invocation has no time left to read fails it (Lambda retries
+/// the same payload asynchronously) without counting any of it; the retry counts it.
+#[tokio::test]
+async fn a_cloudwatch_logs_delivery_past_the_deadline_fails_for_a_retry() {
+    let (store, waf) = (MemoryStore::new(), sets());
+    let a = app(&store, &waf).await;
+    let lines: Vec<String> = flood(2)
+        .iter()
+        .map(|(ip, ms)| waf_line(ip, *ms, ACL))
+        .collect();
+    let event = awslogs("aws-waf-logs-site", "s0", &lines);
+    let e = a
+        .handle_until(event.clone(), "r1", Some(NOW + 2_000))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        lambda_runtime::Diagnostic::from(e).error_type,
+        "Floodgate.OutOfTime"
+    );
+    assert!(store.bytes("state", "state/floodgate.state").is_none());
+    a.handle(event, "r2").await.unwrap();
+    assert_eq!(banned(&waf).len(), 2);
 }
