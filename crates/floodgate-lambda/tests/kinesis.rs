@@ -13,11 +13,7 @@ use std::io::Write;
 async fn a_realtime_flood_through_kinesis_is_banned_and_retries_count_nothing_twice() {
     let (store, waf) = (MemoryStore::new(), sets());
     let a = app(&store, &waf).await;
-    let records: Vec<(u64, String)> = flood(4)
-        .iter()
-        .enumerate()
-        .map(|(i, (ip, ms))| (i as u64 + 1, realtime_line(ip, *ms)))
-        .collect();
+    let records = realtime_flood(4);
     let resp = a.handle(kinesis(&records), "r1").await.unwrap();
     assert_eq!(resp["batchItemFailures"], json!([]));
     assert_eq!(banned(&waf).len(), 4);
@@ -60,10 +56,7 @@ async fn a_realtime_flood_through_kinesis_is_banned_and_retries_count_nothing_tw
 async fn a_waf_flood_through_cloudwatch_logs_into_kinesis_is_banned_and_counted_once() {
     let (store, waf) = (MemoryStore::new(), sets());
     let a = app(&store, &waf).await;
-    let lines: Vec<String> = flood(5)
-        .iter()
-        .map(|(ip, ms)| waf_line(ip, *ms, ACL))
-        .collect();
+    let lines = waf_flood(5);
     let mut records: Vec<(u64, Vec<u8>)> = lines
         .chunks(40)
         .enumerate()
@@ -133,11 +126,7 @@ const CLOUDFRONT_GROUP: &str = "/aws/vendedlogs/floodgate/site-cloudfront";
 /// rejected, whichever format the batch starts with.
 #[tokio::test]
 async fn waf_and_cloudfront_payloads_sharing_a_stream_are_each_read_in_their_format() {
-    let waf_flood = flood(20);
-    let waf_lines: Vec<String> = waf_flood
-        .iter()
-        .map(|(ip, ms)| waf_line(ip, *ms, ACL))
-        .collect();
+    let waf_lines = waf_flood(20);
     let cf_attackers: Vec<String> = (1..=20).map(|i| format!("198.18.7.{i}")).collect();
     let cf_lines: Vec<String> = cf_attackers
         .iter()
@@ -235,11 +224,7 @@ async fn a_failed_batch_replayed_after_later_batches_committed_is_counted() {
 async fn kinesis_records_not_read_before_the_deadline_are_reported_for_a_retry() {
     let (store, waf) = (MemoryStore::new(), sets());
     let a = app(&store, &waf).await;
-    let records: Vec<(u64, String)> = flood(3)
-        .iter()
-        .enumerate()
-        .map(|(i, (ip, ms))| (i as u64 + 1, realtime_line(ip, *ms)))
-        .collect();
+    let records = realtime_flood(3);
     let event = kinesis(&records);
     let first = event["Records"][0]["kinesis"]["sequenceNumber"].clone();
     // Two seconds left: less than the reserve kept for the commit, so nothing is read.

@@ -14,10 +14,7 @@ use serde_json::{json, Value};
 async fn a_waf_flood_through_cloudwatch_logs_is_banned_in_the_same_invocation_and_once() {
     let (store, waf) = (MemoryStore::new(), sets());
     let a = app(&store, &waf).await;
-    let lines: Vec<String> = flood(5)
-        .iter()
-        .map(|(ip, ms)| waf_line(ip, *ms, ACL))
-        .collect();
+    let lines = waf_flood(5);
     let event = awslogs("aws-waf-logs-site", "us-east-1_site_0", &lines);
     a.handle(event.clone(), "r1").await.unwrap();
     let got = banned(&waf);
@@ -48,10 +45,7 @@ async fn a_waf_flood_through_cloudwatch_logs_is_banned_in_the_same_invocation_an
 async fn foreign_sources_are_refused_not_read() {
     let (store, waf) = (MemoryStore::new(), sets());
     let a = app(&store, &waf).await;
-    let lines: Vec<String> = flood(3)
-        .iter()
-        .map(|(ip, ms)| waf_line(ip, *ms, ACL))
-        .collect();
+    let lines = waf_flood(3);
     let r = a
         .handle(awslogs("aws-waf-logs-someone-else", "s", &lines), "r1")
         .await
@@ -83,19 +77,12 @@ async fn foreign_sources_are_refused_not_read() {
 /// refused (a deployment that forgot the variable reads nothing it was not told to trust).
 #[tokio::test]
 async fn with_its_variable_unset_a_source_kind_is_refused() {
-    let lines: Vec<String> = flood(3)
-        .iter()
-        .map(|(ip, ms)| waf_line(ip, *ms, ACL))
-        .collect();
+    let lines = waf_flood(3);
     let object = json!({"version": "0", "id": "e", "detail-type": "Object Created",
         "source": "aws.s3", "account": "1", "time": "2026-11-02T10:00:00Z", "region": "us-east-1",
         "resources": [], "detail": {"bucket": {"name": "logs"},
                                     "object": {"key": "AWSLogs/x.log", "size": 5}}});
-    let records: Vec<(u64, String)> = flood(3)
-        .iter()
-        .enumerate()
-        .map(|(i, (ip, ms))| (i as u64 + 1, realtime_line(ip, *ms)))
-        .collect();
+    let records = realtime_flood(3);
     let in_kinesis = vec![(1, logs_record("aws-waf-logs-site", &lines))];
     let cases: [(&str, Value); 5] = [
         ("FLOODGATE_LOG_BUCKETS", object.clone()),
@@ -133,10 +120,7 @@ async fn with_its_variable_unset_a_source_kind_is_refused() {
 async fn eventbridge_s3_events_are_read_direct_and_through_sqs() {
     let (store, waf) = (MemoryStore::new(), sets());
     let a = app(&store, &waf).await;
-    let lines: Vec<String> = flood(2)
-        .iter()
-        .map(|(ip, ms)| waf_line(ip, *ms, ACL))
-        .collect();
+    let lines = waf_flood(2);
     let etag = store.insert("logs", "AWSLogs/1/WAFLogs/a b.log", lines.join("\n"));
     let event = json!({"version": "0", "id": "e", "detail-type": "Object Created",
         "source": "aws.s3", "account": "1", "time": "2026-11-02T10:00:00Z", "region": "us-east-1",
@@ -158,10 +142,7 @@ async fn eventbridge_s3_events_are_read_direct_and_through_sqs() {
 async fn objects_not_read_before_the_deadline_are_left_for_a_retry() {
     let (store, waf) = (MemoryStore::new(), sets());
     let a = app(&store, &waf).await;
-    let lines: Vec<String> = flood(1)
-        .iter()
-        .map(|(ip, ms)| waf_line(ip, *ms, ACL))
-        .collect();
+    let lines = waf_flood(1);
     let etag = store.insert("logs", "AWSLogs/late.log", lines.join("\n"));
     let record = json!({"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
         "s3": {"bucket": {"name": "logs"}, "object": {"key": "AWSLogs/late.log", "eTag": etag}}});
@@ -188,10 +169,7 @@ async fn other_web_acls_and_allowlist_files_from_s3_apply() {
     let a = app_with(&store, &waf, s).await;
     assert_eq!(a.config.source.web_acls, vec![ACL.to_string()]);
     let other = "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/other/2222";
-    let mut lines: Vec<String> = flood(3)
-        .iter()
-        .map(|(ip, ms)| waf_line(ip, *ms, ACL))
-        .collect();
+    let mut lines = waf_flood(3);
     let foreign: Vec<String> = (0..40)
         .map(|i| waf_line("192.0.2.200", NOW - 4_000 + i * 10, other))
         .collect();
@@ -225,10 +203,7 @@ async fn errors_carry_a_stable_error_type() {
 async fn a_cloudwatch_logs_delivery_past_the_deadline_fails_for_a_retry() {
     let (store, waf) = (MemoryStore::new(), sets());
     let a = app(&store, &waf).await;
-    let lines: Vec<String> = flood(2)
-        .iter()
-        .map(|(ip, ms)| waf_line(ip, *ms, ACL))
-        .collect();
+    let lines = waf_flood(2);
     let event = awslogs("aws-waf-logs-site", "s0", &lines);
     let e = a
         .handle_until(event.clone(), "r1", Some(NOW + 2_000))

@@ -116,6 +116,23 @@ pub fn flood(attackers: u8) -> Vec<(String, i64)> {
     out
 }
 
+/// [`flood`] as WAF records of [`ACL`].
+pub fn waf_flood(attackers: u8) -> Vec<String> {
+    flood(attackers)
+        .iter()
+        .map(|(ip, ms)| waf_line(ip, *ms, ACL))
+        .collect()
+}
+
+/// [`flood`] as CloudFront real-time records, with sequence numbers from 1.
+pub fn realtime_flood(attackers: u8) -> Vec<(u64, String)> {
+    flood(attackers)
+        .iter()
+        .enumerate()
+        .map(|(i, (ip, ms))| (i as u64 + 1, realtime_line(ip, *ms)))
+        .collect()
+}
+
 pub fn awslogs(group: &str, stream: &str, messages: &[String]) -> Value {
     let events: Vec<Value> = messages
         .iter()
