@@ -203,7 +203,7 @@ pub async fn read_one<S: ObjectStore>(
             let why = "not read: the object no longer exists".to_string();
             return Ok(unread(id, path, why, &config, settled));
         }
-        Err(e @ StoreError::Mismatch(_)) => return Err(NotRead::Refused(format!("{path}: {e}"))),
+        Err(e @ StoreError::Mismatch(_)) => return Err(NotRead::Refused(e.to_string())),
         Err(e) => return Err(NotRead::Failed(format!("{path}: {e}"))),
     };
     if let Some(why) = not_as_named(object, &body) {
