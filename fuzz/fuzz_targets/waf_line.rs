@@ -13,7 +13,7 @@ fuzz_target!(|input: &[u8]| {
     };
     let client = options(0, *b0).client_ip;
     let mut n = 0u32;
-    let result = waf::parse_line(line, client, &mut |r: floodgate_core::Request<'_>| {
+    let result = waf::parse_line(line, &client, &mut |r: floodgate_core::Request<'_>| {
         check_request(&r);
         n += 1;
     });
@@ -25,7 +25,7 @@ fuzz_target!(|input: &[u8]| {
     }
     // Deterministic: a second parse gives the same verdict and count.
     let mut m = 0u32;
-    let again = waf::parse_line(line, client, &mut |_r: floodgate_core::Request<'_>| m += 1);
+    let again = waf::parse_line(line, &client, &mut |_r: floodgate_core::Request<'_>| m += 1);
     assert_eq!(
         (n, result.map_err(|e| e.reason)),
         (m, again.map_err(|e| e.reason))

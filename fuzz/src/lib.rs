@@ -1,6 +1,7 @@
 //! Invariants shared by the fuzz targets. Each target asserts properties, not just "no panic":
 //! every emitted record is sane, and every line read is accounted for exactly once.
 
+use floodgate_core::client_ip::Proxies;
 use floodgate_core::formats::{cloudfront, cloudfront_realtime};
 use floodgate_core::timefmt;
 use floodgate_core::{ClientIpSource, Format, IngestOptions, Request};
@@ -21,17 +22,28 @@ pub fn check_request(r: &Request<'_>) {
 }
 
 /// Ingest options chosen by the first two bytes of a fuzz input (the rest is the log):
-/// a line cap between 64 B and 32 KiB, the client source (`source` or x-forwarded-for
-/// with 0..=3 trusted proxies), and by b1's top bits the real-time format forced (as a
+/// a line cap between 64 B and 32 KiB, the client source (`source`, x-forwarded-for
+/// with 0..=2 trusted proxies, or with a `proxies` list), and by b1's top bits the real-time format forced (as a
 /// Kinesis source does) and a `[source] web_acls` list (WAF records of other ACLs rejected).
 /// b1 bits 3–4 are left to the targets.
 pub fn options(b0: u8, b1: u8) -> IngestOptions {
     IngestOptions {
         client_ip: if b1 & 1 == 0 {
             ClientIpSource::Source
+        } else if (b1 >> 1) & 3 == 3 {
+            // `[source] proxies`: half of each address space is "a proxy", so both branches
+            // (peer believed, header walked) are reached.
+            ClientIpSource::ForwardedFor {
+                trusted_proxies: 0,
+                proxies: Proxies::new(vec![
+                    "0.0.0.0/1".parse().expect("CIDR"),
+                    "::/1".parse().expect("CIDR"),
+                ]),
+            }
         } else {
             ClientIpSource::ForwardedFor {
                 trusted_proxies: u32::from((b1 >> 1) & 3),
+                proxies: Proxies::default(),
             }
         },
         max_line_bytes: 64 << (b0 % 10),

@@ -110,20 +110,24 @@ export interface FloodgateSettings {
   readonly reportsPrefix?: string;
   /** Days after which report objects expire. Default 90. State never expires. */
   readonly reportRetentionDays?: number;
+  /** Days a replaced version of the state is kept (S3 NoncurrentDays, 1-365); S3 deletes it only once it is that old AND
+   * the 100 newest replaced versions are newer. Default 1: at one commit a second a day of versions is already large. */
+  readonly stateVersionDays?: number;
   /** IAM role that may overwrite or delete the state besides the function's role (break-glass). */
   readonly breakGlassRoleArn?: string;
 
   // ---- notifications (ban notifications, the first sink) ----
   /** Publish ban notifications to SNS. Default true. */
   readonly notifications?: boolean;
-  /** Email subscribed to the created notification topic. */
-  readonly notifyEmail?: string;
+  /** Email subscribed to the created notification topic. Default: `alarmEmail`; `null` (context `none`): no subscription. */
+  readonly notifyEmail?: string | null;
   /** Existing SNS topic to publish to instead of creating one. */
   readonly notifyTopicArn?: string;
 
   // ---- monitoring / cost ----
-  /** Email subscribed to the alarm topic (confirmation mail is sent on deploy). */
-  readonly alarmEmail?: string;
+  /** Email subscribed to the alarm topic (confirmation mail is sent on deploy). REQUIRED: synth fails without it.
+   * `null` (context `none`) is the explicit opt-out: the stack subscribes nobody, you subscribe someone yourself. */
+  readonly alarmEmail?: string | null;
   /** Create the monthly cost budget (notifies the alarm topic, plus budgetEmail). Default true. */
   readonly budget?: boolean;
   /** Email notified by the monthly budget besides the alarm topic. Default: alarmEmail. */
@@ -132,6 +136,9 @@ export interface FloodgateSettings {
   readonly budgetAmount?: number;
   /** Alarm threshold on the queue's ApproximateAgeOfOldestMessage in seconds. Default 900. */
   readonly queueAgeAlarmSeconds?: number;
+  /** Alarm when the encoded state of an invocation (EMF `StateBytes`) exceeds this many bytes.
+   * Default: memorySize MB × 1 MiB / 8 (an invocation holds a decoded copy of the state plus its encodings). */
+  readonly stateSizeAlarmBytes?: number;
 }
 
 export const DEFAULTS = {
@@ -169,10 +176,15 @@ export const DEFAULTS = {
   stateKey: 'state/floodgate.state',
   reportsPrefix: 'reports/',
   reportRetentionDays: 90,
+  stateVersionDays: 1,
+  /** Replaced state versions always kept, whatever their age (S3 NewerNoncurrentVersions; AWS's maximum is 100). */
+  stateVersionsToRetain: 100,
   notifications: true,
   budget: true,
   budgetAmount: 20,
   queueAgeAlarmSeconds: 900,
+  /** Default `stateSizeAlarmBytes` = memorySize (MB) × 1 MiB ÷ this. */
+  stateSizeAlarmMemoryDivisor: 8,
   /** FLOODGATE_CONFIG_TOML is used up to this size (and while the whole environment stays within 4 KB); larger configs go to S3. */
   inlineConfigMaxBytes: 3072,
   /** AWS Lambda: all environment variables together (keys and values) at most 4 KB. */
@@ -191,8 +203,9 @@ export const CONTEXT_KEYS = [
   'lambdaZip', 'architecture', 'memorySize', 'timeoutSeconds', 'reservedConcurrency',
   'functionLogRetentionDays', 'configPath', 'allowlistFiles', 'dryRun', 'metricsNamespace', 'rustLog', 'batchSize',
   'maxBatchingWindowSeconds', 'maxReceiveCount', 'eventSourceMaxConcurrency', 'scheduleExpression',
-  'stateKey', 'reportsPrefix', 'reportRetentionDays', 'breakGlassRoleArn', 'notifications', 'notifyEmail',
+  'stateKey', 'reportsPrefix', 'reportRetentionDays', 'stateVersionDays', 'breakGlassRoleArn', 'notifications', 'notifyEmail',
   'notifyTopicArn', 'alarmEmail', 'budget', 'budgetEmail', 'budgetAmount', 'queueAgeAlarmSeconds',
+  'stateSizeAlarmBytes',
 ] as const;
 
 function str(ctx: ContextReader, key: string): string | undefined {
@@ -204,6 +217,12 @@ function str(ctx: ContextReader, key: string): string | undefined {
 function nonEmpty(ctx: ContextReader, key: string): string | undefined {
   const v = str(ctx, key)?.trim();
   return v ? v : undefined;
+}
+
+/** An e-mail address, or `null` for `none` (the explicit "no subscription"). */
+function emailOrNone(ctx: ContextReader, key: string): string | null | undefined {
+  const v = nonEmpty(ctx, key);
+  return v?.toLowerCase() === 'none' ? null : v;
 }
 
 function num(ctx: ContextReader, key: string): number | undefined {
@@ -294,14 +313,16 @@ export function settingsFromContext(ctx: ContextReader): FloodgateSettings {
     stateKey: nonEmpty(ctx, 'stateKey'),
     reportsPrefix: nonEmpty(ctx, 'reportsPrefix'),
     reportRetentionDays: num(ctx, 'reportRetentionDays'),
+    stateVersionDays: num(ctx, 'stateVersionDays'),
     breakGlassRoleArn: nonEmpty(ctx, 'breakGlassRoleArn'),
     notifications: bool(ctx, 'notifications'),
-    notifyEmail: nonEmpty(ctx, 'notifyEmail'),
+    notifyEmail: emailOrNone(ctx, 'notifyEmail'),
     notifyTopicArn: nonEmpty(ctx, 'notifyTopicArn'),
-    alarmEmail: nonEmpty(ctx, 'alarmEmail'),
+    alarmEmail: emailOrNone(ctx, 'alarmEmail'),
     budget: bool(ctx, 'budget'),
     budgetEmail: nonEmpty(ctx, 'budgetEmail'),
     budgetAmount: num(ctx, 'budgetAmount'),
     queueAgeAlarmSeconds: num(ctx, 'queueAgeAlarmSeconds'),
+    stateSizeAlarmBytes: num(ctx, 'stateSizeAlarmBytes'),
   };
 }

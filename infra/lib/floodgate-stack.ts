@@ -24,6 +24,7 @@ import { Resolved, resolveSettings } from './resolve';
 import { addCloudWatchSources } from './sources/cloudwatch';
 import { addRealtimeSource } from './sources/kinesis';
 import { S3Source, addS3Source } from './sources/s3';
+import { onlyWriters } from './writers';
 
 export { DEFAULT_CONFIG_PATH, DEFAULT_LAMBDA_ZIP } from './resolve';
 
@@ -72,9 +73,23 @@ export class FloodgateStack extends Stack {
       versioned: true,
       removalPolicy: RemovalPolicy.RETAIN,
       lifecycleRules: [
-        { id: 'expire-reports', prefix: r.reportsPrefix, expiration: Duration.days(r.reportRetentionDays) },
-        // Old versions of the state allow a rollback after a bad config; the current state never expires.
-        { id: 'expire-old-versions', noncurrentVersionExpiration: Duration.days(30) },
+        // Each run writes its reports under runs/ and again under latest/: the replaced latest/ versions are
+        // no rollback, only storage (one set a minute under an attack), so they go after a day.
+        {
+          id: 'expire-reports', prefix: r.reportsPrefix, expiration: Duration.days(r.reportRetentionDays),
+          noncurrentVersionExpiration: Duration.days(1),
+        },
+        // An expired report leaves a delete marker once its last version is gone; S3 keeps those until told.
+        { id: 'remove-report-delete-markers', prefix: r.reportsPrefix, expiredObjectDeleteMarker: true },
+        // Every commit replaces the state (one a second under Kinesis). Old versions allow a rollback after a
+        // bad config; S3 deletes one only when it is stateVersionDays old AND the 100 newest are newer, so this
+        // keeps at least 100 versions and at most stateVersionDays of commits (S3 has no count-only limit).
+        // The current state never expires.
+        {
+          id: 'expire-old-state-versions', prefix: r.stateScope.replace(/\*$/, ''),
+          noncurrentVersionExpiration: Duration.days(r.stateVersionDays),
+          noncurrentVersionsToRetain: DEFAULTS.stateVersionsToRetain,
+        },
         { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
       ],
     });
@@ -124,6 +139,7 @@ export class FloodgateStack extends Stack {
     if (r.s3) {
       this.s3Source = addS3Source(this, {
         settings: r.s3, fn: this.fn, timeoutSeconds: r.timeoutSeconds, webAclArn, failureQueue: this.failureQueue,
+        breakGlassRoleArn: r.breakGlassRoleArn,
       });
       Object.assign(env, this.s3Source.env);
     }
@@ -135,10 +151,13 @@ export class FloodgateStack extends Stack {
       distributionId: r.distributionId,
       delivery: r.logsDelivery,
       failureQueue: this.failureQueue,
+      breakGlassRoleArn: r.breakGlassRoleArn,
     });
     Object.assign(env, cw.env);
     const realtime = r.realtime
-      ? addRealtimeSource(this, { fn: this.fn, namePrefix: r.namePrefix, settings: r.realtime, failureQueue: this.failureQueue })
+      ? addRealtimeSource(this, {
+        fn: this.fn, namePrefix: r.namePrefix, settings: r.realtime, failureQueue: this.failureQueue, breakGlassRoleArn: r.breakGlassRoleArn,
+      })
       : undefined;
     Object.assign(env, realtime?.env ?? {});
     // Both streams may feed the function: it reads the records of each ARN listed.
@@ -168,13 +187,12 @@ export class FloodgateStack extends Stack {
 
     // Only the function (and the break-glass role) may overwrite or delete the state: a stray
     // `aws s3 cp` by an administrator would otherwise replace every ban and counter at once.
-    this.stateBucket.addToResourcePolicy(new iam.PolicyStatement({
+    this.stateBucket.addToResourcePolicy(onlyWriters({
       sid: 'StateWritesOnlyByFloodgate',
-      effect: iam.Effect.DENY,
-      principals: [new iam.AnyPrincipal()],
       actions: ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion'],
       resources: [this.stateBucket.arnForObjects(r.stateScope)],
-      conditions: { ArnNotEquals: { 'aws:PrincipalArn': [this.role.roleArn, ...(r.breakGlassRoleArn ? [r.breakGlassRoleArn] : [])] } },
+      writers: [this.role.roleArn],
+      breakGlassRoleArn: r.breakGlassRoleArn,
     }));
 
     const objectArn = (asset: s3assets.Asset) => `arn:${Aws.PARTITION}:s3:::${asset.s3BucketName}/${asset.s3ObjectKey}`;
@@ -239,6 +257,7 @@ export class FloodgateStack extends Stack {
       readsStream: realtime !== undefined || cw.stream !== undefined,
       metricsNamespace: r.metricsNamespace,
       queueAgeAlarmSeconds: r.queueAgeAlarmSeconds,
+      stateSizeAlarmBytes: r.stateSizeAlarmBytes,
       alarmEmail: r.alarmEmail,
       budget: r.budget,
       namePrefix: r.namePrefix,

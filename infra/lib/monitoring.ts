@@ -22,6 +22,9 @@ export interface MonitoringProps {
   /** Namespace of the function's EMF metrics. */
   readonly metricsNamespace: string;
   readonly queueAgeAlarmSeconds: number;
+  /** Alarm when an invocation's encoded state (EMF `StateBytes`, Maximum) exceeds this many bytes. */
+  readonly stateSizeAlarmBytes: number;
+  /** Undefined: the explicit opt-out (`alarmEmail=none`); synth refuses a missing alarmEmail before this. */
   readonly alarmEmail?: string;
   /** Monthly cost budget; undefined = none. */
   readonly budget?: { readonly email?: string; readonly amount: number };
@@ -31,8 +34,9 @@ export interface MonitoringProps {
 /**
  * Every alarm publishes to one SNS topic (ALARM and OK transitions).
  *
- * The EMF alarm uses the *dimensionless* metric `SyncFailures` in the metrics namespace: the
- * Lambda must emit it with an empty dimension set (`"Dimensions": [[]]`), which keeps the alarm
+ * The EMF alarms use *dimensionless* metrics in the metrics namespace (`SyncFailures`,
+ * `GuardrailTripped`, `BansHeldBack`, `Refused`, `SinkFailures`, `StateBytes`): the Lambda must
+ * emit them with an empty dimension set (`"Dimensions": [[]]`), which keeps the alarms
  * independent of the function name. One deployment per account/region/namespace is assumed.
  */
 export class FloodgateMonitoring extends Construct {
@@ -73,10 +77,10 @@ export class FloodgateMonitoring extends Construct {
     if (props.alarmEmail) {
       this.topic.addSubscription(new subs.EmailSubscription(props.alarmEmail));
     } else {
-      Annotations.of(this).addWarning(
-        'floodgate: no alarmEmail given, so NOTHING is subscribed to the alarm topic: alarms (function errors, ' +
-        'DLQ, sync failures) and the budget notify nobody until you subscribe (-c alarmEmail=you@example.com, or ' +
-        '`aws sns subscribe --topic-arn <AlarmTopicArn> --protocol email --notification-endpoint you@example.com`).');
+      Annotations.of(this).addInfo(
+        'floodgate: alarmEmail=none, so the stack subscribes nobody to the alarm topic: alarms and the budget notify ' +
+        'whoever you subscribe to AlarmTopicArn (`aws sns subscribe --topic-arn <AlarmTopicArn> --protocol email ' +
+        '--notification-endpoint you@example.com`, or chat, a pager, a queue).');
     }
     const action = new cwActions.SnsAction(this.topic);
     const five = Duration.minutes(5);
@@ -133,14 +137,31 @@ export class FloodgateMonitoring extends Construct {
         description: `The streamed log records floodgate reads (Kinesis) are over ${props.queueAgeAlarmSeconds}s old: it is falling behind the stream.`,
       });
     }
-    add('SyncFailures', new cloudwatch.Metric({
-      namespace: props.metricsNamespace,
-      metricName: 'SyncFailures',
-      period: five,
-      statistic: 'Sum',
-    }), {
+    // The function's own signals (EMF, dimensionless). Each one means floodgate did not do all it
+    // should have: an alarm, not a dashboard line, because the attack may be what caused it.
+    const emf = (metricName: string, statistic: 'Sum' | 'Maximum') =>
+      new cloudwatch.Metric({ namespace: props.metricsNamespace, metricName, period: five, statistic });
+    add('SyncFailures', emf('SyncFailures', 'Sum'), {
       threshold: 1,
       description: 'floodgate could not write the WAF IP sets (EMF metric SyncFailures, dimensionless).',
+    });
+    const anyOf = (id: string, description: string) => add(id, emf(id, 'Sum'), {
+      threshold: 0,
+      comparison: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      description,
+    });
+    anyOf('GuardrailTripped', 'A rule tripped the guardrail: its new bans were held back (report dropped[] reason guardrail; ' +
+      'EMF metric GuardrailTripped). A broken rule, or an attack shaped to look like one.');
+    anyOf('BansHeldBack', 'Active bans were left out of the blocklist (report dropped[]: guardrail, max_new_per_run, max_entries, ' +
+      'allowlisted; EMF metric BansHeldBack).');
+    anyOf('Refused', 'floodgate refused events naming a bucket, prefix, log group or stream it does not read (EMF metric Refused): ' +
+      'a misconfigured source, or someone invoking the function with logs it must not trust.');
+    anyOf('SinkFailures', 'Reports or ban notifications could not be delivered (EMF metric SinkFailures); they are retried with the next run.');
+    add('StateSize', emf('StateBytes', 'Maximum'), {
+      threshold: props.stateSizeAlarmBytes,
+      comparison: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      description: `The encoded state exceeded ${props.stateSizeAlarmBytes} bytes (EMF metric StateBytes, Maximum): ` +
+        'the function holds a decoded copy and encodings of it, so it is approaching its memory. Raise memorySize or find what grew it.',
     });
 
     if (props.budget) {
@@ -175,7 +196,7 @@ export class FloodgateMonitoring extends Construct {
     new CfnOutput(scope, 'AlarmDestination', {
       value: props.alarmEmail
         ? `e-mail to ${props.alarmEmail} (confirm the subscription mail AWS sends)`
-        : 'NONE: nothing is subscribed to the alarm topic, so alarms and budget notifications go nowhere until a subscription exists',
+        : 'NONE (alarmEmail=none): the stack subscribes nothing to the alarm topic, so alarms and budget notifications go nowhere until you subscribe someone',
       description: 'Who receives the alarms',
     });
   }

@@ -41,5 +41,13 @@ export function addNotifications(scope: Construct, settings: Resolved['notificat
     value: topicArn,
     description: 'floodgate publishes ban notifications here (subscribe e-mail, chat or a queue to it)',
   });
+  new CfnOutput(scope, 'NotificationDestination', {
+    value: settings.mode === 'existing'
+      ? 'the existing topic notifyTopicArn: its own subscriptions'
+      : settings.email
+        ? `e-mail to ${settings.email}${settings.emailFrom === 'alarmEmail' ? ' (alarmEmail)' : ''} (confirm the subscription mail AWS sends)`
+        : 'NONE: nothing is subscribed to the notification topic (notifyEmail=none or alarmEmail=none); subscribe someone to NotificationTopicArn',
+    description: 'Who receives the ban notifications',
+  });
   return { topic, topicArn, env: { FLOODGATE_NOTIFY_TOPIC_ARN: topicArn } };
 }

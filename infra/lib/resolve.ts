@@ -88,12 +88,16 @@ export interface Resolved {
   readonly stateScope: string;
   readonly reportsPrefix: string;
   readonly reportRetentionDays: number;
+  readonly stateVersionDays: number;
   readonly breakGlassRoleArn?: string;
-  readonly notifications: { readonly mode: 'none' } | { readonly mode: 'create'; readonly email?: string } |
+  readonly notifications: { readonly mode: 'none' } |
+    { readonly mode: 'create'; readonly email?: string; readonly emailFrom?: 'notifyEmail' | 'alarmEmail' } |
     { readonly mode: 'existing'; readonly topicArn: string };
+  /** Undefined only with the explicit opt-out (`alarmEmail=none`): a missing alarmEmail fails synth. */
   readonly alarmEmail?: string;
   readonly budget?: { readonly email?: string; readonly amount: number };
   readonly queueAgeAlarmSeconds: number;
+  readonly stateSizeAlarmBytes: number;
 }
 
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::[0-9]{12}:role\/[\w+=,.@/-]+$/;
@@ -104,6 +108,14 @@ const EMAIL = /^[^@\s]+@[^@\s]+$/;
 function email(name: string, v: string | undefined): string | undefined {
   if (v !== undefined) check(EMAIL.test(v), `${name}=${v} is not an e-mail address`);
   return v;
+}
+
+const MIB = 1024 * 1024;
+
+/** The `StateBytes` alarm threshold for a memory size: one eighth of it, since an invocation holds a
+ * decoded copy of the state (several times its encoded size) plus one or two encodings. */
+export function defaultStateSizeAlarmBytes(memorySizeMb: number): number {
+  return Math.floor(memorySizeMb * MIB / DEFAULTS.stateSizeAlarmMemoryDivisor);
 }
 
 /** `region` may be a token (environment-agnostic stack). */
@@ -282,22 +294,35 @@ export function resolveSettings(props: FloodgateSettings, stackName: string, reg
   }
 
   // ---------------------------------------------------------------- notifications, monitoring
+  // Someone must receive the alarms: a guardrail trip or a function that cannot start must not go
+  // unnoticed because a context key was forgotten. Not having a subscriber is a decision, said out loud.
+  check(props.alarmEmail !== undefined,
+    'alarmEmail is required: without it nobody receives the alarms (guardrail trips, refused logs, sync failures, ' +
+    'a function that fails) or the ban notifications. Deploy with -c alarmEmail=you@example.com (AWS mails it a ' +
+    'link to confirm), or with -c alarmEmail=none to subscribe someone yourself to the topics in the ' +
+    'outputs AlarmTopicArn and NotificationTopicArn (chat, a pager, a queue). docs/deploy.md "Who receives alarms and notifications".');
+  const alarmEmail = props.alarmEmail === null ? undefined : email('alarmEmail', props.alarmEmail);
   let notifications: Resolved['notifications'];
   const notify = props.notifications ?? DEFAULTS.notifications;
+  const notifyEmail = props.notifyEmail === null ? undefined : email('notifyEmail', props.notifyEmail);
   if (!notify) {
-    check(props.notifyTopicArn === undefined && props.notifyEmail === undefined,
+    check(props.notifyTopicArn === undefined && notifyEmail === undefined,
       'notifications=false contradicts notifyTopicArn/notifyEmail: drop one of them');
     notifications = { mode: 'none' };
   } else if (props.notifyTopicArn !== undefined) {
     check(TOPIC_ARN.test(props.notifyTopicArn),
       `notifyTopicArn=${props.notifyTopicArn} is not a standard SNS topic ARN (FIFO topics are not supported: ban notifications carry no message group)`);
-    check(props.notifyEmail === undefined,
+    check(notifyEmail === undefined,
       'notifyEmail subscribes to the topic the stack creates; with notifyTopicArn manage that topic\'s subscriptions where it is defined');
     notifications = { mode: 'existing', topicArn: props.notifyTopicArn };
+  } else if (notifyEmail !== undefined) {
+    notifications = { mode: 'create', email: notifyEmail, emailFrom: 'notifyEmail' };
+  } else if (props.notifyEmail === undefined && alarmEmail !== undefined) {
+    // The created topic gets the alarm address unless told otherwise (notifyEmail=none).
+    notifications = { mode: 'create', email: alarmEmail, emailFrom: 'alarmEmail' };
   } else {
-    notifications = { mode: 'create', email: email('notifyEmail', props.notifyEmail) };
+    notifications = { mode: 'create' };
   }
-  const alarmEmail = email('alarmEmail', props.alarmEmail);
   const budgetOn = props.budget ?? DEFAULTS.budget;
   const budgetAmount = props.budgetAmount ?? DEFAULTS.budgetAmount;
   check(Number.isFinite(budgetAmount) && budgetAmount > 0, `budgetAmount must be a positive number of USD, got ${budgetAmount}`);
@@ -334,10 +359,13 @@ export function resolveSettings(props: FloodgateSettings, stackName: string, reg
     stateScope,
     reportsPrefix,
     reportRetentionDays: checkInt('reportRetentionDays', props.reportRetentionDays ?? DEFAULTS.reportRetentionDays, 1, 36500),
+    stateVersionDays: checkInt('stateVersionDays', props.stateVersionDays ?? DEFAULTS.stateVersionDays, 1, 365),
     breakGlassRoleArn: props.breakGlassRoleArn,
     notifications,
     alarmEmail,
     budget: budgetOn ? { email: email('budgetEmail', props.budgetEmail) ?? alarmEmail, amount: budgetAmount } : undefined,
     queueAgeAlarmSeconds: checkInt('queueAgeAlarmSeconds', props.queueAgeAlarmSeconds ?? DEFAULTS.queueAgeAlarmSeconds, 60, 1209600),
+    stateSizeAlarmBytes: checkInt('stateSizeAlarmBytes',
+      props.stateSizeAlarmBytes ?? defaultStateSizeAlarmBytes(memorySize), 1, 10240 * MIB),
   };
 }

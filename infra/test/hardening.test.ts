@@ -7,7 +7,8 @@ import { describe, it } from 'node:test';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { FloodgateStackProps } from '../lib/floodgate-stack';
 import {
-  ACCOUNT, TMP, asList, byPrefix, envOf, floodgateFunction, functionStatements, makeStack, only, policyStatements, queues, synth,
+  ACCOUNT, TMP, asList, byPrefix, envOf, floodgateFunction, functionStatements, makeStack, only, policyDenies, policyStatements,
+  queues, symbolicArn, synth,
 } from './helpers';
 
 const t = synth();
@@ -37,10 +38,10 @@ describe('B1 alarm topic policy', () => {
     assert.deepEqual(b.Condition.ArnLike['aws:SourceArn'], { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':budgets::', { Ref: 'AWS::AccountId' }, ':*']] });
   });
 
-  it('without alarmEmail: a loud synth warning and an AlarmDestination output saying alarms go nowhere', () => {
-    const stack = makeStack({});
-    Annotations.fromStack(stack).hasWarning('/Floodgate/Monitoring', Match.stringLikeRegexp('no alarmEmail given, so NOTHING is subscribed'));
-    Template.fromStack(stack).hasOutput('AlarmDestination', { Value: Match.stringLikeRegexp('^NONE: .*go nowhere until a subscription exists') });
+  it('without alarmEmail synth fails; with alarmEmail=none the AlarmDestination output says alarms go nowhere (alarms.test.ts)', () => {
+    assert.throws(() => makeStack({ alarmEmail: undefined }), /alarmEmail is required/);
+    const stack = makeStack({ alarmEmail: null });
+    Template.fromStack(stack).hasOutput('AlarmDestination', { Value: Match.stringLikeRegexp('^NONE .*go nowhere until you subscribe someone') });
   });
 
   it('with alarmEmail: no warning, the output names the address', () => {
@@ -181,6 +182,37 @@ describe('B8 only the function writes the state', () => {
     assert.match(joined(s.Resource), /\/v2\/shards\/\*/);
     assert.throws(() => makeStack({ breakGlassRoleArn: 'arn:aws:iam::123456789012:user/bob' }), /breakGlassRoleArn=.* is not an IAM role ARN/);
   });
+
+  // operations.md, runbook "Reset the state" / "Roll back the state": what the break-glass role does.
+  const RUNBOOK: [string, string][] = [
+    ['s3:GetObject', 'state/floodgate.state'], // aws s3 cp (keep a copy)
+    ['s3:ListBucketVersions', ''], // aws s3api list-object-versions
+    ['s3:GetObjectVersion', 'state/floodgate.state'], // copy-object --copy-source …?versionId=
+    ['s3:PutObject', 'state/floodgate.state'], // copy-object (restore a version)
+    ['s3:DeleteObject', 'state/floodgate.state'], // aws s3 rm (reset: a delete marker)
+  ];
+  it('the bucket policy lets the break-glass role do what the runbook does, and denies the same to an administrator', () => {
+    const bg = 'arn:aws:iam::123456789012:role/floodgate-break-glass';
+    const admin = 'arn:aws:iam::123456789012:role/Admin';
+    const x = synth({ breakGlassRoleArn: bg });
+    const statements = policyStatements(x, 'AWS::S3::BucketPolicy');
+    const bucket = `arn:aws:${byPrefix(x, 'AWS::S3::Bucket', 'StateBucket')}`;
+    const req = (principalArn: string, [action, key]: [string, string]) =>
+      ({ principalArn, action, resource: key ? `${bucket}/${key}` : bucket });
+    for (const step of RUNBOOK) {
+      assert.equal(policyDenies(statements, req(bg, step)), undefined, `${step[0]} denied to the break-glass role`);
+      assert.equal(policyDenies(statements, req(symbolicArn(roleArn(x)), step)), undefined, `${step[0]} denied to the function`);
+    }
+    for (const step of RUNBOOK.filter(([a]) => ['s3:PutObject', 's3:DeleteObject'].includes(a))) {
+      assert.equal(policyDenies(statements, req(admin, step))?.Sid, 'StateWritesOnlyByFloodgate', `${step[0]} allowed to an administrator`);
+    }
+    // Without a break-glass role nobody but the function gets through (the runbook says to deploy one first).
+    const none = policyStatements(t, 'AWS::S3::BucketPolicy');
+    const tBucket = `arn:aws:${byPrefix(t, 'AWS::S3::Bucket', 'StateBucket')}`;
+    assert.ok(policyDenies(none, { principalArn: bg, action: 's3:DeleteObject', resource: `${tBucket}/state/floodgate.state` }));
+    // Plain HTTP is refused to everyone, the break-glass role included.
+    assert.ok(policyDenies(statements, { ...req(bg, RUNBOOK[4]), secureTransport: false }));
+  });
 });
 
 describe('B9 WAF logging redacts credentials', () => {
@@ -221,13 +253,33 @@ describe('B11 queue policies, schedule DLQ, state versions', () => {
     assert.deepEqual(c.Properties.DestinationConfig.OnFailure.Destination, { 'Fn::GetAtt': [queues(t).failure, 'Arn'] });
   });
 
-  it('noncurrent versions of the state expire after 30 days', () => {
-    const b = t.toJSON().Resources[byPrefix(t, 'AWS::S3::Bucket', 'StateBucket')];
-    const rules = b.Properties.LifecycleConfiguration.Rules as any[];
-    const r = rules.find((x) => x.NoncurrentVersionExpiration);
-    assert.deepEqual(r.NoncurrentVersionExpiration, { NoncurrentDays: 30 });
+  const stateRules = (tmpl: Template) =>
+    tmpl.toJSON().Resources[byPrefix(tmpl, 'AWS::S3::Bucket', 'StateBucket')].Properties.LifecycleConfiguration.Rules as any[];
+
+  it('replaced state versions: the newest 100 kept, older ones deleted after stateVersionDays (default 1)', () => {
+    const r = stateRules(t).find((x) => x.Id === 'expire-old-state-versions');
+    // S3 deletes a version once it is NoncurrentDays old AND NewerNoncurrentVersions newer ones exist: at one
+    // commit a second that bounds the versions to a day of commits, not 30 days (terabytes of state).
+    assert.deepEqual(r.NoncurrentVersionExpiration, { NoncurrentDays: 1, NewerNoncurrentVersions: 100 });
     assert.equal(r.Status, 'Enabled');
-    assert.equal(r.Prefix, undefined);
+    assert.equal(r.Prefix, 'state/');
+    assert.equal(r.ExpirationInDays, undefined, 'the current state never expires');
+    const x = stateRules(synth({ stateVersionDays: 30, stateKey: 'v2/floodgate.state' })).find((y) => y.Id === 'expire-old-state-versions');
+    assert.deepEqual([x.Prefix, x.NoncurrentVersionExpiration], ['v2/', { NoncurrentDays: 30, NewerNoncurrentVersions: 100 }]);
+    const flat = stateRules(synth({ stateKey: 'floodgate.state' })).find((y) => y.Id === 'expire-old-state-versions');
+    assert.equal(flat.Prefix, 'floodgate.state');
+    assert.throws(() => makeStack({ stateVersionDays: 0 }), /stateVersionDays must be an integer in 1\.\.365/);
+  });
+
+  it('reports: replaced latest/ versions go after a day, expired delete markers are removed, the state has neither', () => {
+    const rules = stateRules(t);
+    const reports = rules.find((x) => x.Id === 'expire-reports');
+    assert.deepEqual([reports.Prefix, reports.ExpirationInDays, reports.NoncurrentVersionExpiration], ['reports/', 90, { NoncurrentDays: 1 }]);
+    const markers = rules.find((x) => x.Id === 'remove-report-delete-markers');
+    assert.deepEqual([markers.Prefix, markers.ExpiredObjectDeleteMarker], ['reports/', true]);
+    // Every rule that deletes anything is confined to reports/ or the state's old versions.
+    for (const r of rules.filter((x) => x.ExpirationInDays !== undefined || x.ExpiredObjectDeleteMarker)) assert.equal(r.Prefix, 'reports/', r.Id);
+    for (const r of rules.filter((x) => x.NoncurrentVersionExpiration)) assert.ok(['reports/', 'state/'].includes(r.Prefix), r.Id);
   });
 });
 

@@ -17,11 +17,14 @@ export const ACCOUNT = '123456789012';
 export const CONFIG_PATH = path.resolve(__dirname, '..', 'config', 'floodgate.toml');
 
 let n = 0;
+/** A stack with the dummy zip and, unless `props` says otherwise (even `alarmEmail: undefined`), the
+ * explicit `alarmEmail: null` (context `none`): synth refuses a stack without either. */
 export function makeStack(props: FloodgateStackProps = {}, region = 'eu-west-1'): FloodgateStack {
   const app = new App({ outdir: path.join(TMP, `cdk.out.${n++}`) });
   return new FloodgateStack(app, 'Floodgate', {
     env: { account: ACCOUNT, region },
     lambdaZip: DUMMY_ZIP,
+    alarmEmail: null,
     ...props,
   });
 }
@@ -93,4 +96,75 @@ export function writeConfig(maxEntries: number | undefined, extra = ''): string 
 /** Every statement of a resource policy document in the template (bucket, queue, topic policies). */
 export function policyStatements(template: Template, type: string): Json[] {
   return (Object.values(template.findResources(type)) as Json[]).flatMap((p) => p.Properties.PolicyDocument.Statement);
+}
+
+/** A request to evaluate against the Deny statements of a resource policy (policyDenies). */
+export interface PolicyRequest {
+  readonly action: string;
+  /** The resource's ARN, with template ids standing for their ARNs: see symbolicArn. */
+  readonly resource: string;
+  /** aws:PrincipalArn; absent for an AWS service principal. */
+  readonly principalArn?: string;
+  /** aws:PrincipalIsAWSService. Default false. */
+  readonly principalIsAWSService?: boolean;
+  /** aws:SecureTransport. Default true. */
+  readonly secureTransport?: boolean;
+}
+
+/**
+ * A template value as the ARN string it deploys as, with `arn:aws:<id>` standing for the ARN of
+ * the resource with logical id `<id>` (Fn::GetAtt …Arn), `<id>` for a Ref, and the pseudo
+ * parameters as `aws`, the test account and `eu-west-1`.
+ */
+export function symbolicArn(v: Json): string {
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v)) throw new Error(`a list is not one value: ${JSON.stringify(v)}`);
+  if (v.Ref === 'AWS::Partition') return 'aws';
+  if (v.Ref === 'AWS::AccountId') return ACCOUNT;
+  if (v.Ref === 'AWS::Region') return 'eu-west-1';
+  if (v.Ref !== undefined) return String(v.Ref);
+  if (v['Fn::GetAtt']) return `arn:aws:${v['Fn::GetAtt'][0]}`;
+  if (v['Fn::Join']) return v['Fn::Join'][1].map(symbolicArn).join(v['Fn::Join'][0]);
+  throw new Error(`cannot read ${JSON.stringify(v)}`);
+}
+
+/** IAM's wildcards: `*` any run of characters, `?` one character; actions ignore case, ARNs do not. */
+const globMatch = (pattern: string, value: string, ignoreCase = false) =>
+  new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\?/g, '.')).join('.*')}$`,
+    ignoreCase ? 'i' : '').test(value);
+
+/**
+ * Whether one of the policy's Deny statements applies to the request: IAM's rules for the
+ * Action/Resource wildcards and for the condition operators the stack uses (String/Arn (Not)
+ * Equals/Like, Bool, each optionally …IfExists); an operator it does not know fails the test.
+ * Principals other than "*" are not evaluated (every Deny here names "*").
+ */
+export function policyDenies(statements: Json[], req: PolicyRequest): Json | undefined {
+  const context: Record<string, string | undefined> = {
+    'aws:principalarn': req.principalArn,
+    'aws:principalisawsservice': String(req.principalIsAWSService ?? false),
+    'aws:securetransport': String(req.secureTransport ?? true),
+  };
+  const conditionHolds = (op: string, key: string, wanted: Json): boolean => {
+    const ifExists = op.endsWith('IfExists');
+    const base = ifExists ? op.slice(0, -'IfExists'.length) : op;
+    const k = key.toLowerCase();
+    if (!(k in context)) throw new Error(`condition key ${key} is not modelled by policyDenies`);
+    const value = context[k];
+    const negated = /Not/.test(base);
+    if (value === undefined) return ifExists || negated;
+    const values = asList(wanted).map(symbolicArn);
+    let match: boolean;
+    if (base === 'Bool') match = values.some((w) => w.toLowerCase() === value);
+    else if (/^(String|Arn)(Not)?Equals$/.test(base)) match = values.includes(value);
+    else if (/^(String|Arn)(Not)?Like$/.test(base)) match = values.some((w) => globMatch(w, value));
+    else throw new Error(`condition operator ${op} is not modelled by policyDenies`);
+    return negated ? !match : match;
+  };
+  return statements.find((s) => s.Effect === 'Deny'
+    && JSON.stringify(s.Principal) === JSON.stringify({ AWS: '*' })
+    && asList(s.Action).some((a: string) => globMatch(a, req.action, true))
+    && asList(s.Resource).some((r: Json) => globMatch(symbolicArn(r), req.resource))
+    && Object.entries(s.Condition ?? {}).every(([op, keys]) =>
+      Object.entries(keys as Record<string, Json>).every(([key, wanted]) => conditionHolds(op, key, wanted))));
 }

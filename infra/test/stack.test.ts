@@ -356,8 +356,9 @@ describe('alarms and budget', () => {
     return found[0].Properties;
   };
 
-  it('alarms on errors, throttles, DLQ depth, queue age, failure queue and the SyncFailures EMF metric, all to the SNS topic', () => {
-    t.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+  it('alarms on errors, throttles, DLQ depth, queue age, failure queue and the EMF metrics, all to the SNS topic', () => {
+    // 5 on the function and its queues, 6 on its EMF metrics (alarms.test.ts)
+    t.resourceCountIs('AWS::CloudWatch::Alarm', 11);
     const topicId = byPrefix(t, 'AWS::SNS::Topic', 'MonitoringAlarmTopic');
     const [fnId] = floodgateFunction(t);
     const ids = queues(t);

@@ -167,6 +167,14 @@ describe('cloudfront-realtime', () => {
     t.hasOutput('RealtimeLogConfigArn', { Value: { 'Fn::GetAtt': [byPrefix(t, 'AWS::CloudFront::RealtimeLogConfig', 'RealtimeLogConfig'), 'Arn'] }, Description: Match.stringLikeRegexp('Attach to the cache behaviours') });
   });
 
+  it('only CloudFront acting for this account may assume the role (aws:SourceAccount, checked whenever CloudFront sends it)', () => {
+    const trust = t.toJSON().Resources[byPrefix(t, 'AWS::IAM::Role', 'RealtimeLogRole')].Properties.AssumeRolePolicyDocument.Statement;
+    assert.equal(trust.length, 1);
+    assert.deepEqual(trust[0].Action, 'sts:AssumeRole');
+    assert.deepEqual(trust[0].Principal, { Service: 'cloudfront.amazonaws.com' });
+    assert.deepEqual(trust[0].Condition, { StringEqualsIfExists: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } });
+  });
+
   it('a Kinesis event source: LATEST, partial batch failures, bisect, bounded retries and age, failures to the failure queue', () => {
     const [, m] = only(t, 'AWS::Lambda::EventSourceMapping');
     const p = m.Properties;

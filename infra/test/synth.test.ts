@@ -29,7 +29,7 @@ describe('app', () => {
   });
 
   it('honours stackName and namePrefix', () => {
-    const app = new App({ outdir: path.join(TMP, 'app2.out'), context: { lambdaZip: DUMMY_ZIP, stackName: 'FloodgateProd', namePrefix: 'prod' } });
+    const app = new App({ outdir: path.join(TMP, 'app2.out'), context: { lambdaZip: DUMMY_ZIP, stackName: 'FloodgateProd', namePrefix: 'prod', alarmEmail: 'none' } });
     const t = Template.fromStack(buildApp(app));
     t.hasResourceProperties('AWS::WAFv2::IPSet', { Name: 'prod-ipv4' });
     t.hasResourceProperties('AWS::WAFv2::WebACL', { Name: 'prod-acl' });
@@ -40,19 +40,25 @@ describe('app', () => {
     assert.throws(() => buildApp(app), /requires the stack region to be us-east-1/);
   });
 
+  it('without alarmEmail from context, buildApp refuses before synth', () => {
+    const app = new App({ outdir: path.join(TMP, 'app4.out'), context: { lambdaZip: DUMMY_ZIP, region: 'eu-west-1' } });
+    assert.throws(() => buildApp(app), /alarmEmail is required/);
+  });
+
+  const runCdkSynth = (name: string, context: string[]) => spawnSync(path.join(INFRA, 'node_modules', '.bin', 'cdk'), [
+    'synth', '--no-notices', '--no-version-reporting', '--quiet', '-o', path.join(TMP, name),
+    '-c', `lambdaZip=${DUMMY_ZIP}`, '-c', `account=${ACCOUNT}`,
+    ...context.flatMap((c) => ['-c', c]),
+  ], {
+    cwd: INFRA,
+    encoding: 'utf8',
+    timeout: 180_000,
+    env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true', CDK_DEFAULT_ACCOUNT: '', CDK_DEFAULT_REGION: '' },
+  });
+
   const cdkSynth = (name: string, context: string[]) => {
     const out = path.join(TMP, name);
-    const cdk = path.join(INFRA, 'node_modules', '.bin', 'cdk');
-    const r = spawnSync(cdk, [
-      'synth', '--no-notices', '--no-version-reporting', '--quiet', '-o', out,
-      '-c', `lambdaZip=${DUMMY_ZIP}`, '-c', `account=${ACCOUNT}`, '-c', 'alarmEmail=ops@example.com',
-      ...context.flatMap((c) => ['-c', c]),
-    ], {
-      cwd: INFRA,
-      encoding: 'utf8',
-      timeout: 180_000,
-      env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true', CDK_DEFAULT_ACCOUNT: '', CDK_DEFAULT_REGION: '' },
-    });
+    const r = runCdkSynth(name, ['alarmEmail=ops@example.com', ...context]);
     assert.equal(r.status, 0, `cdk synth failed:\n${r.stdout}\n${r.stderr}`);
     // No warning at all: neither ours (e.g. no alarmEmail) nor CDK deprecations.
     assert.doesNotMatch(r.stderr, /WARNING|Error/, r.stderr);
@@ -65,6 +71,18 @@ describe('app', () => {
     for (const type of ['AWS::WAFv2::IPSet', 'AWS::SQS::Queue', 'AWS::Lambda::Function', 'AWS::Events::Rule', 'AWS::Budgets::Budget']) {
       assert.ok(types.includes(type), `${type} missing`);
     }
+  });
+
+  it('`cdk synth` without alarmEmail fails with the reason and both ways out', () => {
+    const r = runCdkSynth('cli-noemail.out', ['region=eu-west-1']);
+    assert.notEqual(r.status, 0, 'synth must fail without alarmEmail');
+    assert.match(r.stderr, /alarmEmail is required: .*-c alarmEmail=you@example\.com.*-c alarmEmail=none/s);
+  });
+
+  it('`cdk synth` with alarmEmail=none succeeds', () => {
+    const r = runCdkSynth('cli-none.out', ['region=eu-west-1', 'alarmEmail=none']);
+    assert.equal(r.status, 0, `cdk synth failed:\n${r.stdout}\n${r.stderr}`);
+    assert.doesNotMatch(r.stderr, /WARNING|Error/, r.stderr);
   });
 
   it('`cdk synth` with every streaming source from -c strings, without warnings', () => {

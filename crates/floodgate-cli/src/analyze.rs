@@ -314,11 +314,8 @@ fn print_summary(
     }
     for t in &d.tripped {
         outln!(
-            "\n  GUARDRAIL TRIPPED: rule {} would ban {} of the {} clients seen ({:.0} %); its {} new ban(s) are held back. A rule that bans most clients is more likely broken than under attack: check it, or raise ban.guardrail.max_share.",
-            t.rule,
-            int(t.bans),
-            int(t.clients),
-            t.share * 100.0,
+            "\n  GUARDRAIL TRIPPED: {}; its {} new ban(s) are held back. A rule that bans most of the site's audience is more likely broken than under attack: check it, or raise ban.guardrail.max_share.",
+            t.why(),
             int(t.held_back)
         );
     }

@@ -154,8 +154,8 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
 
 /// Load `--config` or the built-in configuration; errors are usage errors.
 pub fn load_config(path: Option<&Path>) -> Result<Config, Failure> {
-    match path {
-        None => Ok(Config::default()),
+    let mut config = match path {
+        None => Config::default(),
         Some(p) => {
             let text = std::fs::read_to_string(p)
                 .with_context(|| format!("reading {}", p.display()))
@@ -165,9 +165,20 @@ pub fn load_config(path: Option<&Path>) -> Result<Config, Failure> {
             Config::from_toml_with(&text, &mut |name| {
                 std::fs::read_to_string(dir.join(name)).map_err(|e| e.to_string())
             })
-            .map_err(|e| Failure::usage(anyhow::anyhow!("{}: {e}", p.display())))
+            .map_err(|e| Failure::usage(anyhow::anyhow!("{}: {e}", p.display())))?
         }
-    }
+    };
+    // Logs cannot be from the future: a record dated after the wall clock is `future_time`,
+    // never counted and never moving the watermark (the core reads no clock; this is it).
+    config.source.wall_clock_ms = Some(wall_clock_ms());
+    Ok(config)
+}
+
+/// The system clock, ms since the epoch.
+pub fn wall_clock_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 /// Parse `--now`.

@@ -15,11 +15,25 @@
 //!
 //! 1. `allowlisted`: its CIDR overlaps an `[allow]` range (a key prefix wider than the range,
 //!    or an address allowlisted after it was banned).
-//! 2. `guardrail`: the broken-rule guardrail. For each rule `R`, `n(R)` is the number of
-//!    remaining active bans that offended `R` within memory; with `C` the clients seen (see
-//!    [`crate::ranges::Population`]), `R` is **tripped** when `n(R) > max_share × C` and
-//!    `n(R) ≥ min_bans`. A *new* ban (not active after the previous run) whose rules are all
-//!    tripped is held back. Bans from earlier runs stay; other rules are unaffected.
+//! 2. `guardrail`: the broken-rule guardrail. It judges a rule's collateral among
+//!    **networks** ([`crate::history::network`]: /24, /48), never among keys, which an attacker
+//!    mints for free (3,000 IPv6 /64s of one /48 are one network). For each rule `R` with
+//!    `n(R) ≥ min_bans` remaining active bans that offended it within memory, and at least one
+//!    of them new, let the *onset* be the earliest first offence of its new bans and
+//!    `E = onset − ban.guardrail.history`:
+//!    * **established basis**, when at least `min_bans` networks were first seen at or before
+//!      `E` ([`crate::history`]): the share is the offending networks first seen at or before
+//!      `E` over all the networks first seen at or before `E`. An attack's clients arrive with
+//!      it, so they are not established and cannot trip the rule, however many they are; a
+//!      broken rule bans the site's established audience;
+//!    * **networks-seen basis** otherwise (no history yet, e.g. one folder of logs all from
+//!      the same minutes): offending networks over the networks of the clients seen.
+//!
+//!    `R` is **tripped** when that share exceeds `max_share`. A *new* ban (not active after
+//!    the previous run) whose rules are all tripped is held back. Bans from earlier runs
+//!    stay; other rules are unaffected. The residual case: with no history at all, a botnet
+//!    in more networks than the whole audience is indistinguishable from a broken rule; the
+//!    Lambda (and `analyze --state`) always has history after its first hour.
 //! 3. `max_new_per_run` (only when set, > 0): past that many new bans the least severe new ones.
 //! 4. The remaining bans are the **candidates**; [`crate::ranges`] groups them into range bans.
 //!    Entries are ranges (covering their members) and the candidates no range covers.
@@ -32,6 +46,7 @@
 //! Kept CIDRs are merged where adjacent (`ipnet` aggregation) and sorted.
 
 use crate::config::Config;
+use crate::history::{self, History};
 use crate::key::Key;
 use crate::ranges::{self, Population, RangeBan};
 use ipnet::IpNet;
@@ -115,11 +130,42 @@ pub struct Tripped {
     pub bans: u64,
     /// Clients seen.
     pub clients: u64,
-    /// `bans / clients`.
+    /// Offending networks counted (established ones on the established basis).
+    pub networks: u64,
+    /// The networks judged against.
+    pub of_networks: u64,
+    /// `established` or `networks seen` (see the module docs).
+    pub basis: String,
+    /// `networks / of_networks`.
     pub share: f64,
     /// New bans held back because of it.
     pub held_back: u64,
 }
+
+impl Tripped {
+    /// What tripped, in one sentence (every front end and report prints this).
+    pub fn why(&self) -> String {
+        let int = crate::report::text::int;
+        let among = if self.basis == BASIS_ESTABLISHED {
+            "networks established before its new offences"
+        } else {
+            "networks of the clients seen"
+        };
+        format!(
+            "rule {} would ban {} client(s) in {} of the {} {among} ({:.0} %)",
+            self.rule,
+            int(self.bans),
+            int(self.networks),
+            int(self.of_networks),
+            self.share * 100.0
+        )
+    }
+}
+
+/// [`Tripped::basis`] when judged among established networks.
+pub const BASIS_ESTABLISHED: &str = "established";
+/// [`Tripped::basis`] when judged among the networks seen (no history yet).
+pub const BASIS_SEEN: &str = "networks seen";
 
 /// The CIDRs to block, split by version, sorted.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -249,6 +295,7 @@ pub fn decide(
     now_ms: i64,
     previous: Previous<'_>,
     population: &dyn Fn(&FxHashSet<IpNet>) -> Population,
+    history: &History,
 ) -> Decision {
     bans.sort_by(by_severity);
     let mut dropped = Vec::new();
@@ -287,20 +334,8 @@ pub fn decide(
     // Offending keys are clients seen too, even where their windows are gone.
     let clients = pop.clients.max(open.len() as u64);
     // 2. the broken-rule guardrail
-    let g = &config.ban.guardrail;
-    let mut tripped: Vec<Tripped> = Vec::new();
-    for rule in &config.rules {
-        let n = refs.iter().filter(|b| b.rules.contains(&rule.name)).count() as u64;
-        if n >= g.min_bans as u64 && n as f64 > g.max_share * clients as f64 {
-            tripped.push(Tripped {
-                rule: rule.name.clone(),
-                bans: n,
-                clients,
-                share: n as f64 / clients.max(1) as f64,
-                held_back: 0,
-            });
-        }
-    }
+    let tripped = guardrail(config, &refs, clients, &pop, history);
+    let mut tripped = tripped;
     let mut candidates: Vec<usize> = Vec::new();
     let mut new_kept = 0usize;
     for &i in &open {
@@ -409,4 +444,66 @@ pub fn decide(
         blocklist,
         changes,
     }
+}
+
+/// The broken-rule guardrail's verdict per rule (see the module docs, step 2).
+fn guardrail(
+    config: &Config,
+    open: &[&Ban],
+    clients: u64,
+    pop: &Population,
+    history: &History,
+) -> Vec<Tripped> {
+    let g = &config.ban.guardrail;
+    let res = config.engine.resolution_ms.max(1);
+    let mut out = Vec::new();
+    for rule in &config.rules {
+        let of_rule: Vec<&Ban> = open
+            .iter()
+            .copied()
+            .filter(|b| b.rules.contains(&rule.name))
+            .collect();
+        let n = of_rule.len() as u64;
+        if n < u64::from(g.min_bans) {
+            continue;
+        }
+        let Some(onset) = of_rule
+            .iter()
+            .filter(|b| b.new)
+            .map(|b| b.first_offence_ms)
+            .min()
+        else {
+            continue;
+        };
+        let line = ((onset - g.history_ms).max(0) / res).min(i64::from(u32::MAX)) as u32;
+        let established = history.iter().filter(|(_, s)| s.first <= line).count() as u64;
+        let offending: FxHashSet<Key> = of_rule
+            .iter()
+            .map(|b| history::network(config, b.key))
+            .collect();
+        let (networks, of_networks, basis) = if established >= u64::from(g.min_bans) {
+            let hit = offending
+                .iter()
+                .filter(|k| history.get(k).is_some_and(|s| s.first <= line))
+                .count() as u64;
+            (hit, established, BASIS_ESTABLISHED)
+        } else {
+            let seen = pop.networks.max(offending.len() as u64);
+            (offending.len() as u64, seen, BASIS_SEEN)
+        };
+        let share = networks as f64 / of_networks.max(1) as f64;
+        if share > g.max_share {
+            out.push(Tripped {
+                rule: rule.name.clone(),
+                bans: n,
+                clients,
+                networks,
+                of_networks,
+                basis: basis.to_string(),
+                share,
+                held_back: 0,
+            });
+        }
+    }
+    out
 }

@@ -73,6 +73,11 @@ fn absorb(config: &Config, state: &mut State, tally: &mut Tally) -> u64 {
             if buckets.is_empty() {
                 continue;
             }
+            if let (Some(f), Some(l)) = (buckets.first(), buckets.last()) {
+                state
+                    .history
+                    .observe(crate::history::network(config, key), f.0, l.0);
+            }
             match keys.entry(key) {
                 std::collections::hash_map::Entry::Vacant(v) => {
                     v.insert(KeyWindow {
@@ -91,6 +96,9 @@ fn absorb(config: &Config, state: &mut State, tally: &mut Tally) -> u64 {
     }
     for (key, b) in std::mem::take(&mut tally.presence) {
         if b >= settled {
+            state
+                .history
+                .observe(crate::history::network(config, key), b, b);
             let mine = state.presence.entry(key).or_insert(b);
             *mine = (*mine).max(b);
         }
@@ -227,6 +235,11 @@ fn settle(config: &Config, state: &mut State, pending: FxHashMap<(usize, Key), V
     state
         .profiles
         .retain(|k, _| offences.contains_key(k) || rules.values().any(|m| m.contains_key(k)));
+    crate::evidence::bound(
+        &mut state.profiles,
+        &state.offences,
+        crate::evidence::STATE_EVIDENCE_BUDGET,
+    );
     let memory = m - config.ban.memory_ms;
     // A stream batch counted at or before the settled line would only be late if delivered
     // again (see `state::streams`); an object is remembered for `ban.memory`.
@@ -240,6 +253,8 @@ fn settle(config: &Config, state: &mut State, pending: FxHashMap<(usize, Key), V
     });
     let first_minute = (memory.max(0) / 60_000) as u32;
     state.per_minute.retain(|minute, _| *minute >= first_minute);
+    let history_from = (memory.max(0) / res).min(i64::from(u32::MAX)) as u32;
+    state.history.prune(history_from);
     let presence_from = new_settled.saturating_sub((config.max_window_ms() / res) as u32);
     state.presence.retain(|_, b| *b >= presence_from);
     state.settled_bucket = new_settled;
@@ -285,9 +300,14 @@ fn decide_on(
     now_ms: i64,
     previous: Previous<'_>,
 ) -> Decision {
-    decision::decide(config, bans, now_ms, previous, &|networks| {
-        population(config, state, networks)
-    })
+    decision::decide(
+        config,
+        bans,
+        now_ms,
+        previous,
+        &|networks| population(config, state, networks),
+        &state.history,
+    )
 }
 
 /// Absorb `input` into `state`, decide at `now_ms` (default: the watermark), settle, and

@@ -57,6 +57,9 @@ pub struct Explanation {
     pub blocked: bool,
     /// Dropped by a guardrail: the reason.
     pub dropped: Option<String>,
+    /// Why the broken-rule guardrail tripped, when it held this ban back (one sentence per
+    /// tripped rule, as the reports print it).
+    pub tripped: Vec<String>,
     /// Profile, if it was suspicious enough to get one.
     pub profile: Option<Profile>,
     /// The network a range ban would cover, and whether (and why) it is banned whole.
@@ -149,6 +152,15 @@ pub fn explain(config: &Config, state: &State, decision: &Decision, ip: IpAddr) 
             .iter()
             .find(|d| d.cidr == key.cidr(config.ban.ipv4_prefix, config.ban.ipv6_prefix))
             .map(|d| d.reason.clone()),
+        tripped: decision
+            .dropped
+            .iter()
+            .any(|d| {
+                d.reason == "guardrail"
+                    && d.cidr == key.cidr(config.ban.ipv4_prefix, config.ban.ipv6_prefix)
+            })
+            .then(|| decision.tripped.iter().map(|t| t.why()).collect())
+            .unwrap_or_default(),
         ban,
         profile: state.profiles.get(&key).cloned(),
         range,
@@ -192,6 +204,12 @@ impl Explanation {
             self.key,
             format_rfc3339_ms(now_ms)
         );
+        for why in &self.tripped {
+            let _ = writeln!(
+                s,
+                "  guardrail: {why}: a rule that bans most of the site's audience is more likely broken than under attack"
+            );
+        }
         if let Some(r) = &self.range {
             let verdict = if r.banned {
                 "banned whole"

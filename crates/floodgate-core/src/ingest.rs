@@ -37,7 +37,17 @@ pub struct IngestOptions {
     /// The format of every object, when the source fixes it (a Kinesis stream of real-time
     /// records); otherwise detected from each object's content.
     pub format: Option<Format>,
+    /// The wall clock when the objects are read, ms (set by the front end: the core reads no
+    /// clock). A record later than this plus [`FUTURE_TOLERANCE_MS`] is rejected as
+    /// `future_time`: AWS writes logs of requests that happened, so such a record is forged or
+    /// broken, and counting it would move the watermark and make every later request late.
+    /// `None` (tests, fuzzing): no check.
+    pub wall_clock_ms: Option<i64>,
 }
+
+/// How far past the wall clock a record may be dated before it is `future_time`: clocks of
+/// AWS's log writers and of the reader differ by seconds, not minutes.
+pub const FUTURE_TOLERANCE_MS: i64 = 5 * 60_000;
 
 impl IngestOptions {
     /// The line parser these options call for: the source's fixed format (a Kinesis stream of
@@ -45,7 +55,7 @@ impl IngestOptions {
     /// field and web ACL settings. One place, so every reader of lines agrees.
     pub fn line_parser(&self) -> LineParser {
         let parse_opts = ParseOptions {
-            client_ip: self.client_ip,
+            client_ip: self.client_ip.clone(),
             realtime_fields: self.realtime_fields.clone(),
             web_acls: self.web_acls.clone(),
         };
@@ -71,6 +81,7 @@ impl Default for IngestOptions {
                 .collect(),
             web_acls: Vec::new(),
             format: None,
+            wall_clock_ms: None,
         }
     }
 }
@@ -232,7 +243,25 @@ pub fn read_log<R: Read, F: FnMut(&Request<'_>)>(
                 continue;
             }
         };
+        let not_after = opts
+            .wall_clock_ms
+            .map_or(i64::MAX, |w| w.saturating_add(FUTURE_TOLERANCE_MS));
         let mut emit = |r: Request<'_>| {
+            if r.time_ms > not_after {
+                let detail = || {
+                    format!(
+                        "{} is later than the wall clock {} (+{} min tolerance)",
+                        crate::timefmt::format_rfc3339_ms(r.time_ms),
+                        crate::timefmt::format_rfc3339_ms(not_after - FUTURE_TOLERANCE_MS),
+                        FUTURE_TOLERANCE_MS / 60_000
+                    )
+                };
+                let reason = RejectReason::FutureTime;
+                summary
+                    .rejected
+                    .record_with(path, line_no, reason, detail, raw);
+                return;
+            }
             first = first.min(r.time_ms);
             last = last.max(r.time_ms);
             summary.records += 1;

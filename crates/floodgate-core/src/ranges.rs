@@ -15,7 +15,11 @@
 //!   `max_new_per_run`).
 //!
 //! A network is banned whole when `offenders ≥ min_offenders`, `offenders ≥ min_share ×
-//! clients seen`, and it overlaps no `[allow]` range. Its members leave the blocklist (the
+//! clients seen`, and it overlaps no `[allow]` range. An IPv6 network with at least
+//! `ipv6_many_offenders` offending keys is banned whole whatever its share (and still never
+//! over the allowlist): a /48 is one site, and a site holding hundreds of offending /64s is
+//! attacking; keeping a tenth of its /64s quiet must not let it fill the IPv6 capacity with
+//! single /64 entries and push the most severe attackers out. Its members leave the blocklist (the
 //! range covers them); they keep their own bans (in the report and `explain`). The range has
 //! its members' severity (the highest), the latest `until` (it lasts while they do, as long as
 //! enough of them stay active to qualify) and the earliest start. A network where ordinary
@@ -55,6 +59,9 @@ pub fn network_of(config: &Config, key: Key) -> Option<IpNet> {
 pub struct Population {
     /// Distinct keys seen within the horizon (see the module docs).
     pub clients: u64,
+    /// Distinct networks ([`crate::history::network`]) of those keys: the broken-rule
+    /// guardrail's denominator before there is any history.
+    pub networks: u64,
     seen_in: FxHashMap<IpNet, u32>,
 }
 
@@ -66,8 +73,10 @@ impl Population {
         networks: &FxHashSet<IpNet>,
     ) -> Population {
         let mut p = Population::default();
+        let mut nets: FxHashSet<Key> = FxHashSet::default();
         for k in keys {
             p.clients += 1;
+            nets.insert(crate::history::network(config, k));
             if networks.is_empty() {
                 continue;
             }
@@ -75,6 +84,7 @@ impl Population {
                 *p.seen_in.entry(n).or_insert(0) += 1;
             }
         }
+        p.networks = nets.len() as u64;
         p
     }
 
@@ -157,6 +167,14 @@ pub fn judge(config: &Config, network: IpNet, offenders: u32, seen: u32) -> Rang
     // carrier NAT, whatever its number of offenders.
     let (banned, reason) = if let Some(a) = overlaps_allow(config, &network) {
         (false, format!("it overlaps the allowlisted {a}"))
+    } else if network.addr().is_ipv6() && offenders >= r.ipv6_many_offenders {
+        (
+            true,
+            format!(
+                "{offenders} offending keys of {seen} clients seen: an IPv6 network holding at least ban.ranges.ipv6_many_offenders = {} offenders is one site attacking, whatever share stays quiet",
+                r.ipv6_many_offenders
+            ),
+        )
     } else if share < r.min_share {
         (
             false,

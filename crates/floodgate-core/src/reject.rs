@@ -46,11 +46,14 @@ pub enum RejectReason {
     /// A WAF record of a web ACL other than `[source] web_acls` lists: logs from a shared
     /// bucket or log group that this deployment must not act on.
     OtherWebAcl,
+    /// A record dated later than the wall clock (plus a few minutes): logs describe requests
+    /// that happened, so it is forged or broken, and it never moves the watermark.
+    FutureTime,
 }
 
 impl RejectReason {
     /// Every reason, in report order.
-    pub const ALL: [RejectReason; 13] = [
+    pub const ALL: [RejectReason; 14] = [
         RejectReason::InvalidUtf8,
         RejectReason::LineTooLong,
         RejectReason::BadJson,
@@ -64,6 +67,7 @@ impl RejectReason {
         RejectReason::Truncated,
         RejectReason::UnsupportedFormat,
         RejectReason::OtherWebAcl,
+        RejectReason::FutureTime,
     ];
 
     /// The stable name used in reports.
@@ -82,6 +86,7 @@ impl RejectReason {
             RejectReason::Truncated => "truncated",
             RejectReason::UnsupportedFormat => "unsupported_format",
             RejectReason::OtherWebAcl => "other_web_acl",
+            RejectReason::FutureTime => "future_time",
         }
     }
 }

@@ -6,7 +6,7 @@
 //! | filter | matches when |
 //! |---|---|
 //! | `methods` | the method equals one of them, case-insensitively |
-//! | `paths` | the path as sent matches one glob (see [`glob_match`]), or the same path with its percent-encoding decoded once (`/log%69n` counts for `/login`: encoding cannot evade a rule) |
+//! | `paths` | the path as the origin sees it ([`crate::paths::normalize`]: decoded once, `//`, `/./`, `..`, `;params` and a trailing `/` collapsed) matches one glob (see [`glob_match`]), case-insensitively unless the rule says `case_sensitive = true`; the glob is normalised the same way. `/Login`, `//login`, `/login;x`, `/%6Cogin` all count for `/login`: spelling cannot evade a rule |
 //! | `status` | the status equals a code (`"401"`) or is in a class (`"4xx"`); requests without a status never match |
 //! | `actions` | the WAF action equals one (case-insensitive); non-WAF requests never match |
 //! | `countries` | the country code equals one (case-insensitive); requests without a country never match |
@@ -103,6 +103,9 @@ pub struct Filters {
     countries: Vec<String>,
     labels: Vec<String>,
     ignore_extensions: Vec<String>,
+    /// Path globs compare letters as they are (the default folds ASCII case, as WAF's
+    /// `LOWERCASE` transformation does).
+    case_sensitive: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -155,8 +158,8 @@ impl Filters {
             };
             status.push(m);
         }
-        let paths = non_empty(key, "paths", &raw.paths)?;
-        for (i, p) in paths.iter().enumerate() {
+        let mut paths = non_empty(key, "paths", &raw.paths)?;
+        for (i, p) in paths.iter_mut().enumerate() {
             if !p.starts_with('/') && !p.starts_with('*') {
                 return Err(filter_err(
                     key,
@@ -164,6 +167,10 @@ impl Filters {
                     i,
                     format!("{p:?}: a path starts with '/' (or '*')"),
                 ));
+            }
+            *p = crate::paths::normalize_pattern(p);
+            if !raw.case_sensitive {
+                *p = p.to_ascii_lowercase();
             }
         }
         let mut countries = non_empty(key, "countries", &raw.countries)?;
@@ -199,6 +206,7 @@ impl Filters {
             countries,
             labels: non_empty(key, "labels", &raw.labels)?,
             ignore_extensions,
+            case_sensitive: raw.case_sensitive,
         })
     }
 
@@ -212,7 +220,7 @@ impl Filters {
                 StatusMatch::Class(c) => format!("{c}xx"),
             })
             .collect();
-        let parts: Vec<String> = [
+        let mut parts: Vec<String> = [
             ("methods", &self.methods),
             ("paths", &self.paths),
             ("status", &status),
@@ -225,6 +233,9 @@ impl Filters {
         .filter(|(_, v)| !v.is_empty())
         .map(|(name, v)| format!("{name} {}", v.join(", ")))
         .collect();
+        if self.case_sensitive && !self.paths.is_empty() {
+            parts.push("paths case-sensitive".to_string());
+        }
         if parts.is_empty() {
             "all requests".to_string()
         } else {
@@ -235,7 +246,11 @@ impl Filters {
     /// Whether the rule counts every request (no filter at all): its held windows then hold
     /// every client seen, which range bans and the guardrail count against.
     pub fn is_empty(&self) -> bool {
-        *self == Filters::default()
+        *self
+            == Filters {
+                case_sensitive: self.case_sensitive,
+                ..Filters::default()
+            }
     }
 
     /// Whether the rule has path-based filters (then the caller decodes the path once).
@@ -287,11 +302,12 @@ impl Filters {
         {
             return false;
         }
+        let fold = !self.case_sensitive;
         if !self.paths.is_empty()
             && !self
                 .paths
                 .iter()
-                .any(|g| glob_match(g, &r.path) || glob_match(g, path))
+                .any(|g| glob_match_folded(g, path, fold) || glob_match_folded(g, &r.path, fold))
         {
             return false;
         }
@@ -312,26 +328,34 @@ impl Filters {
     }
 }
 
-/// The path as sent with its percent-encoding decoded once (`/log%69n` is `/login`), borrowed
-/// when there is nothing to decode. Rules match a glob against this *or* the path as sent
-/// ([`Filters::matches`]): a rule written from a report (which shows the path as sent) matches,
-/// and percent-encoding cannot dodge a rule either.
+/// The path rules match: [`crate::paths::normalize`] of the path as sent (borrowed when already
+/// normal). Rules match a glob against this *or* the path as sent ([`Filters::matches`]): a rule
+/// written from a report (which shows the path as sent) matches, and no spelling dodges a rule.
 pub fn match_path<'a>(path: &'a str) -> Cow<'a, str> {
-    if path.contains('%') {
-        percent_encoding::percent_decode_str(path).decode_utf8_lossy()
-    } else {
-        Cow::Borrowed(path)
-    }
+    crate::paths::normalize(path)
 }
 
 /// Glob match: `*` matches any run of characters (including `/`), `?` exactly one, everything
 /// else itself. Linear-time greedy matching with single-star backtracking: no regex, no ReDoS.
 pub fn glob_match(pattern: &str, text: &str) -> bool {
+    glob_match_folded(pattern, text, false)
+}
+
+/// [`glob_match`], with the text's ASCII letters lowercased first when `fold` (the pattern is
+/// then expected in lowercase, as [`Filters`] stores it).
+pub fn glob_match_folded(pattern: &str, text: &str, fold: bool) -> bool {
     let (p, t) = (pattern.as_bytes(), text.as_bytes());
+    let at = |i: usize| {
+        if fold {
+            t[i].to_ascii_lowercase()
+        } else {
+            t[i]
+        }
+    };
     let (mut pi, mut ti) = (0, 0);
     let (mut star, mut mark) = (usize::MAX, 0);
     while ti < t.len() {
-        if pi < p.len() && (p[pi] == b'?' || p[pi] == t[ti]) {
+        if pi < p.len() && (p[pi] == b'?' || p[pi] == at(ti)) {
             pi += 1;
             ti += 1;
         } else if pi < p.len() && p[pi] == b'*' {
@@ -431,5 +455,44 @@ mod tests {
         assert!(rule("").filters.matches(&plain, "/"));
         let css = rule("ignore_extensions = [\".CSS\"]");
         assert!(!css.filters.matches(&plain, "/a/style.css"));
+    }
+
+    #[test]
+    fn every_spelling_of_a_path_counts_for_its_rule() {
+        let login = rule("paths = [\"/login\", \"/API/Auth/*\"]");
+        let strict = rule("paths = [\"/login/\"]\ncase_sensitive = true");
+        for p in [
+            "/login",
+            "/login/",
+            "/Login",
+            "//login",
+            "/login;x",
+            "/%6Cogin",
+            "/./login",
+            "/LOGIN//",
+            "/x/../login",
+            "/api/auth/x",
+            "/Api/AUTH/y;z",
+        ] {
+            let mut r = req();
+            r.path = p.into();
+            let path = match_path(&r.path);
+            assert!(login.filters.matches(&r, &path), "{p}");
+            let cased = !path.chars().any(|c| c.is_ascii_uppercase());
+            if !p.starts_with("/api") && !p.starts_with("/Api") {
+                assert_eq!(
+                    strict.filters.matches(&r, &path),
+                    cased,
+                    "case-sensitive {p}"
+                );
+            }
+        }
+        for p in ["/login2", "/log/in", "/loginx;", "/api/authx"] {
+            let mut r = req();
+            r.path = p.into();
+            let path = match_path(&r.path);
+            assert!(!login.filters.matches(&r, &path), "{p}");
+        }
+        assert!(strict.filters.describe().contains("case-sensitive"));
     }
 }

@@ -36,12 +36,15 @@ fn cut(v: &str) -> &str {
 }
 
 impl TopK {
-    /// Count one occurrence of `value`.
-    pub fn add(&mut self, value: &str) {
+    /// Count one occurrence of `value`; returns the bytes of the value when it was newly
+    /// stored (0 when it was already tracked), so callers can bound what evidence costs.
+    pub fn add(&mut self, value: &str) -> usize {
         let value = cut(value);
         if let Some(e) = self.entries.iter_mut().find(|e| &*e.0 == value) {
             e.1 += 1;
-        } else if self.entries.len() < CAP {
+            return 0;
+        }
+        if self.entries.len() < CAP {
             self.entries.push((Arc::from(value), 1, 0));
         } else if let Some(min) = self
             .entries
@@ -50,6 +53,27 @@ impl TopK {
         {
             *min = (Arc::from(value), min.1 + 1, min.1);
         }
+        value.len()
+    }
+
+    /// Keep the `n` values with the highest guaranteed counts (ties by value).
+    pub fn trim(&mut self, n: usize) {
+        if self.entries.len() <= n {
+            return;
+        }
+        self.entries
+            .sort_by(|a, b| (b.1 - b.2).cmp(&(a.1 - a.2)).then_with(|| a.0.cmp(&b.0)));
+        self.entries.truncate(n);
+    }
+
+    /// Bytes of the values held.
+    pub fn bytes(&self) -> usize {
+        self.entries.iter().map(|e| e.0.len()).sum()
+    }
+
+    /// Forget every value.
+    pub fn clear(&mut self) {
+        self.entries.clear();
     }
 
     /// Add another sketch's counts (commutative).

@@ -49,7 +49,8 @@ pub struct Profile {
 }
 
 impl Profile {
-    fn add(&mut self, r: &Request<'_>) {
+    /// Count `r`; returns the bytes of evidence newly stored.
+    fn add(&mut self, r: &Request<'_>) -> usize {
         if self.requests == 0 {
             self.first_ms = r.time_ms;
             self.last_ms = r.time_ms;
@@ -60,8 +61,12 @@ impl Profile {
         if self.country.is_none() {
             self.country = r.country.as_deref().map(str::to_string);
         }
-        self.paths.add(&r.path);
-        self.user_agents.add(&decode_for_display(&r.user_agent));
+        self.paths.add(&r.path) + self.user_agents.add(&decode_for_display(&r.user_agent))
+    }
+
+    /// Bytes of evidence (paths and user agents) held.
+    pub fn evidence_bytes(&self) -> usize {
+        self.paths.bytes() + self.user_agents.bytes()
     }
 
     /// Combine two profiles of the same key (commutative).
@@ -114,7 +119,15 @@ pub struct Tally {
     profile_at: Vec<u32>,
     uses_path: bool,
     track_presence: bool,
+    /// Evidence bytes stored in profiles (an upper bound: evictions are not subtracted).
+    evidence_bytes: usize,
 }
+
+/// Evidence bytes one tally may store before it starts no new profile (keys are still counted;
+/// profiles already started go on, each bounded by its sketches): an object whose every request
+/// carries a unique 200-byte path and user agent cannot make one read cost more than this plus
+/// the profiles it had started (see [`crate::evidence`] for the state's own budget).
+pub const TALLY_EVIDENCE_BUDGET: usize = 16 << 20;
 
 impl Tally {
     /// An empty tally for `config`; requests in buckets before `settled_bucket` are late.
@@ -170,10 +183,10 @@ impl Tally {
                 profile |= c.total >= self.profile_at[i];
             }
         }
-        if profile {
-            self.profiles.entry(key).or_default().add(r);
-        } else if let Some(p) = self.profiles.get_mut(&key) {
-            p.add(r);
+        if let Some(p) = self.profiles.get_mut(&key) {
+            self.evidence_bytes += p.add(r);
+        } else if profile && self.evidence_bytes < TALLY_EVIDENCE_BUDGET {
+            self.evidence_bytes += self.profiles.entry(key).or_default().add(r);
         }
     }
 
@@ -201,6 +214,7 @@ impl Tally {
         for (key, p) in &other.profiles {
             self.profiles.entry(*key).or_default().merge(p);
         }
+        self.evidence_bytes += other.evidence_bytes;
         self.records += other.records;
         self.allowlisted += other.allowlisted;
         self.late += other.late;

@@ -102,6 +102,13 @@ fn a_rule_that_would_ban_the_world_is_stopped_by_the_guardrail() {
     );
     assert!(d.dropped.iter().all(|x| x.reason == "guardrail"));
     nothing_silent(&d);
+    // explain says why, with the basis the guardrail judged on
+    let text = floodgate_core::explain::explain(&c, &s, &d, "198.51.0.1".parse().unwrap())
+        .to_text(d.now_ms);
+    assert!(
+        text.contains("guardrail: rule flood would ban 200 client(s) in 4 of the 4 networks of the clients seen (100 %)"),
+        "{text}"
+    );
     // Still tripped on the next run: the held bans do not creep in.
     let d2 = engine::expire(&c, &mut s, T + 60_000, false).unwrap();
     assert!(d2.kept.is_empty() && d2.tripped.len() == 1);
@@ -110,11 +117,12 @@ fn a_rule_that_would_ban_the_world_is_stopped_by_the_guardrail() {
 
 #[test]
 fn an_attack_by_a_minority_of_clients_passes_the_guardrail() {
-    // 120 attackers (over min_bans) among 200 quiet clients: 37 % of the clients seen.
+    // 120 attackers (over min_bans, in two /24s) among 200 quiet clients, an audience spread
+    // over as many networks: the guardrail counts networks (2 of 202), not keys.
     let c = config("");
     let mut data = String::new();
     for i in 0..200 {
-        data += &waf_burst(&format!("100.64.{}.{}", i / 250, i % 250 + 1), T, 3, None);
+        data += &waf_burst(&format!("100.64.{}.{}", i, i % 250 + 1), T, 3, None);
     }
     for i in 0..120 {
         data += &waf_burst(

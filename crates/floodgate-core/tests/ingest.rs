@@ -53,7 +53,10 @@ fn read(data: &[u8]) -> (FileSummary, Vec<Rec>) {
 
 fn xff(n: u32) -> IngestOptions {
     IngestOptions {
-        client_ip: ClientIpSource::ForwardedFor { trusted_proxies: n },
+        client_ip: ClientIpSource::ForwardedFor {
+            trusted_proxies: n,
+            proxies: Default::default(),
+        },
         ..IngestOptions::default()
     }
 }

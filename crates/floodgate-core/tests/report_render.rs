@@ -199,8 +199,12 @@ fn hostile_report() -> Report {
             rule: hostile("rule"),
             bans: u64::MAX,
             clients: 0,
+            networks: u64::MAX,
+            of_networks: 0,
+            basis: hostile("basis"),
             share: f64::INFINITY,
             held_back: u64::MAX,
+            why: hostile("why"),
         }],
         attack: Attack {
             offenders: u64::MAX,

@@ -16,7 +16,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, IDependable } from 'constructs';
 import { addWafLogging } from '../ipsets';
 import { LogsDeliverySettings } from '../resolve';
-import { logStream, readStream } from './kinesis';
+import { logStream, onlyWriterOf, readStream } from './kinesis';
 
 export interface CloudWatchSourcesProps {
   readonly fn: lambda.Function;
@@ -30,6 +30,8 @@ export interface CloudWatchSourcesProps {
   readonly delivery?: LogsDeliverySettings;
   /** Where Kinesis batches that still fail after the retries are described. */
   readonly failureQueue: sqs.IQueue;
+  /** May still put records into the subscriptions' stream (repairs by hand). */
+  readonly breakGlassRoleArn?: string;
 }
 
 export interface CloudWatchSources {
@@ -121,6 +123,7 @@ export function addCloudWatchSources(scope: Construct, props: CloudWatchSourcesP
       description: 'CloudWatch Logs subscription filters: put records into the floodgate logs stream',
     });
     destination = new KinesisDestination(stream, { role });
+    onlyWriterOf(stream, role, props.breakGlassRoleArn);
     readStream(props.fn, stream, props.failureQueue);
     new CfnOutput(scope, 'LogsStreamArn', { value: stream.streamArn, description: 'Kinesis stream the log groups\' subscription filters deliver into' });
   }

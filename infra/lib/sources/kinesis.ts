@@ -10,6 +10,7 @@ import { KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { RealtimeSettings } from '../resolve';
+import { onlyWriters } from '../writers';
 
 export interface RealtimeSourceProps {
   readonly fn: lambda.Function;
@@ -17,6 +18,8 @@ export interface RealtimeSourceProps {
   readonly settings: RealtimeSettings;
   /** Where batches that still fail after the retries are described (shard, sequence numbers). */
   readonly failureQueue: sqs.IQueue;
+  /** May still put records (repairs by hand). */
+  readonly breakGlassRoleArn?: string;
 }
 
 export interface RealtimeSource {
@@ -48,6 +51,20 @@ export function logStream(scope: Construct, id: string, shards: number): kinesis
 }
 
 /**
+ * Only `writer` (the role the log service assumes) and the break-glass role may put records into
+ * `stream`: a Deny in the stream's resource policy, which no identity policy's Allow (on "*" or not) overrides.
+ */
+export function onlyWriterOf(stream: kinesis.Stream, writer: iam.IRole, breakGlassRoleArn?: string): void {
+  stream.addToResourcePolicy(onlyWriters({
+    sid: 'RecordsOnlyFromLogDelivery',
+    actions: ['kinesis:PutRecord', 'kinesis:PutRecords'],
+    resources: [stream.streamArn],
+    writers: [writer.roleArn],
+    breakGlassRoleArn,
+  }));
+}
+
+/**
  * The function reads `stream` one batch per shard at a time (exactly-once counting reads a shard in
  * order), reporting partial failures the Kinesis way; batches still failing go to `failureQueue`.
  */
@@ -70,8 +87,16 @@ export function addRealtimeSource(scope: Construct, props: RealtimeSourceProps):
   const stream = logStream(scope, 'RealtimeStream', st.shards);
 
   // The role CloudFront assumes to put records: this stream only (the actions CloudFront documents).
+  // Only CloudFront acting for this account may assume it: a real-time log configuration in another
+  // account naming this role would otherwise write that account's records (or forged ones) into the
+  // stream floodgate trusts. CloudFront's guide shows the trust policy without conditions and does not
+  // say which source keys CloudFront sends when it assumes the role, so the account is checked whenever
+  // CloudFront names one (IfExists): a plain StringEquals on a key CloudFront never sends would stop
+  // every record, silently. aws:SourceArn is not used: AWS documents no value for it here.
   const role = new iam.Role(scope, 'RealtimeLogRole', {
-    assumedBy: new iam.ServicePrincipal('cloudfront.amazonaws.com'),
+    assumedBy: new iam.ServicePrincipal('cloudfront.amazonaws.com', {
+      conditions: { StringEqualsIfExists: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+    }),
     description: 'CloudFront real-time logs: put records into the floodgate stream',
     inlinePolicies: {
       PutRecords: new iam.PolicyDocument({
@@ -91,6 +116,7 @@ export function addRealtimeSource(scope: Construct, props: RealtimeSourceProps):
     endPoints: [{ streamType: 'Kinesis', kinesisStreamConfig: { roleArn: role.roleArn, streamArn: stream.streamArn } }],
   });
   config.node.addDependency(role);
+  onlyWriterOf(stream, role, props.breakGlassRoleArn);
 
   readStream(props.fn, stream, props.failureQueue, st.parallelization);
 

@@ -15,6 +15,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { addWafLogging } from '../ipsets';
 import { S3Settings } from '../resolve';
+import { onlyWriters } from '../writers';
 
 export interface S3SourceProps {
   readonly settings: S3Settings;
@@ -24,6 +25,8 @@ export interface S3SourceProps {
   readonly webAclArn?: string;
   /** Dead-letter queue of the EventBridge rule (eventbridge mode). */
   readonly failureQueue: sqs.IQueue;
+  /** May still write into a new log bucket (repairs by hand). */
+  readonly breakGlassRoleArn?: string;
 }
 
 export interface S3Source {
@@ -102,6 +105,15 @@ export function addS3Source(scope: Construct, props: S3SourceProps): S3Source {
         ...sourceConditions,
         StringEquals: { ...sourceConditions.StringEquals, 's3:x-amz-acl': 'bucket-owner-full-control' },
       },
+    }));
+    // Only log delivery writes logs: any role of the account allowed s3:PutObject on "*" (administrators,
+    // a Lambda with a broad policy) could otherwise put records of its choosing where floodgate reads.
+    created.addToResourcePolicy(onlyWriters({
+      sid: 'LogWritesOnlyByLogDelivery',
+      actions: ['s3:PutObject', 's3:ReplicateObject'],
+      resources: [created.arnForObjects('*')],
+      awsServices: true,
+      breakGlassRoleArn: props.breakGlassRoleArn,
     }));
     created.addToResourcePolicy(new iam.PolicyStatement({
       sid: 'AWSLogDeliveryAclCheck',

@@ -60,6 +60,8 @@ pub struct RangeConfig {
     pub min_offenders: u32,
     /// Smallest share of the network's clients seen that must be offenders.
     pub min_share: f64,
+    /// An IPv6 network with this many offending keys is banned whole whatever its share.
+    pub ipv6_many_offenders: u32,
 }
 
 /// `[ban.guardrail]`: a rule that would ban a large share of every client seen is broken,
@@ -68,8 +70,12 @@ pub struct RangeConfig {
 pub struct GuardrailConfig {
     /// Largest share of the clients seen one rule may ban.
     pub max_share: f64,
-    /// The guardrail applies only once a rule would ban at least this many keys.
+    /// The guardrail applies only once a rule would ban at least this many keys; also the
+    /// fewest established networks for the established basis.
     pub min_bans: u32,
+    /// How long before a rule's new offences a network must have been first seen to count as
+    /// established (the site's audience, not the attack's), ms.
+    pub history_ms: i64,
 }
 
 fn ranges(user: &RawRanges, d: &RawRanges) -> Result<RangeConfig, ConfigError> {
@@ -100,6 +106,16 @@ fn ranges(user: &RawRanges, d: &RawRanges) -> Result<RangeConfig, ConfigError> {
             0.5,
             1.0,
         )?,
+        ipv6_many_offenders: int_in(
+            &k("ipv6_many_offenders"),
+            or_default(
+                &k("ipv6_many_offenders"),
+                &user.ipv6_many_offenders,
+                &d.ipv6_many_offenders,
+            )?,
+            16,
+            1 << 20,
+        )? as u32,
     })
 }
 
@@ -120,6 +136,16 @@ fn guardrail(user: &RawGuardrail, d: &RawGuardrail) -> Result<GuardrailConfig, C
             1,
             1 << 30,
         )? as u32,
+        history_ms: {
+            let ms = parse_duration(
+                &k("history"),
+                &or_default(&k("history"), &user.history, &d.history)?,
+            )?;
+            if !(60_000..=7 * 86_400_000).contains(&ms) {
+                return Err(err(k("history"), "allowed 1m ..= 7d"));
+            }
+            ms
+        },
     })
 }
 

@@ -2,8 +2,9 @@
 
 use super::error::{err, int_in, or_default, parse_duration, ConfigError};
 use super::raw::{RawEngine, RawSource};
-use crate::client_ip::ClientIpSource;
+use crate::client_ip::{ClientIpSource, Proxies};
 use crate::ingest::IngestOptions;
+use ipnet::IpNet;
 
 /// `[engine]`: how time is bucketed.
 #[derive(Clone, Debug, PartialEq)]
@@ -45,6 +46,7 @@ pub(super) fn source(user: &RawSource, d: &RawSource) -> Result<IngestOptions, C
         &user.trusted_proxies,
         &d.trusted_proxies,
     )?;
+    let proxy_list = or_default("source.proxies", &user.proxies, &d.proxies)?;
     let client_ip = match name.as_str() {
         "source" => {
             if proxies != 0 {
@@ -53,11 +55,27 @@ pub(super) fn source(user: &RawSource, d: &RawSource) -> Result<IngestOptions, C
                     "only meaningful with client_ip = \"x-forwarded-for\"",
                 ));
             }
+            if !proxy_list.is_empty() {
+                return Err(err(
+                    "source.proxies",
+                    "only meaningful with client_ip = \"x-forwarded-for\"",
+                ));
+            }
             ClientIpSource::Source
         }
-        "x-forwarded-for" => ClientIpSource::ForwardedFor {
-            trusted_proxies: int_in("source.trusted_proxies", proxies, 0, 16)? as u32,
-        },
+        "x-forwarded-for" => {
+            let list = parse_proxies(&proxy_list)?;
+            if !list.is_empty() && proxies != 0 {
+                return Err(err(
+                    "source.trusted_proxies",
+                    "set proxies or trusted_proxies, not both: with proxies, X-Forwarded-For is walked past every listed proxy",
+                ));
+            }
+            ClientIpSource::ForwardedFor {
+                trusted_proxies: int_in("source.trusted_proxies", proxies, 0, 16)? as u32,
+                proxies: list,
+            }
+        }
         other => {
             return Err(err(
                 "source.client_ip",
@@ -91,7 +109,48 @@ pub(super) fn source(user: &RawSource, d: &RawSource) -> Result<IngestOptions, C
         realtime_fields,
         web_acls,
         format: None,
+        wall_clock_ms: None,
     })
+}
+
+/// CloudFront's origin-facing ranges, as shipped (`scripts/refresh-cloudfront-ranges.sh`).
+pub const CLOUDFRONT_ORIGIN_FACING: &str = include_str!("cloudfront-origin-facing.txt");
+
+/// `[source] proxies`: CIDRs or bare addresses, and `"cloudfront"` for
+/// [`CLOUDFRONT_ORIGIN_FACING`].
+fn parse_proxies(list: &[String]) -> Result<Proxies, ConfigError> {
+    let mut nets: Vec<IpNet> = Vec::new();
+    for (i, entry) in list.iter().enumerate() {
+        let e = entry.trim();
+        if e.eq_ignore_ascii_case("cloudfront") {
+            nets.extend(
+                CLOUDFRONT_ORIGIN_FACING
+                    .lines()
+                    .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+                    .filter_map(|l| l.trim().parse::<IpNet>().ok()),
+            );
+            continue;
+        }
+        let net = e
+            .parse::<IpNet>()
+            .or_else(|_| e.parse::<std::net::IpAddr>().map(IpNet::from))
+            .map_err(|_| {
+                err(
+                    format!("source.proxies[{i}]"),
+                    format!("{e:?}: a CIDR like \"203.0.113.0/24\", an address, or \"cloudfront\""),
+                )
+            })?;
+        if net.prefix_len() == 0 {
+            return Err(err(
+                format!("source.proxies[{i}]"),
+                format!(
+                    "{e:?} would make every address a proxy, so every client could choose its key"
+                ),
+            ));
+        }
+        nets.push(net.trunc());
+    }
+    Ok(Proxies::new(nets))
 }
 
 /// A web ACL as WAF logs name it in `webaclId`: the ARN (WAFv2,

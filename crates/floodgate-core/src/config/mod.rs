@@ -272,7 +272,10 @@ mod tests {
         .unwrap();
         assert_eq!(
             c.source.client_ip,
-            ClientIpSource::ForwardedFor { trusted_proxies: 2 }
+            ClientIpSource::ForwardedFor {
+                trusted_proxies: 2,
+                proxies: Default::default()
+            }
         );
         assert_eq!(
             check(&format!("{RULE}[source]\ntrusted_proxies = 2\n")).key,

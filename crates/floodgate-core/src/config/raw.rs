@@ -33,6 +33,7 @@ pub(crate) struct RawEngine {
 pub(crate) struct RawSource {
     pub client_ip: Option<String>,
     pub trusted_proxies: Option<i64>,
+    pub proxies: Option<Vec<String>>,
     pub max_line_bytes: Option<i64>,
     pub max_decoded_bytes: Option<i64>,
     pub realtime_fields: Option<Vec<String>>,
@@ -59,6 +60,8 @@ pub(crate) struct RawRule {
     pub labels: Vec<String>,
     #[serde(default)]
     pub ignore_extensions: Vec<String>,
+    #[serde(default)]
+    pub case_sensitive: bool,
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -87,6 +90,7 @@ pub(crate) struct RawRanges {
     pub ipv6_prefix: Option<i64>,
     pub min_offenders: Option<i64>,
     pub min_share: Option<f64>,
+    pub ipv6_many_offenders: Option<i64>,
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -94,6 +98,7 @@ pub(crate) struct RawRanges {
 pub(crate) struct RawGuardrail {
     pub max_share: Option<f64>,
     pub min_bans: Option<i64>,
+    pub history: Option<String>,
 }
 
 #[derive(Deserialize, Default, Clone)]

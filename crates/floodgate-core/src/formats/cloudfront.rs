@@ -18,7 +18,7 @@
 //!   data line without tabs (a copy from a web page) is `wrong_columns`, saying so.
 
 use super::{Confidence, Emit, FileParser, LogFormat, ParseOptions};
-use crate::client_ip::{from_forwarded_for, parse_ip, ClientIpSource};
+use crate::client_ip::{client_from, parse_ip, ClientIpSource, Unpicked};
 use crate::reject::{Reject, RejectReason};
 use crate::request::{Format, Request};
 use crate::timefmt;
@@ -95,7 +95,7 @@ impl LogFormat for Cloudfront {
     fn open(&self, opts: &ParseOptions) -> Result<Box<dyn FileParser>, String> {
         Ok(Box::new(CloudfrontParser {
             columns: Columns::default(),
-            client: opts.client_ip,
+            client: opts.client_ip.clone(),
         }))
     }
 }
@@ -111,7 +111,7 @@ impl FileParser for CloudfrontParser {
         line: &'a str,
         emit: &mut dyn FnMut(Request<'a>),
     ) -> Result<(), Reject> {
-        parse_line(line, &mut self.columns, self.client, &mut |r| emit(r))
+        parse_line(line, &mut self.columns, &self.client, &mut |r| emit(r))
     }
 }
 
@@ -294,7 +294,7 @@ pub(super) fn status(s: &str) -> Result<Option<u16>, Reject> {
 
 /// The client by the configured source, from `c-ip` or the (percent-encoded) X-Forwarded-For.
 pub(super) fn client(
-    source: ClientIpSource,
+    source: &ClientIpSource,
     c_ip: &str,
     xff: &str,
 ) -> Result<std::net::IpAddr, Reject> {
@@ -305,15 +305,27 @@ pub(super) fn client(
             }
             parse_ip(c_ip).ok_or_else(|| Reject::new(RejectReason::BadIp, format!("c-ip {c_ip:?}")))
         }
-        ClientIpSource::ForwardedFor { trusted_proxies } => {
+        ClientIpSource::ForwardedFor {
+            trusted_proxies,
+            proxies,
+        } => {
             let raw = dash(xff);
             // CloudFront writes the list URL-encoded (`%2C%20`) in some files.
             let decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
-            from_forwarded_for(&decoded, trusted_proxies).ok_or_else(|| {
-                Reject::new(
+            let peer =
+                if proxies.is_empty() || c_ip.is_empty() {
+                    None
+                } else {
+                    Some(parse_ip(c_ip).ok_or_else(|| {
+                        Reject::new(RejectReason::BadIp, format!("c-ip {c_ip:?}"))
+                    })?)
+                };
+            client_from(peer, &decoded, *trusted_proxies, proxies).map_err(|e| match e {
+                Unpicked::NoPeer => Reject::new(RejectReason::MissingField, "c-ip"),
+                Unpicked::NoForwarded => Reject::new(
                     RejectReason::NoForwardedIp,
                     format!("x-forwarded-for {raw:?}"),
-                )
+                ),
             })
         }
     }
@@ -365,7 +377,7 @@ pub(super) fn time_of(ts_ms: &str, ts: &str, date: &str, clock: &str) -> Result<
 pub fn parse_line<'a, F: Emit<'a>>(
     line: &'a str,
     columns: &mut Columns,
-    client_source: ClientIpSource,
+    client_source: &ClientIpSource,
     emit: &mut F,
 ) -> Result<(), Reject> {
     if let Some(rest) = line.strip_prefix('#') {
@@ -474,9 +486,9 @@ mod tests {
         let h: &'static str = Box::leak(header.to_string().into_boxed_str());
         let l: &'static str = Box::leak(line.to_string().into_boxed_str());
         if !h.is_empty() {
-            parse_line(h, &mut c, ClientIpSource::Source, &mut |r| out.push(r))?;
+            parse_line(h, &mut c, &ClientIpSource::Source, &mut |r| out.push(r))?;
         }
-        parse_line(l, &mut c, ClientIpSource::Source, &mut |r| out.push(r))?;
+        parse_line(l, &mut c, &ClientIpSource::Source, &mut |r| out.push(r))?;
         Ok(out.pop().expect("a record"))
     }
 

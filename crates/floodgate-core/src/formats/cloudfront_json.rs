@@ -58,7 +58,7 @@ impl LogFormat for CloudfrontJson {
     }
 
     fn open(&self, opts: &ParseOptions) -> Result<Box<dyn FileParser>, String> {
-        Ok(Box::new(JsonParser(opts.client_ip)))
+        Ok(Box::new(JsonParser(opts.client_ip.clone())))
     }
 }
 
@@ -70,7 +70,7 @@ impl FileParser for JsonParser {
         line: &'a str,
         emit: &mut dyn FnMut(Request<'a>),
     ) -> Result<(), Reject> {
-        parse_line(line, self.0, &mut |r| emit(r))
+        parse_line(line, &self.0, &mut |r| emit(r))
     }
 }
 
@@ -150,12 +150,12 @@ struct Record<'a> {
 /// Parse one record and emit one [`Request`].
 pub fn parse_line<'a, F: Emit<'a>>(
     line: &'a str,
-    client_source: ClientIpSource,
+    client_source: &ClientIpSource,
     emit: &mut F,
 ) -> Result<(), Reject> {
     let r: Record<'a> = serde_json::from_str(line)
         .map_err(|e| Reject::new(RejectReason::BadJson, e.to_string()))?;
-    if r.c_ip.is_none() && client_source == ClientIpSource::Source {
+    if r.c_ip.is_none() && *client_source == ClientIpSource::Source {
         return Err(Reject::new(
             RejectReason::MissingField,
             "c-ip: this record has no client address; add the c-ip field to the distribution's standard logging (v2) fields",
@@ -207,7 +207,7 @@ mod tests {
 
     fn parse(line: &str) -> Result<Request<'_>, Reject> {
         let mut out = None;
-        parse_line(line, ClientIpSource::Source, &mut |r| out = Some(r))?;
+        parse_line(line, &ClientIpSource::Source, &mut |r| out = Some(r))?;
         Ok(out.expect("a record"))
     }
 

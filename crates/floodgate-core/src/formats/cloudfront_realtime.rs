@@ -176,7 +176,7 @@ impl LogFormat for CloudfrontRealtime {
                 at("c-country"),
             ],
             width: order.len(),
-            client: opts.client_ip,
+            client: opts.client_ip.clone(),
         }))
     }
 }
@@ -222,7 +222,7 @@ fn parse_record<'a, F: Emit<'a>>(
             .map_or("", dash)
     };
     let time_ms = time_of("", get(0), "", "")?;
-    let client = client(p.client, get(1), get(9))?;
+    let client = client(&p.client, get(1), get(9))?;
     let (path, inline_query) = get(5).split_once('?').unwrap_or((get(5), ""));
     let query = if inline_query.is_empty() {
         get(6)

@@ -7,7 +7,7 @@
 //! looked at, case-insensitively.
 
 use super::{Confidence, Emit, FileParser, LogFormat, ParseOptions};
-use crate::client_ip::{from_forwarded_for, parse_ip, ClientIpSource};
+use crate::client_ip::{client_from, parse_ip, ClientIpSource, Unpicked};
 use crate::reject::{Reject, RejectReason};
 use crate::request::{Format, Request};
 use crate::timefmt;
@@ -52,7 +52,7 @@ impl LogFormat for Waf {
 
     fn open(&self, opts: &ParseOptions) -> Result<Box<dyn FileParser>, String> {
         Ok(Box::new(WafParser {
-            client: opts.client_ip,
+            client: opts.client_ip.clone(),
             web_acls: opts.web_acls.clone(),
         }))
     }
@@ -72,9 +72,9 @@ impl FileParser for WafParser {
     ) -> Result<(), Reject> {
         let acls = &self.web_acls;
         if acls.is_empty() {
-            return parse_line(line, self.client, &mut |r| emit(r));
+            return parse_line(line, &self.client, &mut |r| emit(r));
         }
-        parse_line_for(line, self.client, acls, &mut |r| emit(r))
+        parse_line_for(line, &self.client, acls, &mut |r| emit(r))
     }
 }
 
@@ -128,8 +128,17 @@ struct Headers<'a> {
 
 impl<'a> Headers<'a> {
     /// Keep `value` if `name` is one of the three headers (case-insensitive) and the first of
-    /// its name: the one rule both WAF parsers follow.
+    /// its name; X-Forwarded-For headers are all kept, joined in order into one list (as RFC
+    /// 7230 combines a repeated field), so a second header cannot hide the address a proxy
+    /// appended. The one rule both WAF parsers follow.
     fn keep(&mut self, name: Cow<'a, str>, value: Cow<'a, str>) {
+        if name.eq_ignore_ascii_case("x-forwarded-for") {
+            self.forwarded_for = Some(match self.forwarded_for.take() {
+                None => value,
+                Some(before) => Cow::Owned(format!("{before}, {value}")),
+            });
+            return;
+        }
         let slot = if name.eq_ignore_ascii_case("host") {
             &mut self.host
         } else if name.eq_ignore_ascii_case("user-agent") {
@@ -323,7 +332,7 @@ fn int_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Erro
 /// serde_json, so both paths give the same records and the same rejections.
 pub fn parse_line<'a, F: Emit<'a>>(
     line: &'a str,
-    client: ClientIpSource,
+    client: &ClientIpSource,
     emit: &mut F,
 ) -> Result<(), Reject> {
     parse_line_for(line, client, &[], emit)
@@ -333,7 +342,7 @@ pub fn parse_line<'a, F: Emit<'a>>(
 /// are rejected as `other_web_acl`.
 pub fn parse_line_for<'a, F: Emit<'a>>(
     line: &'a str,
-    client: ClientIpSource,
+    client: &ClientIpSource,
     web_acls: &[String],
     emit: &mut F,
 ) -> Result<(), Reject> {
@@ -347,7 +356,7 @@ pub fn parse_line_for<'a, F: Emit<'a>>(
 /// The reference parser: serde_json for every line. The fast path must agree with it.
 fn parse_line_serde<'a, F: Emit<'a>>(
     line: &'a str,
-    client: ClientIpSource,
+    client: &ClientIpSource,
     web_acls: &[String],
     emit: &mut F,
 ) -> Result<(), Reject> {
@@ -376,7 +385,7 @@ fn check_web_acl(id: Option<&str>, web_acls: &[String]) -> Result<(), Reject> {
 
 fn to_request<'a>(
     r: Record<'a>,
-    client: ClientIpSource,
+    client: &ClientIpSource,
     web_acls: &[String],
 ) -> Result<Request<'a>, Reject> {
     check_web_acl(r.webacl_id.as_deref(), web_acls)?;
@@ -410,13 +419,23 @@ fn to_request<'a>(
             parse_ip(&raw)
                 .ok_or_else(|| Reject::new(RejectReason::BadIp, format!("clientIp {raw:?}")))?
         }
-        ClientIpSource::ForwardedFor { trusted_proxies } => {
+        ClientIpSource::ForwardedFor {
+            trusted_proxies,
+            proxies,
+        } => {
             let xff = headers.forwarded_for.as_deref().unwrap_or("");
-            from_forwarded_for(xff, trusted_proxies).ok_or_else(|| {
-                Reject::new(
+            let peer = match http.client_ip.as_deref() {
+                Some(raw) if !proxies.is_empty() => Some(parse_ip(raw).ok_or_else(|| {
+                    Reject::new(RejectReason::BadIp, format!("clientIp {raw:?}"))
+                })?),
+                _ => None,
+            };
+            client_from(peer, xff, *trusted_proxies, proxies).map_err(|e| match e {
+                Unpicked::NoPeer => Reject::new(RejectReason::MissingField, "httpRequest.clientIp"),
+                Unpicked::NoForwarded => Reject::new(
                     RejectReason::NoForwardedIp,
                     format!("X-Forwarded-For {xff:?}"),
-                )
+                ),
             })?
         }
     };

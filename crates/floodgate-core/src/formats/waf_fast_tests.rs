@@ -8,7 +8,7 @@ use std::io::BufRead;
 
 type Outcome<'a> = (Vec<Request<'a>>, Result<(), Reject>);
 
-fn both(line: &str, client: ClientIpSource) -> (Outcome<'_>, Outcome<'_>) {
+fn both<'a>(line: &'a str, client: &ClientIpSource) -> (Outcome<'a>, Outcome<'a>) {
     let mut fast = Vec::new();
     let rf = parse_line(line, client, &mut |r| fast.push(r));
     let mut slow = Vec::new();
@@ -16,14 +16,27 @@ fn both(line: &str, client: ClientIpSource) -> (Outcome<'_>, Outcome<'_>) {
     ((fast, rf), (slow, rs))
 }
 
-const CLIENTS: [ClientIpSource; 3] = [
-    ClientIpSource::Source,
-    ClientIpSource::ForwardedFor { trusted_proxies: 0 },
-    ClientIpSource::ForwardedFor { trusted_proxies: 1 },
-];
+fn clients() -> [ClientIpSource; 4] {
+    let proxies = crate::client_ip::Proxies::new(vec!["0.0.0.0/1".parse().unwrap()]);
+    [
+        ClientIpSource::Source,
+        ClientIpSource::ForwardedFor {
+            trusted_proxies: 0,
+            proxies: Default::default(),
+        },
+        ClientIpSource::ForwardedFor {
+            trusted_proxies: 1,
+            proxies: Default::default(),
+        },
+        ClientIpSource::ForwardedFor {
+            trusted_proxies: 0,
+            proxies,
+        },
+    ]
+}
 
 fn check(line: &str) {
-    for client in CLIENTS {
+    for client in &clients() {
         let (fast, slow) = both(line, client);
         assert_eq!(fast, slow, "{client:?} line: {line}");
     }

@@ -246,8 +246,12 @@ impl Report {
                     rule: t.rule.clone(),
                     bans: t.bans,
                     clients: t.clients,
+                    networks: t.networks,
+                    of_networks: t.of_networks,
+                    basis: t.basis.clone(),
                     share: rounded(t.share),
                     held_back: t.held_back,
+                    why: t.why(),
                 })
                 .collect(),
             attack: attack(state, decision),

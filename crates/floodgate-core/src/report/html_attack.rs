@@ -30,12 +30,9 @@ pub fn guardrail_banner(o: &mut String, r: &Report) {
     for (i, t) in r.guardrail.iter().enumerate() {
         let _ = write!(
             o,
-            "{}Rule <span class=\"mono\">{}</span> would ban {} of the {} clients seen ({:.0} %): its {} new ban(s) are held back (dropped, reason <span class=\"mono\">guardrail</span>).",
+            "{}{}: its {} new ban(s) are held back (dropped, reason <span class=\"mono\">guardrail</span>).",
             if i > 0 { " " } else { "" },
-            esc(&t.rule),
-            int(t.bans),
-            int(t.clients),
-            finite(t.share) * 100.0,
+            esc(&t.why),
             int(t.held_back)
         );
     }

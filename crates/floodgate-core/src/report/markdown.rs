@@ -72,11 +72,8 @@ fn render_with(r: &Report, caps: Caps) -> String {
     for t in &r.guardrail {
         let _ = writeln!(
             o,
-            "> **Guardrail tripped:** rule {} would ban {} of the {} clients seen ({:.0} %); its {} new ban(s) are held back (dropped, reason `guardrail`). A rule that bans most clients is more likely broken than under attack.\n",
-            md_code(&t.rule),
-            int(t.bans),
-            int(t.clients),
-            t.share * 100.0,
+            "> **Guardrail tripped:** {}; its {} new ban(s) are held back (dropped, reason `guardrail`). A rule that bans most of the site's audience is more likely broken than under attack.\n",
+            md_cell(&t.why),
             int(t.held_back)
         );
     }

@@ -205,10 +205,19 @@ pub struct TrippedEntry {
     pub bans: u64,
     /// Clients seen.
     pub clients: u64,
-    /// `bans / clients`.
+    /// Offending networks counted (see `basis`).
+    pub networks: u64,
+    /// The networks judged against.
+    pub of_networks: u64,
+    /// `established` (networks first seen well before the rule's new offences) or
+    /// `networks seen` (no history yet).
+    pub basis: String,
+    /// `networks / of_networks`.
     pub share: f64,
     /// New bans held back (listed in `dropped` with reason `guardrail`).
     pub held_back: u64,
+    /// What tripped, in one sentence.
+    pub why: String,
 }
 
 /// `attack`: how much of what offended is blocked, and what held the rest back.

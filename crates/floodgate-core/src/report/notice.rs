@@ -86,11 +86,8 @@ pub fn render(config: &Config, state: &State, d: &Decision, cx: &Context<'_>) ->
     for t in &d.tripped {
         let _ = writeln!(
             b,
-            "\nGUARDRAIL TRIPPED: rule {} would ban {} of {} clients seen ({:.0} %); its {} new ban(s) are held back. Check the rule, or raise ban.guardrail.max_share.",
-            t.rule,
-            int(t.bans),
-            int(t.clients),
-            t.share * 100.0,
+            "\nGUARDRAIL TRIPPED: {}; its {} new ban(s) are held back. Check the rule, or raise ban.guardrail.max_share.",
+            t.why(),
             int(t.held_back)
         );
     }

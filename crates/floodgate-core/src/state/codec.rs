@@ -16,6 +16,7 @@
 
 use super::{KeyWindow, LastRun, State, StateError, MAGIC, VERSION};
 use crate::decision::{Blocklist, Offence};
+use crate::history::{self, History};
 use crate::key::Key;
 use crate::sketch::TopK;
 use crate::tally::Profile;
@@ -170,6 +171,17 @@ impl<'a> Table<'a> {
 
 /// Encode (see the module docs). Equal states give equal bytes.
 pub(super) fn save(state: &State) -> Vec<u8> {
+    // The network history travels as an extension section (see `crate::history`): states
+    // written before it load, and builds that do not know it keep it.
+    let with_history;
+    let extensions = if state.history.is_empty() {
+        &state.extensions
+    } else {
+        let mut e = state.extensions.clone();
+        e.insert(history::SECTION.to_string(), state.history.encode());
+        with_history = e;
+        &with_history
+    };
     let profiles = sorted(&state.profiles);
     let mut table = Table::default();
     let coded: Vec<(&Key, ProfileCode)> = profiles
@@ -212,7 +224,7 @@ pub(super) fn save(state: &State) -> Vec<u8> {
         presence: sorted(&state.presence),
         reports_ms: state.reports_ms,
         undelivered: &state.undelivered,
-        extensions: &state.extensions,
+        extensions,
     };
     let mut bytes = MAGIC.to_vec();
     bytes.extend_from_slice(&VERSION.to_le_bytes());
@@ -275,6 +287,11 @@ pub(super) fn load(bytes: &[u8]) -> Result<State, StateError> {
     };
     last_run.prev_active = i.prev_active;
     last_run.prev_blocklist = i.prev_blocklist;
+    let mut extensions = i.extensions;
+    let history = match extensions.remove(history::SECTION) {
+        Some(bytes) => History::decode(&bytes).map_err(corrupt)?,
+        None => History::default(),
+    };
     Ok(State {
         resolution_ms: i.resolution_ms,
         watermark_ms: i.watermark_ms,
@@ -296,7 +313,8 @@ pub(super) fn load(bytes: &[u8]) -> Result<State, StateError> {
         presence: i.presence.into_iter().collect(),
         reports_ms: i.reports_ms,
         undelivered: i.undelivered,
-        extensions: i.extensions,
+        extensions,
+        history,
     })
 }
 
@@ -429,6 +447,7 @@ mod v1 {
             reports_ms: None,
             undelivered: BTreeMap::new(),
             extensions: BTreeMap::new(),
+            history: History::default(),
         })
     }
 

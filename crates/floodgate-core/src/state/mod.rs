@@ -152,6 +152,9 @@ pub struct State {
     pub undelivered: BTreeMap<String, Vec<String>>,
     /// Named sections of later builds, kept byte for byte.
     pub extensions: BTreeMap<String, Vec<u8>>,
+    /// Per network, when it was first and last seen (the guardrail's history; encoded as the
+    /// extension section [`crate::history::SECTION`]).
+    pub history: crate::history::History,
 }
 
 impl State {
@@ -203,5 +206,23 @@ mod tests {
             State::load(&State::default().save()).unwrap(),
             State::default()
         );
+    }
+
+    #[test]
+    fn the_network_history_travels_as_an_extension_section() {
+        let mut s = State::default();
+        s.history.observe(Key(1, 2), 5, 9);
+        let bytes = s.save();
+        let back = State::load(&bytes).unwrap();
+        assert_eq!(back, s);
+        assert!(
+            back.extensions.is_empty(),
+            "the section is the field, not kept twice"
+        );
+        // A state written before the history existed (no section) loads with none.
+        assert!(State::load(&State::default().save())
+            .unwrap()
+            .history
+            .is_empty());
     }
 }
