@@ -171,8 +171,12 @@ pub fn run(args: AnalyzeArgs) -> Result<u8, Failure> {
     let started = Instant::now();
     let mut config = load_config(args.config.as_deref())?;
     let now = parse_now(args.now.as_deref())?;
+    // `ban.dry_run` in the configuration means "touch no IP set" (as the Lambda reads it): the
+    // decision is still recorded. Only `--dry-run` leaves the state file alone, as documented;
+    // reading the config's flag as `--dry-run` silently lost a day's work (and a running ban).
     let dry_run = args.dry_run || config.ban.dry_run;
     config.ban.dry_run = dry_run;
+    let save_state = !args.dry_run;
     let mut state = match &args.state {
         Some(p) => StateFile::new(p).load()?.unwrap_or_default(),
         None => State::default(),
@@ -184,7 +188,7 @@ pub fn run(args: AnalyzeArgs) -> Result<u8, Failure> {
 
     let decision = engine::run(&config, &mut state, input, now, dry_run).map_err(Failure::usage)?;
     let html = output::write_reports(&config, &state, &decision, &args.out)?;
-    if let (Some(path), false) = (&args.state, dry_run) {
+    if let (Some(path), true) = (&args.state, save_state) {
         StateFile::new(path).save(&state)?;
     }
     if !args.quiet {
@@ -192,7 +196,7 @@ pub fn run(args: AnalyzeArgs) -> Result<u8, Failure> {
             &state,
             &decision,
             &html,
-            args.state.as_ref().filter(|_| !dry_run),
+            args.state.as_ref().filter(|_| save_state),
             started.elapsed().as_secs_f64(),
         );
     }

@@ -184,9 +184,9 @@ pub fn wall_clock_ms() -> i64 {
 /// Parse `--now`.
 pub fn parse_now(now: Option<&str>) -> Result<Option<i64>, Failure> {
     now.map(|s| {
-        floodgate_core::timefmt::parse_iso_utc(s).ok_or_else(|| {
+        floodgate_core::timefmt::parse_rfc3339(s).ok_or_else(|| {
             Failure::usage(anyhow::anyhow!(
-                "--now {s:?}: expected RFC 3339 in UTC, like 2026-11-02T10:00:00Z"
+                "--now {s:?}: expected RFC 3339, like 2026-11-02T10:00:00Z or 2026-11-02T11:00:00+01:00"
             ))
         })
     })

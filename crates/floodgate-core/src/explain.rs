@@ -152,15 +152,14 @@ pub fn explain(config: &Config, state: &State, decision: &Decision, ip: IpAddr) 
             .iter()
             .find(|d| d.cidr == key.cidr(config.ban.ipv4_prefix, config.ban.ipv6_prefix))
             .map(|d| d.reason.clone()),
-        tripped: decision
-            .dropped
-            .iter()
-            .any(|d| {
-                d.reason == "guardrail"
-                    && d.cidr == key.cidr(config.ban.ipv4_prefix, config.ban.ipv6_prefix)
-            })
-            .then(|| decision.tripped.iter().map(|t| t.why()).collect())
-            .unwrap_or_default(),
+        tripped: if decision.dropped.iter().any(|d| {
+            d.reason == "guardrail"
+                && d.cidr == key.cidr(config.ban.ipv4_prefix, config.ban.ipv6_prefix)
+        }) {
+            decision.tripped.iter().map(|t| t.why()).collect()
+        } else {
+            Vec::new()
+        },
         ban,
         profile: state.profiles.get(&key).cloned(),
         range,

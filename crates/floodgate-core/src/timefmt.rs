@@ -123,6 +123,35 @@ pub fn parse_iso_utc(s: &str) -> Option<i64> {
     }
 }
 
+/// RFC 3339 with any offset (`2026-11-02T11:00:00+01:00`, `…Z`) → ms since the epoch, for
+/// times a person types (`--now`). Logs use [`parse_iso_utc`].
+pub fn parse_rfc3339(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if let Some(ms) = parse_iso_utc(s) {
+        return Some(ms);
+    }
+    if s.len() < 6 {
+        return None;
+    }
+    let (head, offset) = s.split_at(s.len() - 6);
+    let o = offset.as_bytes();
+    let sign = match o[0] {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    if o[3] != b':' {
+        return None;
+    }
+    let hours = digits(&o[1..3])? as i64;
+    let minutes = digits(&o[4..6])? as i64;
+    if hours > 23 || minutes > 59 {
+        return None;
+    }
+    let utc = parse_iso_utc(&format!("{head}Z"))?;
+    Some(utc - sign * (hours * 3_600_000 + minutes * 60_000))
+}
+
 /// ms since the epoch → `YYYY-MM-DDTHH:MM:SS.mmmZ`, the form every report uses.
 pub fn format_rfc3339_ms(ms: i64) -> String {
     let days = ms.div_euclid(86_400_000);
@@ -159,6 +188,25 @@ pub fn format_rfc3339_ms(ms: i64) -> String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn rfc3339_offsets_are_the_same_instant() {
+        let utc = parse_rfc3339("2026-11-02T10:00:00Z").unwrap();
+        assert_eq!(parse_rfc3339("2026-11-02T11:00:00+01:00"), Some(utc));
+        assert_eq!(parse_rfc3339("2026-11-02T04:30:00-05:30"), Some(utc));
+        assert_eq!(
+            parse_rfc3339("2026-11-02T10:00:00.250+00:00"),
+            Some(utc + 250)
+        );
+        for bad in [
+            "2026-11-02T10:00:00",
+            "2026-11-02T10:00:00+1:00",
+            "2026-11-02T10:00:00+24:00",
+            "x",
+        ] {
+            assert_eq!(parse_rfc3339(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn parses_the_aws_forms() {

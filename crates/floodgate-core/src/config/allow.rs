@@ -41,10 +41,17 @@ pub fn parse_file(key: &str, text: &str) -> Result<Vec<IpNet>, ConfigError> {
     Ok(out)
 }
 
-/// `[allow]` is not merged with the built-in one: a file without it allows nothing.
-pub(super) fn allow(user: &RawAllow, load: &mut FileLoader<'_>) -> Result<Vec<IpNet>, ConfigError> {
+/// `[allow]`: a key left out takes the built-in value (the private and loopback ranges for
+/// `cidrs`), as every other key does; `cidrs = []` written out allows nothing.
+pub(super) fn allow(
+    user: &RawAllow,
+    builtin: &RawAllow,
+    load: &mut FileLoader<'_>,
+) -> Result<Vec<IpNet>, ConfigError> {
+    let cidrs = user.cidrs.as_ref().or(builtin.cidrs.as_ref());
+    let files = user.files.as_ref().or(builtin.files.as_ref());
     let mut allow = Vec::new();
-    for (i, c) in user.cidrs.iter().enumerate() {
+    for (i, c) in cidrs.into_iter().flatten().enumerate() {
         allow.push(parse_net(c).ok_or_else(|| {
             err(
                 format!("allow.cidrs[{i}]"),
@@ -52,7 +59,7 @@ pub(super) fn allow(user: &RawAllow, load: &mut FileLoader<'_>) -> Result<Vec<Ip
             )
         })?);
     }
-    for (i, name) in user.files.iter().enumerate() {
+    for (i, name) in files.into_iter().flatten().enumerate() {
         let key = format!("allow.files[{i}]");
         let text = load(name).map_err(|e| err(&key, format!("{name}: {e}")))?;
         allow.extend(parse_file(&format!("{key} ({name})"), &text)?);

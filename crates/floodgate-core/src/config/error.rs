@@ -23,6 +23,15 @@ pub fn err(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
 
 /// Parse `"90s"`, `"5m"`, `"1h30m"`, `"7d"` (humantime syntax) into ms.
 pub fn parse_duration(key: &str, text: &str) -> Result<i64, ConfigError> {
+    // humantime reads "5M" as five months and "1y" as a year: a typo for minutes would make a
+    // window or a ban last months. floodgate's durations are seconds to days.
+    let t = text.trim();
+    if t.contains('M') || t.contains('y') || t.contains("mon") {
+        return Err(err(
+            key,
+            format!("{text:?}: months and years are not durations here (\"5M\" would be five months); write s, m, h, d or w, e.g. \"5m\" or \"7d\""),
+        ));
+    }
     let d = humantime::parse_duration(text.trim()).map_err(|e| {
         err(
             key,

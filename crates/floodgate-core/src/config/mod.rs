@@ -79,14 +79,14 @@ impl Config {
             source: input::source(&user.source, &d.source)?,
             rules: rules::compile_all(&user.rules, engine.resolution_ms)?,
             ban: ban::ban(&user.ban, &d.ban)?,
-            allow: allow::allow(&user.allow, load)?,
+            allow: allow::allow(&user.allow, &d.allow, load)?,
             engine,
         })
     }
 
     /// The allowlist files a configuration names (so a front end can fetch them first).
     pub fn allow_files(text: &str) -> Result<Vec<String>, ConfigError> {
-        Ok(parse_raw(text)?.allow.files)
+        Ok(parse_raw(text)?.allow.files.unwrap_or_default())
     }
 
     /// The first rule without filters: its windows count every client. Without one, the
@@ -144,9 +144,14 @@ mod tests {
         assert_eq!(minimal.engine, full.engine);
         assert_eq!(minimal.source, full.source);
         assert_eq!(minimal.ban, full.ban);
+        assert_eq!(
+            minimal.allow, full.allow,
+            "a config without [allow] keeps the built-in private ranges"
+        );
+        let none = Config::from_toml(&format!("{RULE}[allow]\ncidrs = []\n")).unwrap();
         assert!(
-            minimal.allow.is_empty(),
-            "[allow] is not merged with the built-in one"
+            none.allow.is_empty(),
+            "cidrs = [] written out allows nothing"
         );
         assert_eq!(full.source, IngestOptions::default());
     }
@@ -191,6 +196,17 @@ mod tests {
     }
 
     const RULE: &str = "[[rules]]\nname = \"r\"\nwindow = \"5m\"\nlimit = 10\n";
+
+    #[test]
+    fn months_and_years_are_not_durations() {
+        for d in ["5M", "1y", "2months"] {
+            let e = check(&format!(
+                "[[rules]]\nname = \"r\"\nwindow = \"{d}\"\nlimit = 1\n"
+            ));
+            assert_eq!(e.key, "rules[0].window", "{d}");
+            assert!(e.to_string().contains("months"), "{e}");
+        }
+    }
 
     #[test]
     fn errors_name_the_key_and_what_is_allowed() {

@@ -104,10 +104,8 @@ pub(crate) struct RawGuardrail {
 #[derive(Deserialize, Default, Clone)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawAllow {
-    #[serde(default)]
-    pub cidrs: Vec<String>,
-    #[serde(default)]
-    pub files: Vec<String>,
+    pub cidrs: Option<Vec<String>>,
+    pub files: Option<Vec<String>>,
 }
 
 /// `default-config.toml` as raw values: the fallback of every key.
