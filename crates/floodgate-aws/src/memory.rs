@@ -3,7 +3,8 @@
 //! They implement the same traits as the AWS clients, so the pipeline, the state commit and
 //! the IP set sync are tested without a network (and the CLI can use them in its own tests).
 //! Semantics follow the real services where floodgate depends on them: conditional writes
-//! fail with a conflict, IP set updates need the current lock token.
+//! fail with a conflict, a read naming another ETag or version than the object's fails with a
+//! mismatch, IP set updates need the current lock token.
 
 use crate::ipsets::{IpSetApi, IpSetRef, IpSetSnapshot, WafError};
 use crate::objects::{ObjectBody, ObjectRef, ObjectStore, PutCondition, SmallObject, StoreError};
@@ -17,6 +18,8 @@ type Hook = Arc<dyn Fn(&MemoryStore, &str, &str) + Send + Sync>;
 #[derive(Default)]
 struct StoreInner {
     objects: BTreeMap<(String, String), (Vec<u8>, String)>,
+    /// The version id of each object's current (and only kept) version.
+    versions: BTreeMap<(String, String), String>,
     next_etag: u64,
     puts: Vec<(String, String)>,
     gets: u64,
@@ -44,11 +47,17 @@ impl MemoryStore {
     /// Put an object directly (no conditions); returns its ETag.
     pub fn insert(&self, bucket: &str, key: &str, bytes: impl Into<Vec<u8>>) -> String {
         let mut g = lock(&self.inner);
-        g.next_etag += 1;
-        let etag = format!("etag{}", g.next_etag);
-        g.objects
-            .insert((bucket.into(), key.into()), (bytes.into(), etag.clone()));
+        let (etag, _) = g.store((bucket.into(), key.into()), bytes.into());
         etag
+    }
+
+    /// The version id of an object's current version. The store keeps only that one, as a
+    /// versioned bucket whose older versions were deleted: naming any other is `NoSuchVersion`.
+    pub fn version(&self, bucket: &str, key: &str) -> Option<String> {
+        lock(&self.inner)
+            .versions
+            .get(&(bucket.into(), key.into()))
+            .cloned()
     }
 
     /// The bytes of an object, if present.
@@ -98,19 +107,50 @@ impl MemoryStore {
     }
 }
 
+impl StoreInner {
+    /// Store a new version of `k`; its ETag and version id.
+    fn store(&mut self, k: (String, String), bytes: Vec<u8>) -> (String, String) {
+        self.next_etag += 1;
+        let etag = format!("etag{}", self.next_etag);
+        let version = format!("v{}", self.next_etag);
+        self.objects.insert(k.clone(), (bytes, etag.clone()));
+        self.versions.insert(k, version.clone());
+        (etag, version)
+    }
+}
+
 impl ObjectStore for MemoryStore {
     async fn open(&self, object: &ObjectRef) -> Result<ObjectBody, StoreError> {
-        let (bytes, etag) = {
+        let (bytes, etag, version) = {
             let mut g = lock(&self.inner);
             g.opens += 1;
             let k = (object.bucket.clone(), object.key.clone());
             if let Some(why) = g.unreadable.get(&k) {
                 return Err(StoreError::Other(why.clone()));
             }
-            g.objects
+            let (bytes, etag) = g
+                .objects
                 .get(&k)
                 .cloned()
-                .ok_or_else(|| StoreError::NotFound(object.url()))?
+                .ok_or_else(|| StoreError::NotFound(object.url()))?;
+            let version = g.versions.get(&k).cloned();
+            // As S3 answers a GET with a versionId and an If-Match.
+            let named = object.version_id.as_deref();
+            if let Some(want) = named.filter(|v| !v.is_empty() && *v != "null") {
+                if version.as_deref() != Some(want) {
+                    let url = object.url();
+                    return Err(StoreError::Mismatch(format!("{url}: NoSuchVersion {want}")));
+                }
+            }
+            if let Some(want) = object.etag.as_deref().filter(|e| !e.is_empty()) {
+                if want != etag {
+                    let url = object.url();
+                    return Err(StoreError::Mismatch(format!(
+                        "{url}: 412 Precondition Failed (If-Match {want}, ETag {etag})"
+                    )));
+                }
+            }
+            (bytes, etag, version)
         };
         let size = bytes.len() as u64;
         let (tx, rx) = mpsc::channel(crate::objects::CHANNEL_CHUNKS);
@@ -124,7 +164,7 @@ impl ObjectStore for MemoryStore {
         Ok(ObjectBody {
             size: Some(size),
             etag: Some(etag),
-            version_id: None,
+            version_id: version,
             chunks: rx,
         })
     }
@@ -170,9 +210,7 @@ impl ObjectStore for MemoryStore {
                 "s3://{bucket}/{key}: precondition failed"
             )));
         }
-        g.next_etag += 1;
-        let etag = format!("etag{}", g.next_etag);
-        g.objects.insert(k.clone(), (bytes, etag.clone()));
+        let (etag, _) = g.store(k.clone(), bytes);
         g.puts.push(k);
         Ok(Some(etag))
     }

@@ -2,7 +2,8 @@
 //!
 //! Lambda forwards stdout to CloudWatch Logs, which turns EMF lines into metrics without any
 //! API call (no PutMetricData permission, no latency). The dimension set is empty
-//! (`"Dimensions": [[]]`), so the infra alarm on the dimensionless `SyncFailures` sees it.
+//! (`"Dimensions": [[]]`), so the infra alarms on the dimensionless metrics (`SyncFailures`,
+//! `StateBytes`, …) see them.
 
 use crate::ipsets::SyncReport;
 use floodgate_core::decision::Decision;
@@ -49,6 +50,10 @@ pub struct Metrics {
     pub refused: u64,
     /// Wall time of the invocation.
     pub duration_ms: u64,
+    /// Size of the encoded state after the commit (`None` when the invocation committed
+    /// nothing, and then left out of the line): what an attack makes the state grow to, for
+    /// an alarm well before the state outgrows the function's memory.
+    pub state_bytes: Option<u64>,
 }
 
 impl Metrics {
@@ -80,8 +85,8 @@ impl Metrics {
         self.not_fitted += r.not_fitted();
     }
 
-    fn values(&self) -> [(&'static str, u64, &'static str); 17] {
-        [
+    fn values(&self) -> Vec<(&'static str, u64, &'static str)> {
+        let mut values = vec![
             ("Records", self.records, "Count"),
             ("Bytes", self.bytes, "Bytes"),
             ("Rejected", self.rejected, "Count"),
@@ -99,13 +104,17 @@ impl Metrics {
             ("SinkFailures", self.sink_failures, "Count"),
             ("Refused", self.refused, "Count"),
             ("DurationMs", self.duration_ms, "Milliseconds"),
-        ]
+        ];
+        if let Some(bytes) = self.state_bytes {
+            values.push(("StateBytes", bytes, "Bytes"));
+        }
+        values
     }
 
     /// The EMF document (one line when serialised).
     pub fn emf(&self, namespace: &str, timestamp_ms: i64) -> Value {
-        let defs: Vec<Value> = self
-            .values()
+        let values = self.values();
+        let defs: Vec<Value> = values
             .iter()
             .map(|(n, _, u)| json!({"Name": n, "Unit": u}))
             .collect();
@@ -121,7 +130,7 @@ impl Metrics {
                 }]
             }),
         );
-        for (n, v, _) in self.values() {
+        for (n, v, _) in values {
             root.insert(n.into(), json!(v));
         }
         Value::Object(root)
@@ -153,5 +162,21 @@ mod tests {
         assert_eq!(v["Records"], 7);
         assert_eq!(v["_aws"]["Timestamp"], 1000);
         assert!(!v.to_string().contains('\n'));
+        assert!(
+            v.get("StateBytes").is_none(),
+            "unknown size: left out, not 0"
+        );
+
+        let committed = Metrics {
+            state_bytes: Some(123_456),
+            ..m
+        };
+        let v = committed.emf("ns", 1000);
+        let defs = v["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+            .as_array()
+            .unwrap();
+        assert_eq!(defs.len(), 18);
+        assert!(defs.contains(&json!({"Name": "StateBytes", "Unit": "Bytes"})));
+        assert_eq!(v["StateBytes"], 123_456);
     }
 }

@@ -109,6 +109,12 @@ pub enum StoreError {
     /// 412 / 409: the precondition failed, another writer was first.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The object is there but is not the one named: another ETag than the If-Match sent
+    /// (412 on a GET), or no such version. A notification that names an identity the object
+    /// does not have is forged or stale; reading the current object instead would count it
+    /// again under an id that is not its own.
+    #[error("not the object named: {0}")]
+    Mismatch(String),
     /// Anything else (permissions, network, throttling after the SDK's own retries).
     #[error("{0}")]
     Other(String),
@@ -117,7 +123,9 @@ pub enum StoreError {
 /// The few object-store calls floodgate makes. Implementations are cheap to clone (they are
 /// shared by the concurrent readers of a batch).
 pub trait ObjectStore: Clone + Send + Sync + 'static {
-    /// Start reading an object. Chunks arrive on the returned channel.
+    /// Start reading an object. Chunks arrive on the returned channel. When `object` names a
+    /// version, that version is read; when it names an ETag, the read is conditional on it
+    /// (`If-Match`): either failing is [`StoreError::Mismatch`], never the current object.
     fn open(
         &self,
         object: &ObjectRef,

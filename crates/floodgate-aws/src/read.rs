@@ -62,6 +62,28 @@ pub struct ReadFailure {
     pub object: ObjectRef,
     /// Why.
     pub error: String,
+    /// The object is not the one named (another ETag or version, [`NotRead::Refused`]): a retry
+    /// cannot help, so the Lambda refuses the notification instead of failing it.
+    pub refused: bool,
+}
+
+/// Why [`read_one`] read nothing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NotRead {
+    /// A retry may help (permissions, network, the deadline): the object stays unprocessed.
+    Failed(String),
+    /// The object is not the one its notification named (its ETag or version differs, or the
+    /// version does not exist): counting the current object would count it under an id that is
+    /// not its own, so nothing is read, and retrying would meet the same object.
+    Refused(String),
+}
+
+impl std::fmt::Display for NotRead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NotRead::Failed(why) | NotRead::Refused(why) => f.write_str(why),
+        }
+    }
 }
 
 /// Read results waiting to be committed.
@@ -159,14 +181,16 @@ fn unread(id: String, path: String, why: String, config: &Config, settled: u32) 
 ///
 /// `Ok` with `complete: false` for an object over `max_object_bytes` (not read) or gone
 /// (deleted before it was read): retrying would not help, so they count as processed.
-/// `Err` for anything a retry may fix (permissions, network): the object stays unprocessed.
+/// [`NotRead::Failed`] for anything a retry may fix (permissions, network): the object stays
+/// unprocessed. [`NotRead::Refused`] when the object is not the version or ETag named: the
+/// store reads exactly the identity named, and what it hands back is checked against it too.
 pub async fn read_one<S: ObjectStore>(
     store: &S,
     config: Arc<Config>,
     settled: u32,
     object: &ObjectRef,
     max_object_bytes: u64,
-) -> Result<ReadObject, String> {
+) -> Result<ReadObject, NotRead> {
     let mut id = object.id();
     let path = object.url();
     if let Some(size) = object.size.filter(|s| *s > max_object_bytes) {
@@ -179,8 +203,14 @@ pub async fn read_one<S: ObjectStore>(
             let why = "not read: the object no longer exists".to_string();
             return Ok(unread(id, path, why, &config, settled));
         }
-        Err(e) => return Err(format!("{path}: {e}")),
+        Err(e @ StoreError::Mismatch(_)) => return Err(NotRead::Refused(e.to_string())),
+        Err(e) => return Err(NotRead::Failed(format!("{path}: {e}"))),
     };
+    if let Some(why) = not_as_named(object, &body) {
+        return Err(NotRead::Refused(format!(
+            "{path}: not the object named: {why}"
+        )));
+    }
     if object.version_id.is_none() && object.etag.is_none() {
         // Listed or named without a version: the id is the one of the bytes actually read.
         let named = ObjectRef {
@@ -203,18 +233,43 @@ pub async fn read_one<S: ObjectStore>(
     })
     .await;
     match joined {
-        Err(e) => Err(format!("{path}: reader thread failed: {e}")),
-        Ok((_, Some(transport))) => Err(format!("{path}: read failed: {transport}")),
-        Ok((Err(e), None)) => Err(e.to_string()),
+        Err(e) => Err(NotRead::Failed(format!(
+            "{path}: reader thread failed: {e}"
+        ))),
+        Ok((_, Some(transport))) => {
+            Err(NotRead::Failed(format!("{path}: read failed: {transport}")))
+        }
+        Ok((Err(e), None)) => Err(NotRead::Failed(e.to_string())),
         Ok((Ok((summary, tally)), None)) => Ok(ReadObject { id, summary, tally }),
     }
+}
+
+/// Why the body opened is not the object named (its ETag or version differs), if it is not:
+/// a store that ignored the condition must not make the current object count under the id of
+/// the one named.
+fn not_as_named(object: &ObjectRef, body: &ObjectBody) -> Option<String> {
+    fn named(v: &Option<String>) -> Option<&str> {
+        v.as_deref().filter(|v| !v.is_empty() && *v != "null")
+    }
+    if let (Some(want), Some(got)) = (named(&object.etag), named(&body.etag)) {
+        if want != got {
+            return Some(format!("ETag {got}, not {want}"));
+        }
+    }
+    if let (Some(want), Some(got)) = (named(&object.version_id), named(&body.version_id)) {
+        if want != got {
+            return Some(format!("version {got}, not {want}"));
+        }
+    }
+    None
 }
 
 /// Why an object was left for a retry when the invocation ran out of time.
 pub const NOT_READ_IN_TIME: &str = "not read before the invocation's deadline; left for a retry";
 
 /// Read `objects` (skipping those `state` already processed, before opening them) with
-/// bounded concurrency. Never fails as a whole: unreadable objects land in `failed`.
+/// bounded concurrency. Never fails as a whole: unreadable objects land in `failed` (with
+/// `refused` set for those that are not the object named).
 ///
 /// With `until`, nothing is still being read at that instant: objects not finished by then are
 /// `failed` with [`NOT_READ_IN_TIME`] (so the event source delivers them again) and what was read
@@ -253,7 +308,12 @@ pub async fn read_objects<S: ObjectStore>(
                 None => read.await,
                 Some(until) => tokio::time::timeout_at(until, read)
                     .await
-                    .unwrap_or_else(|_| Err(format!("{}: {NOT_READ_IN_TIME}", object.url()))),
+                    .unwrap_or_else(|_| {
+                        Err(NotRead::Failed(format!(
+                            "{}: {NOT_READ_IN_TIME}",
+                            object.url()
+                        )))
+                    }),
             };
             (object, r)
         });
@@ -261,10 +321,15 @@ pub async fn read_objects<S: ObjectStore>(
     while let Some(joined) = tasks.join_next().await {
         match joined {
             Ok((_, Ok(read))) => pending.read.push(read),
-            Ok((object, Err(error))) => pending.failed.push(ReadFailure { object, error }),
+            Ok((object, Err(not_read))) => pending.failed.push(ReadFailure {
+                object,
+                refused: matches!(not_read, NotRead::Refused(_)),
+                error: not_read.to_string(),
+            }),
             Err(e) => pending.failed.push(ReadFailure {
                 object: ObjectRef::default(),
                 error: format!("reader task failed: {e}"),
+                refused: false,
             }),
         }
     }
@@ -327,4 +392,36 @@ pub async fn list_objects<S: ObjectStore>(
     prefix: &str,
 ) -> Result<Vec<ObjectRef>, StoreError> {
     store.list(bucket, prefix).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(etag: Option<&str>, version: Option<&str>) -> ObjectBody {
+        ObjectBody {
+            size: None,
+            etag: etag.map(str::to_string),
+            version_id: version.map(str::to_string),
+            chunks: mpsc::channel(1).1,
+        }
+    }
+
+    #[test]
+    fn a_body_that_is_not_the_object_named_is_caught_even_if_the_store_ignored_the_condition() {
+        let mut named = ObjectRef::new("b", "k");
+        named.etag = Some("e1".into());
+        assert!(not_as_named(&named, &body(Some("e1"), Some("v1"))).is_none());
+        assert!(not_as_named(&named, &body(Some("e2"), None))
+            .unwrap()
+            .contains("ETag e2, not e1"));
+        named.version_id = Some("v1".into());
+        assert!(not_as_named(&named, &body(Some("e1"), Some("v2")))
+            .unwrap()
+            .contains("version v2, not v1"));
+        // "null" (an unversioned bucket) and unknown identities prove nothing either way.
+        named.version_id = Some("null".into());
+        assert!(not_as_named(&named, &body(Some("e1"), Some("v9"))).is_none());
+        assert!(not_as_named(&ObjectRef::new("b", "k"), &body(Some("e9"), None)).is_none());
+    }
 }

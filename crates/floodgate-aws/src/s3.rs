@@ -53,10 +53,31 @@ impl ObjectStore for S3Store {
             .get_object()
             .bucket(&object.bucket)
             .key(&object.key);
-        if let Some(v) = object.version_id.as_deref().filter(|v| *v != "null") {
+        let version = object
+            .version_id
+            .as_deref()
+            .filter(|v| !v.is_empty() && *v != "null");
+        if let Some(v) = version {
+            // Needs s3:GetObjectVersion on the object, besides s3:GetObject.
             req = req.version_id(v);
         }
-        let out = req.send().await.map_err(|e| map_err(&object.url(), e))?;
+        if let Some(etag) = object.etag.as_deref().filter(|e| !e.is_empty()) {
+            req = req.if_match(format!("\"{etag}\""));
+        }
+        let out = req.send().await.map_err(|e| {
+            // 412: the ETag named is not the object's; NoSuchVersion, or a version id S3 cannot
+            // even parse (400 InvalidArgument): the version named does not exist.
+            let status = e.raw_response().map(|r| r.status().as_u16());
+            let mismatch = status == Some(412)
+                || matches!(e.code(), Some("PreconditionFailed" | "NoSuchVersion"))
+                || (version.is_some() && e.code() == Some("InvalidArgument"));
+            let e = map_err(&object.url(), e);
+            if mismatch {
+                StoreError::Mismatch(e.to_string())
+            } else {
+                e
+            }
+        })?;
         let size = out.content_length().and_then(|n| u64::try_from(n).ok());
         let etag = out.e_tag().map(clean_etag);
         let version_id = out.version_id().map(str::to_string);

@@ -138,6 +138,9 @@ pub struct Updated<T> {
     pub conflicts: u32,
     /// Whether anything was written (`false` when the change left the state equal).
     pub written: bool,
+    /// Size of the state's encoding as written (or as read, when nothing was written): the
+    /// `StateBytes` metric, known here without encoding the state again.
+    pub state_bytes: u64,
 }
 
 /// Read, change, conditionally write; on conflict re-read and re-apply `change`, up to
@@ -166,8 +169,10 @@ where
                 version,
                 conflicts,
                 written: false,
+                state_bytes: before.len() as u64,
             });
         }
+        let state_bytes = bytes.len() as u64;
         match backend.store(bytes, &version).await {
             Ok(version) => {
                 return Ok(Updated {
@@ -176,6 +181,7 @@ where
                     version,
                     conflicts,
                     written: true,
+                    state_bytes,
                 })
             }
             Err(StoreError::Conflict(_)) => {

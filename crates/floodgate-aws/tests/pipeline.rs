@@ -99,6 +99,14 @@ async fn streamed_reads_match_local_reads_and_commit_creates_the_state() {
         .await
         .unwrap();
     assert!(done.written && done.conflicts == 0);
+    let written = store
+        .bytes("state", "state/floodgate.state")
+        .unwrap_or_default();
+    assert_eq!(
+        done.state_bytes,
+        written.len() as u64,
+        "StateBytes is the object written"
+    );
     let (saved, version) = b.load().await.unwrap();
     assert!(version.is_some());
     assert_eq!(saved, done.state);
@@ -151,6 +159,11 @@ async fn redelivered_objects_are_not_read_again_and_change_nothing() {
         .unwrap();
     assert!(!done.written);
     assert_eq!(store.puts().len(), puts);
+    assert_eq!(
+        done.state_bytes,
+        done.state.save().len() as u64,
+        "nothing written: the size of the state as read"
+    );
 }
 
 #[tokio::test]

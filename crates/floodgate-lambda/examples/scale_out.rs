@@ -123,6 +123,14 @@ fn settings() -> Settings {
         ("FLOODGATE_SCOPE", "REGIONAL"),
         ("FLOODGATE_CONFIG_TOML", CONFIG),
         ("FLOODGATE_REPORT_INTERVAL", "60s"),
+        // Refusals fail closed: the sources this run feeds, named as the stack names them.
+        ("FLOODGATE_LOG_BUCKETS", "logs"),
+        ("FLOODGATE_LOG_PREFIXES", "*"),
+        ("FLOODGATE_LOG_GROUPS", "aws-waf-logs-floodgate"),
+        (
+            "FLOODGATE_STREAM_ARNS",
+            "arn:aws:kinesis:us-east-1:123456789012:stream/waf-logs",
+        ),
     ];
     Settings::from_lookup(|k| {
         env.iter()

@@ -17,8 +17,9 @@ use std::time::Instant;
 use tracing::{error, info};
 
 impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
-    /// The sinks a committed decision goes to, in order.
-    fn sinks(&self) -> Vec<Box<dyn DecisionSink>> {
+    /// The sinks a committed decision goes to, in order; `state_bytes` is the committed
+    /// state's size for the metrics.
+    fn sinks(&self, state_bytes: u64) -> Vec<Box<dyn DecisionSink>> {
         let mut sinks: Vec<Box<dyn DecisionSink>> = vec![
             Box::new(self.ip_sets()),
             Box::new(ReportSink {
@@ -39,6 +40,7 @@ impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
         }
         sinks.push(Box::new(MetricsSink {
             namespace: self.settings.metrics_namespace.clone(),
+            state_bytes: Some(state_bytes),
         }));
         sinks
     }
@@ -100,7 +102,7 @@ impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
             state_conflicts: done.conflicts,
             started: start,
         };
-        let deliveries = deliver_all(&self.sinks(), &outcome).await;
+        let deliveries = deliver_all(&self.sinks(done.state_bytes), &outcome).await;
         for d in &deliveries {
             log_delivery(d);
         }

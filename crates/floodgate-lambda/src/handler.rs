@@ -5,8 +5,8 @@
 //! processed (before reading them), stream the rest until the invocation's deadline allows,
 //! commit the run to the state object (conditional write, re-applied on conflict), then hand
 //! the committed decision to the sinks (`delivery.rs`). Streamed records (CloudWatch
-//! Logs, Kinesis) take the same path from the commit on ([`crate::streams`]). The schedule
-//! expires bans and delivers the same way.
+//! Logs, Kinesis) take the same path from the commit on, under the same deadline
+//! ([`crate::streams`]). The schedule expires bans and delivers the same way.
 
 use crate::events::{self, Event};
 use crate::settings::Settings;
@@ -49,6 +49,10 @@ pub enum HandlerError {
     /// without it): a deployment problem, not damage.
     #[error("{0}")]
     Config(String),
+    /// The deadline came before a payload that is read whole or not at all (a CloudWatch Logs
+    /// delivery) could be read: nothing of it was counted, and Lambda's retry reads it.
+    #[error("{0}")]
+    OutOfTime(String),
 }
 
 /// The `errorType` Lambda records for a failed invocation: a stable `Category.Reason` name an
@@ -59,6 +63,7 @@ impl From<HandlerError> for lambda_runtime::Diagnostic {
             HandlerError::Event(_) => "Floodgate.UnrecognisedEvent",
             HandlerError::State(_) => "Floodgate.StateUnavailable",
             HandlerError::Config(_) => "Floodgate.ConfigurationError",
+            HandlerError::OutOfTime(_) => "Floodgate.OutOfTime",
         };
         lambda_runtime::Diagnostic {
             error_type: error_type.to_string(),
@@ -163,8 +168,8 @@ impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
                 info!(message = "CloudWatch Logs control message: nothing to read");
                 Ok(json!({}))
             }
-            Event::Logs(Some(batch)) => self.logs(batch, request_id).await,
-            Event::Kinesis(records) => self.kinesis(records, request_id).await,
+            Event::Logs(Some(batch)) => self.logs(batch, request_id, until).await,
+            Event::Kinesis(records) => self.kinesis(records, request_id, until).await,
         }
     }
 
@@ -262,10 +267,14 @@ impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
             until,
         )
         .await;
-        let failed: Vec<ObjectRef> = pending.failed.iter().map(|f| f.object.clone()).collect();
-        for f in &pending.failed {
+        let (refused, failed): (Vec<_>, Vec<_>) = pending.failed.iter().partition(|f| f.refused);
+        for f in &failed {
             error!(object = %f.object.url(), error = %f.error, message = "object not read");
         }
+        // Not the object its notification named (a forged or stale ETag or version): refused
+        // like a foreign bucket, acknowledged, and the current object is not counted again.
+        self.refused(&refused.iter().map(|f| f.error.clone()).collect::<Vec<_>>());
+        let failed: Vec<ObjectRef> = failed.iter().map(|f| f.object.clone()).collect();
         self.commit(&state, &pending, request_id, start).await?;
         Ok(failed)
     }

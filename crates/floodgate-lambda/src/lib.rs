@@ -1,7 +1,8 @@
 //! floodgate-lambda: the `bootstrap` binary's logic, as a library so tests call the handler
 //! directly (not through the Lambda runtime).
 //!
-//! * [`settings`]: the environment contract with infra, validated at cold start;
+//! * [`settings`]: the environment contract with infra, validated at cold start, and
+//!   [`sources`]: which log sources it lets the function read (refusals fail closed);
 //! * [`events`]: S3, EventBridge, SQS, CloudWatch Logs, Kinesis and scheduled events,
 //!   recognised by shape;
 //! * [`handler`]: event → floodgate-aws pipeline → state → the sinks (IP sets, reports,
@@ -12,15 +13,23 @@ mod delivery;
 pub mod events;
 pub mod handler;
 pub mod settings;
+pub mod sources;
 pub mod streams;
 
 pub use handler::{App, Clock, HandlerError};
-pub use settings::{ConfigSource, Settings, SettingsError};
+pub use settings::{Allowed, ConfigSource, Settings, SettingsError};
 
 /// Cold start: settings from the environment, SDK clients, configuration. Any error here is
 /// a deployment problem and is reported as one message.
 pub async fn init() -> Result<App<floodgate_aws::S3Store, floodgate_aws::WafIpSets>, String> {
     let settings = Settings::from_env().map_err(|e| e.to_string())?;
+    for name in settings.unset_sources() {
+        tracing::warn!(
+            variable = name,
+            message = "source allowlist not set: every event of its kind is refused \
+                       (set it to the sources to read, or `*` for any)"
+        );
+    }
     init_with(settings).await
 }
 

@@ -6,6 +6,8 @@ use floodgate_aws::objects::{parse_s3_url, ObjectStore};
 use floodgate_aws::{check_capacity, IpSetRef, IpVersion, Scope, SyncTarget};
 use floodgate_core::config::Config;
 
+pub use crate::sources::Allowed;
+
 /// Where the TOML configuration comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ConfigSource {
@@ -39,8 +41,8 @@ pub struct Settings {
     pub config: ConfigSource,
     /// `FLOODGATE_DRY_RUN`; unset: the config's `ban.dry_run`.
     pub dry_run: Option<bool>,
-    /// `FLOODGATE_LOG_PREFIXES` (empty: every key).
-    pub log_prefixes: Vec<String>,
+    /// `FLOODGATE_LOG_PREFIXES`: the only key prefixes whose objects are read.
+    pub log_prefixes: Allowed,
     /// `FLOODGATE_LOG_SUFFIXES` (empty: every key).
     pub log_suffixes: Vec<String>,
     /// `FLOODGATE_METRICS_NAMESPACE` (default `floodgate`).
@@ -49,13 +51,13 @@ pub struct Settings {
     pub report_interval_ms: i64,
     /// `FLOODGATE_NOTIFY_TOPIC_ARN`: where notifications go (none when unset).
     pub notify_topic_arn: Option<String>,
-    /// `FLOODGATE_LOG_BUCKETS`: the only buckets whose objects are read (empty: any bucket
-    /// the role may read). Objects of other buckets are refused, counted and logged.
-    pub log_buckets: Vec<String>,
+    /// `FLOODGATE_LOG_BUCKETS`: the only buckets whose objects are read. Objects of other
+    /// buckets are refused, counted and logged.
+    pub log_buckets: Allowed,
     /// `FLOODGATE_LOG_GROUPS`: the only CloudWatch Logs groups whose deliveries are read.
-    pub log_groups: Vec<String>,
+    pub log_groups: Allowed,
     /// `FLOODGATE_STREAM_ARNS`: the only Kinesis streams whose records are read.
-    pub stream_arns: Vec<String>,
+    pub stream_arns: Allowed,
     /// `FLOODGATE_WEB_ACL_ARNS`: replaces the configuration's `[source] web_acls`.
     pub web_acl_arns: Option<Vec<String>>,
     /// `FLOODGATE_REALTIME_FIELDS`: replaces the configuration's `[source] realtime_fields`.
@@ -72,7 +74,7 @@ pub struct SettingsError {
     pub problems: Vec<String>,
 }
 
-fn list(value: Option<String>) -> Vec<String> {
+pub(crate) fn list(value: Option<String>) -> Vec<String> {
     value
         .unwrap_or_default()
         .split(',')
@@ -192,12 +194,26 @@ impl Settings {
                 )),
             }
         }
-        let stream_arns = list(get("FLOODGATE_STREAM_ARNS"));
-        for arn in &stream_arns {
-            if !arn.starts_with("arn:") || !arn.contains(":kinesis:") || !arn.contains(":stream/") {
-                problems.push(format!(
-                    "FLOODGATE_STREAM_ARNS: {arn:?} is not a Kinesis stream ARN"
-                ));
+        let mut allowed = |name: &str| {
+            Allowed::parse(name, get(name)).unwrap_or_else(|e| {
+                problems.push(e);
+                Allowed::Unset
+            })
+        };
+        let log_buckets = allowed("FLOODGATE_LOG_BUCKETS");
+        let log_prefixes = allowed("FLOODGATE_LOG_PREFIXES");
+        let log_groups = allowed("FLOODGATE_LOG_GROUPS");
+        let stream_arns = allowed("FLOODGATE_STREAM_ARNS");
+        if let Allowed::Only(arns) = &stream_arns {
+            for arn in arns {
+                if !arn.starts_with("arn:")
+                    || !arn.contains(":kinesis:")
+                    || !arn.contains(":stream/")
+                {
+                    problems.push(format!(
+                        "FLOODGATE_STREAM_ARNS: {arn:?} is not a Kinesis stream ARN"
+                    ));
+                }
             }
         }
         let mut reports_prefix = get("FLOODGATE_REPORTS_PREFIX").unwrap_or_default();
@@ -213,14 +229,14 @@ impl Settings {
             scope,
             config,
             dry_run,
-            log_prefixes: list(get("FLOODGATE_LOG_PREFIXES")),
+            log_prefixes,
             log_suffixes: list(get("FLOODGATE_LOG_SUFFIXES")),
             metrics_namespace: get("FLOODGATE_METRICS_NAMESPACE")
                 .unwrap_or_else(|| floodgate_aws::metrics::DEFAULT_NAMESPACE.to_string()),
             report_interval_ms,
             notify_topic_arn,
-            log_buckets: list(get("FLOODGATE_LOG_BUCKETS")),
-            log_groups: list(get("FLOODGATE_LOG_GROUPS")),
+            log_buckets,
+            log_groups,
             stream_arns,
             web_acl_arns,
             realtime_fields,
@@ -260,40 +276,6 @@ impl Settings {
             ["FLOODGATE_IPV4_SET", "FLOODGATE_IPV6_SET"],
         )
         .map_err(|problems| SettingsError { problems })
-    }
-
-    /// Why an object must not be read: a bucket outside `FLOODGATE_LOG_BUCKETS` or a key
-    /// outside `FLOODGATE_LOG_PREFIXES` (`None`: read it). Suffixes only skip (a non-log key
-    /// in a log folder is expected); a foreign bucket or prefix is refused, as it may be an
-    /// attempt to steer the bans with logs floodgate must not trust.
-    pub fn refuses_object(&self, bucket: &str, key: &str) -> Option<String> {
-        if !self.log_buckets.is_empty() && !self.log_buckets.iter().any(|b| b == bucket) {
-            return Some(format!("bucket {bucket:?} is not in FLOODGATE_LOG_BUCKETS"));
-        }
-        if !self.log_prefixes.is_empty() && !self.log_prefixes.iter().any(|p| key.starts_with(p)) {
-            return Some(format!(
-                "key {key:?} is under none of FLOODGATE_LOG_PREFIXES"
-            ));
-        }
-        None
-    }
-
-    /// Why a CloudWatch Logs delivery must not be read (`None`: read it).
-    pub fn refuses_log_group(&self, group: &str) -> Option<String> {
-        (!self.log_groups.is_empty() && !self.log_groups.iter().any(|g| g == group))
-            .then(|| format!("log group {group:?} is not in FLOODGATE_LOG_GROUPS"))
-    }
-
-    /// Why a Kinesis record must not be read (`None`: read it).
-    pub fn refuses_stream(&self, arn: &str) -> Option<String> {
-        (!self.stream_arns.is_empty() && !self.stream_arns.iter().any(|s| s == arn))
-            .then(|| format!("stream {arn:?} is not in FLOODGATE_STREAM_ARNS"))
-    }
-
-    /// Whether a log key is one floodgate should read (prefix and suffix filters).
-    pub fn wants_key(&self, key: &str) -> bool {
-        (self.log_prefixes.is_empty() || self.log_prefixes.iter().any(|p| key.starts_with(p)))
-            && (self.log_suffixes.is_empty() || self.log_suffixes.iter().any(|s| key.ends_with(s)))
     }
 
     /// Load and validate the TOML configuration (from S3 when so configured), with its
@@ -368,11 +350,11 @@ async fn text_of<S: ObjectStore>(store: &S, bucket: &str, key: &str) -> Result<S
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+    pub(crate) fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
         let m: HashMap<String, String> = pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -380,7 +362,7 @@ mod tests {
         move |k| m.get(k).cloned()
     }
 
-    const OK: &[(&str, &str)] = &[
+    pub(crate) const OK: &[(&str, &str)] = &[
         ("FLOODGATE_STATE_BUCKET", "st"),
         ("FLOODGATE_STATE_KEY", "state/floodgate.state"),
         ("FLOODGATE_REPORTS_PREFIX", "reports"),
@@ -402,6 +384,10 @@ mod tests {
         assert_eq!(s.dry_run, Some(true));
         assert_eq!(s.metrics_namespace, "floodgate");
         assert!(s.wants_key("cloudfront/x.gz") && !s.wants_key("other/x.gz"));
+        assert_eq!(
+            s.log_prefixes,
+            Allowed::Only(vec!["AWSLogs/".into(), "cloudfront/".into()])
+        );
         assert_eq!(
             s.config,
             ConfigSource::S3 {
@@ -430,54 +416,6 @@ mod tests {
             "FLOODGATE_DRY_RUN must be true or false",
         ] {
             assert!(text.contains(needle), "{needle} missing in {text}");
-        }
-    }
-
-    #[test]
-    fn source_allowlists_refuse_what_they_do_not_name() {
-        let mut vars = OK.to_vec();
-        vars.extend([
-            ("FLOODGATE_LOG_BUCKETS", "logs,more-logs"),
-            ("FLOODGATE_LOG_GROUPS", "aws-waf-logs-a"),
-            (
-                "FLOODGATE_STREAM_ARNS",
-                "arn:aws:kinesis:us-east-1:1:stream/rt",
-            ),
-        ]);
-        let s = Settings::from_lookup(env(&vars)).unwrap();
-        assert!(s.refuses_object("logs", "AWSLogs/x.gz").is_none());
-        assert!(s
-            .refuses_object("evil", "AWSLogs/x.gz")
-            .unwrap()
-            .contains("FLOODGATE_LOG_BUCKETS"));
-        assert!(s
-            .refuses_object("logs", "tmp/x.gz")
-            .unwrap()
-            .contains("FLOODGATE_LOG_PREFIXES"));
-        assert!(s.refuses_log_group("aws-waf-logs-a").is_none());
-        assert!(s.refuses_log_group("aws-waf-logs-b").is_some());
-        assert!(s
-            .refuses_stream("arn:aws:kinesis:us-east-1:1:stream/other")
-            .is_some());
-        let bad = Settings::from_lookup(env(&[
-            OK,
-            &[
-                ("FLOODGATE_STREAM_ARNS", "rt"),
-                ("FLOODGATE_WEB_ACL_ARNS", "my acl"),
-                ("FLOODGATE_REALTIME_FIELDS", "cs-method"),
-                ("FLOODGATE_ALLOW_FILES", "edges.txt"),
-            ],
-        ]
-        .concat()))
-        .unwrap_err()
-        .to_string();
-        for needle in [
-            "FLOODGATE_STREAM_ARNS",
-            "FLOODGATE_WEB_ACL_ARNS",
-            "FLOODGATE_REALTIME_FIELDS",
-            "FLOODGATE_ALLOW_FILES",
-        ] {
-            assert!(bad.contains(needle), "{needle} in {bad}");
         }
     }
 }

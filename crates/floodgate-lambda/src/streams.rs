@@ -1,10 +1,21 @@
-//! Streamed records: a CloudWatch Logs delivery or a Kinesis batch becomes one
-//! [`StreamBatch`] per log stream or shard, read like a log object and committed the same way,
-//! so a ban lands in the invocation that carried the offending requests.
+//! Streamed records: a CloudWatch Logs delivery or a Kinesis batch becomes [`StreamBatch`]es,
+//! read like log objects and committed the same way, so a ban lands in the invocation that
+//! carried the offending requests.
 //!
-//! Redeliveries count nothing twice (`floodgate_core::state::streams`): a CloudWatch Logs
-//! payload already processed is skipped whole; Kinesis records at or below their shard's
-//! checkpoint are dropped one by one (a retry from a failed sequence number, or its halves).
+//! **Formats.** A subscription payload holds the records of one log group, so its format is
+//! detected per payload ([`payload_format`]), never once per batch: WAF and CloudFront v2 JSON
+//! payloads sharing a stream are each read in their own format. A Kinesis shard's records make
+//! one batch per format (real-time records, WAF payloads, CloudFront JSON payloads, payloads of
+//! no known format), all committed together.
+//!
+//! **Exactly once.** A CloudWatch Logs payload already processed is skipped whole. A Kinesis
+//! batch's id names the range of sequence numbers of its shard that its commit dealt with
+//! (`floodgate_core::state::streams::kinesis_id`); a record inside a committed range was
+//! counted and is dropped ([`covered`]); any other record is read, however many later records
+//! were committed. So a retry from a failed sequence number, its bisected halves, or a replay of
+//! a batch Lambda gave up on (sent to the failure destination) each count every record once.
+//! The range committed is always a prefix of what was delivered: records are read in order,
+//! and those not read (the deadline) are reported as failures from the first one.
 
 use crate::events::streams::{is_logs_payload, logs_payload};
 use crate::events::{KinesisRecord, LogsBatch};
@@ -12,13 +23,23 @@ use crate::handler::{App, HandlerError};
 use floodgate_aws::ipsets::IpSetApi;
 use floodgate_aws::read::{read_batch, Pending, StreamBatch};
 use floodgate_aws::{ObjectStore, StateBackend};
-use floodgate_core::formats::cloudfront_realtime;
-use floodgate_core::state::streams::{kinesis_checkpoint, kinesis_id, payload_id, seq_cmp};
+use floodgate_core::formats::{self, cloudfront_realtime};
+use floodgate_core::state::streams::{kinesis_id, kinesis_prefix, payload_id, seq_cmp};
 use floodgate_core::state::State;
+use floodgate_core::Format;
 use serde_json::{json, Value};
 use std::cmp::Ordering;
 use std::time::Instant;
-use tracing::info;
+use tracing::{info, warn};
+
+/// The format of a subscription payload: that of its first record any format recognises
+/// (`None`: none does, and its records are rejected as `unknown_format`).
+pub fn payload_format(b: &LogsBatch) -> Option<Format> {
+    b.log_events
+        .iter()
+        .find_map(|e| formats::detect(e.message.trim()))
+        .map(|f| f.format())
+}
 
 /// The batch of one CloudWatch Logs delivery; its id is the payload's (see the module docs).
 pub fn logs_batch(b: &LogsBatch) -> StreamBatch {
@@ -36,7 +57,7 @@ pub fn logs_batch(b: &LogsBatch) -> StreamBatch {
     let mut batch = StreamBatch {
         id: payload_id("cwl", &parts),
         path: format!("cloudwatch-logs://{}/{}", b.log_group, b.log_stream),
-        format: None,
+        format: payload_format(b),
         ..StreamBatch::default()
     };
     push_events(&mut batch, b);
@@ -47,23 +68,108 @@ pub fn logs_batch(b: &LogsBatch) -> StreamBatch {
 /// Append a delivery's messages to `batch`, one line each.
 fn push_events(batch: &mut StreamBatch, b: &LogsBatch) {
     for e in &b.log_events {
-        let line = e.message.trim_end_matches(['\r', '\n']).as_bytes();
-        batch.lines.extend_from_slice(line);
-        batch.lines.push(b'\n');
+        push_line(batch, e.message.as_bytes());
     }
 }
 
-/// The batches of a Kinesis event, in the order their shards are first seen, without the
-/// records at or below the shard's checkpoint in `state`; how many records that dropped; and
-/// why any CloudWatch Logs payload was refused (`refuses_group` names a log group not to read).
-///
-/// A shard's CloudFront real-time records make one batch (format fixed by the configured
-/// fields) and its CloudWatch Logs subscription payloads another (format sniffed: WAF or
-/// CloudFront v2 JSON), both committed together, so the shard's checkpoint covers both.
+/// Append one record to `batch` as one line.
+fn push_line(batch: &mut StreamBatch, mut text: &[u8]) {
+    while let [rest @ .., b'\n' | b'\r'] = text {
+        text = rest;
+    }
+    batch.lines.extend_from_slice(text);
+    batch.lines.push(b'\n');
+}
+
+/// The ranges `(first, last)` of sequence numbers of `shard` that committed batches dealt with.
+fn committed_ranges<'a>(state: &'a State, stream: &str, shard: &str) -> Vec<(&'a str, &'a str)> {
+    let prefix = kinesis_prefix(stream, shard);
+    state
+        .processed
+        .range(prefix.clone()..)
+        .take_while(|(id, _)| id.starts_with(&prefix))
+        .filter_map(|(id, _)| id.get(prefix.len()..)?.split_once('-'))
+        .collect()
+}
+
+/// Whether `seq` lies in one of `ranges` (so its record was dealt with by a commit).
+pub fn covered(ranges: &[(&str, &str)], seq: &str) -> bool {
+    ranges.iter().any(|(first, last)| {
+        seq_cmp(first, seq) != Ordering::Greater && seq_cmp(seq, last) != Ordering::Greater
+    })
+}
+
+/// The records of one shard read so far, by format.
+struct ShardRead {
+    /// `(format, first and last sequence number, batch)`, in order of first appearance.
+    segments: Vec<(Option<Format>, String, String, StreamBatch)>,
+    /// The first and last sequence numbers read at all (control messages and refused payloads
+    /// included, so a redelivery does not refuse them twice).
+    span: Option<(String, String)>,
+}
+
+impl ShardRead {
+    /// The batch of `format`, begun at `seq` if new; `seq` becomes its last record.
+    fn segment(&mut self, format: Option<Format>, seq: &str) -> &mut StreamBatch {
+        let at = match self.segments.iter().position(|s| s.0 == format) {
+            Some(at) => at,
+            None => {
+                let b = StreamBatch {
+                    format,
+                    ..StreamBatch::default()
+                };
+                self.segments
+                    .push((format, seq.to_string(), String::new(), b));
+                self.segments.len() - 1
+            }
+        };
+        let segment = &mut self.segments[at];
+        segment.2 = seq.to_string();
+        &mut segment.3
+    }
+
+    /// The batches, ids and paths set. The batch holding the shard's first record read names
+    /// the whole span read (the others their own records), so every record read is covered and
+    /// no two ids are equal.
+    fn into_batches(self, stream: &str, shard: &str) -> Vec<StreamBatch> {
+        let Some((first, last)) = self.span else {
+            return Vec::new();
+        };
+        let main = self.segments.iter().position(|s| s.1 == first).unwrap_or(0);
+        let mut out = Vec::new();
+        for (i, (_, from, to, mut b)) in self.segments.into_iter().enumerate() {
+            let (from, to) = if i == main {
+                (&first, &last)
+            } else {
+                (&from, &to)
+            };
+            b.id = kinesis_id(stream, shard, from, to);
+            b.path = format!("kinesis://{stream}/{shard}");
+            out.push(b);
+        }
+        out
+    }
+}
+
+/// The batches of a Kinesis event (see [`kinesis_batches_until`]), with all the time needed.
 pub fn kinesis_batches(
     records: &[KinesisRecord],
     state: &State,
     refuses_group: impl Fn(&str) -> Option<String>,
+) -> KinesisBatches {
+    kinesis_batches_until(records, state, refuses_group, || false)
+}
+
+/// The batches of a Kinesis event, shards in the order first seen, each shard's records in the
+/// order delivered: records a committed batch covered are dropped, the rest read into one batch
+/// per format (module docs). `refuses_group` names a log group not to read; `out_of_time` is
+/// asked before each record is read: once it answers yes, that record and every later one are
+/// left unread, and the first unread of each shard is named in [`KinesisBatches::unread`].
+pub fn kinesis_batches_until(
+    records: &[KinesisRecord],
+    state: &State,
+    refuses_group: impl Fn(&str) -> Option<String>,
+    mut out_of_time: impl FnMut() -> bool,
 ) -> KinesisBatches {
     let mut shards: Vec<(&str, &str)> = Vec::new();
     for r in records {
@@ -72,82 +178,96 @@ pub fn kinesis_batches(
         }
     }
     let mut out = KinesisBatches::default();
+    let mut stopped = false;
     for (stream, shard) in shards {
-        let checkpoint = kinesis_checkpoint(state, stream, shard);
-        let mut new: Vec<&KinesisRecord> = records
+        let ranges = committed_ranges(state, stream, shard);
+        let mut read = ShardRead {
+            segments: Vec::new(),
+            span: None,
+        };
+        let mut unread: Option<&str> = None;
+        for r in records
             .iter()
             .filter(|r| r.stream_name() == stream && r.shard == shard)
-            .collect();
-        let before = new.len();
-        if let Some(cp) = checkpoint {
-            new.retain(|r| seq_cmp(&r.sequence, cp) == Ordering::Greater);
-        }
-        out.dropped += before - new.len();
-        let (logs, realtime): (Vec<&KinesisRecord>, Vec<&KinesisRecord>) = new
-            .into_iter()
-            .partition(|r| r.data.as_deref().is_ok_and(is_logs_payload));
-        let batch = |records: &[&KinesisRecord], format| {
-            let (first, last) = (records.first()?, records.last()?);
-            Some(StreamBatch {
-                id: kinesis_id(stream, shard, &first.sequence, &last.sequence),
-                path: format!("kinesis://{stream}/{shard}"),
-                format,
-                ..StreamBatch::default()
-            })
-        };
-        if let Some(mut b) = batch(&realtime, Some(cloudfront_realtime::FORMAT)) {
-            for r in realtime {
-                match &r.data {
-                    Ok(data) => {
-                        b.bytes_in += data.len() as u64;
-                        let mut text = &data[..];
-                        while let [rest @ .., b'\n' | b'\r'] = text {
-                            text = rest;
-                        }
-                        b.lines.extend_from_slice(text);
-                        b.lines.push(b'\n');
-                    }
-                    Err(e) => b
-                        .undecodable
-                        .push(format!("sequence number {}: {e}", r.sequence)),
-                }
+        {
+            if covered(&ranges, &r.sequence) {
+                out.dropped += 1;
+                continue;
             }
-            out.batches.push(b);
-        }
-        if let Some(mut b) = batch(&logs, None) {
-            for r in logs {
-                b.bytes_in += r.data.as_ref().map_or(0, |d| d.len() as u64);
-                match r
-                    .data
-                    .as_deref()
-                    .map_err(Clone::clone)
-                    .and_then(logs_payload)
-                {
-                    Ok(Some(delivery)) => match refuses_group(&delivery.log_group) {
-                        None => push_events(&mut b, &delivery),
-                        Some(why) => out.refused.push(why),
-                    },
-                    Ok(None) => {} // a control message: no log
-                    Err(e) => b
-                        .undecodable
-                        .push(format!("sequence number {}: {e}", r.sequence)),
+            stopped = stopped || out_of_time();
+            if stopped {
+                if unread.is_none_or(|u| seq_cmp(&r.sequence, u) == Ordering::Less) {
+                    unread = Some(&r.sequence);
                 }
+                continue;
             }
-            out.batches.push(b);
+            let seq = r.sequence.as_str();
+            match &mut read.span {
+                Some((_, last)) => *last = seq.to_string(),
+                None => read.span = Some((seq.to_string(), seq.to_string())),
+            }
+            read_record(&mut read, r, &refuses_group, &mut out.refused);
         }
+        out.unread.extend(unread.map(str::to_string));
+        out.batches.extend(read.into_batches(stream, shard));
     }
     out
+}
+
+/// Read one Kinesis record into its shard's batch of the right format.
+fn read_record(
+    read: &mut ShardRead,
+    r: &KinesisRecord,
+    refuses_group: &impl Fn(&str) -> Option<String>,
+    refused: &mut Vec<String>,
+) {
+    let seq = r.sequence.as_str();
+    let undecodable = |e: &str| format!("sequence number {seq}: {e}");
+    let realtime = Some(cloudfront_realtime::FORMAT);
+    let data = match &r.data {
+        Ok(data) => data,
+        Err(e) => return read.segment(realtime, seq).undecodable.push(undecodable(e)),
+    };
+    if !is_logs_payload(data) {
+        let b = read.segment(realtime, seq);
+        b.bytes_in += data.len() as u64;
+        return push_line(b, data);
+    }
+    match logs_payload(data) {
+        Ok(Some(delivery)) => match refuses_group(&delivery.log_group) {
+            None => {
+                let b = read.segment(payload_format(&delivery), seq);
+                b.bytes_in += data.len() as u64;
+                push_events(b, &delivery);
+            }
+            Some(why) => refused.push(why),
+        },
+        Ok(None) => {} // a control message: no log
+        Err(e) => {
+            let b = read.segment(None, seq);
+            b.bytes_in += data.len() as u64;
+            b.undecodable.push(undecodable(&e));
+        }
+    }
 }
 
 /// What [`kinesis_batches`] makes of a Kinesis event.
 #[derive(Debug, Default)]
 pub struct KinesisBatches {
-    /// One or two per shard (see [`kinesis_batches`]).
+    /// One per shard and format (see [`kinesis_batches_until`]).
     pub batches: Vec<StreamBatch>,
-    /// Records at or below their shard's checkpoint: counted before.
+    /// Records a committed batch covered: counted before.
     pub dropped: usize,
     /// Why CloudWatch Logs payloads were not read (their log group is not configured).
     pub refused: Vec<String>,
+    /// The first sequence number of each shard not read for lack of time: Lambda retries from
+    /// there (the batch item failures).
+    pub unread: Vec<String>,
+}
+
+/// Whether the invocation's reading time is over.
+fn past(until: Option<tokio::time::Instant>) -> bool {
+    until.is_some_and(|u| tokio::time::Instant::now() >= u)
 }
 
 impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
@@ -174,11 +294,13 @@ impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
     }
 
     /// A CloudWatch Logs delivery (invoked asynchronously: the response is not read; an error
-    /// makes Lambda retry the same payload).
+    /// makes Lambda retry the same payload). A payload is read whole or not at all: past the
+    /// deadline `until` the invocation fails, counting nothing, so the retry reads it.
     pub(crate) async fn logs(
         &self,
         batch: LogsBatch,
         request_id: &str,
+        until: Option<tokio::time::Instant>,
     ) -> Result<Value, HandlerError> {
         let start = Instant::now();
         if let Some(why) = self.settings.refuses_log_group(&batch.log_group) {
@@ -188,18 +310,26 @@ impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
         let b = logs_batch(&batch);
         let id = b.id.clone();
         let (state, _) = self.backend().load().await?;
+        if past(until) {
+            return Err(HandlerError::OutOfTime(format!(
+                "CloudWatch Logs payload {id} not read before the invocation's deadline; \
+                 left for Lambda's retry"
+            )));
+        }
         self.commit_batches(&state, vec![b], request_id, start)
             .await?;
         Ok(json!({ "batch": id, "events": batch.log_events.len() }))
     }
 
     /// A Kinesis batch. Records are counted when the commit succeeds; a failed commit fails
-    /// the invocation, and Lambda retries from the batch's first record (the checkpoint drops
-    /// what a half-finished earlier attempt counted).
+    /// the invocation and Lambda retries the batch (records a commit covered are dropped).
+    /// Records not read before the deadline `until` are reported as batch item failures from
+    /// the first one, after what was read is committed.
     pub(crate) async fn kinesis(
         &self,
         records: Vec<KinesisRecord>,
         request_id: &str,
+        until: Option<tokio::time::Instant>,
     ) -> Result<Value, HandlerError> {
         let start = Instant::now();
         let (accepted, refused): (Vec<KinesisRecord>, Vec<KinesisRecord>) = records
@@ -218,20 +348,152 @@ impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
             batches,
             dropped,
             refused,
-        } = kinesis_batches(&accepted, &state, |g| self.settings.refuses_log_group(g));
+            unread,
+        } = kinesis_batches_until(
+            &accepted,
+            &state,
+            |g| self.settings.refuses_log_group(g),
+            || past(until),
+        );
         self.refused(&refused);
         if dropped > 0 {
             info!(
                 records = dropped,
-                message = "Kinesis records at or below their shard's checkpoint: counted before"
+                message = "Kinesis records inside a range committed before: counted before"
             );
         }
-        if batches.is_empty() {
-            self.reconcile(&state, start).await;
-        } else {
+        if !unread.is_empty() {
+            warn!(
+                from = ?unread,
+                message = "Kinesis records not read before the invocation's deadline: \
+                           reported as batch item failures, Lambda retries from there"
+            );
+        }
+        if !batches.is_empty() {
             self.commit_batches(&state, batches, request_id, start)
                 .await?;
+        } else if unread.is_empty() {
+            self.reconcile(&state, start).await;
         }
-        Ok(json!({ "batchItemFailures": [] }))
+        let failures: Vec<Value> = unread
+            .iter()
+            .map(|seq| json!({ "itemIdentifier": seq }))
+            .collect();
+        Ok(json!({ "batchItemFailures": failures }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn record(seq: u64, data: Vec<u8>) -> KinesisRecord {
+        KinesisRecord {
+            stream_arn: "arn:aws:kinesis:us-east-1:1:stream/st".into(),
+            shard: "shardId-000000000000".into(),
+            sequence: format!("4959{seq:052}"),
+            data: Ok(data),
+        }
+    }
+
+    /// A subscription payload of `group` as it sits in a Kinesis record (gzip'd JSON).
+    fn payload(kind: &str, group: &str, messages: &[&str]) -> Vec<u8> {
+        let events: Vec<Value> = messages
+            .iter()
+            .enumerate()
+            .map(|(i, m)| json!({"id": i.to_string(), "timestamp": 1, "message": m}))
+            .collect();
+        let p = json!({"messageType": kind, "owner": "1", "logGroup": group,
+                       "logStream": "s", "subscriptionFilters": [], "logEvents": events});
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(p.to_string().as_bytes()).unwrap();
+        gz.finish().unwrap()
+    }
+
+    fn lines(b: &StreamBatch) -> usize {
+        b.lines.iter().filter(|c| **c == b'\n').count()
+    }
+
+    fn commit(state: &mut State, out: &KinesisBatches) {
+        for b in &out.batches {
+            state.processed.insert(b.id.clone(), 0);
+        }
+    }
+
+    #[test]
+    fn a_batch_cut_by_the_deadline_commits_a_prefix_and_the_retry_reads_exactly_the_rest() {
+        let records: Vec<KinesisRecord> = (1..=10)
+            .map(|i| record(i, format!("line {i}\n").into_bytes()))
+            .collect();
+        let mut asked = 0;
+        let out = kinesis_batches_until(
+            &records,
+            &State::default(),
+            |_| None,
+            || {
+                asked += 1;
+                asked > 4
+            },
+        );
+        assert_eq!(out.unread, vec![records[4].sequence.clone()]);
+        assert_eq!(out.batches.len(), 1);
+        assert_eq!(lines(&out.batches[0]), 4, "records 1-4, nothing after");
+        let mut state = State::default();
+        commit(&mut state, &out);
+
+        // Lambda retries from the first record reported: exactly the rest is read.
+        let retry = kinesis_batches(&records[4..], &state, |_| None);
+        assert_eq!((retry.dropped, retry.unread.len()), (0, 0));
+        assert_eq!(lines(&retry.batches[0]), 6);
+        commit(&mut state, &retry);
+        // Any redelivery of any part afterwards reads nothing.
+        let again = kinesis_batches(&records, &state, |_| None);
+        assert!(again.batches.is_empty());
+        assert_eq!(again.dropped, 10);
+    }
+
+    #[test]
+    fn each_payload_is_read_in_its_own_format_and_every_record_read_is_covered() {
+        let waf = r#"{"timestamp":1,"httpRequest":{"clientIp":"192.0.2.1"}}"#;
+        let cloudfront = r#"{"timestamp(ms)":"1","c-ip":"192.0.2.2","cs-uri-stem":"/"}"#;
+        let records = vec![
+            record(1, payload("CONTROL_MESSAGE", "", &["CWL CONTROL MESSAGE"])),
+            record(2, payload("DATA_MESSAGE", "cf", &[cloudfront, cloudfront])),
+            record(3, b"realtime line\n".to_vec()),
+            record(4, payload("DATA_MESSAGE", "waf", &["", waf])),
+            record(5, payload("DATA_MESSAGE", "cf", &[cloudfront])),
+            record(6, payload("DATA_MESSAGE", "junk", &["hello"])),
+            record(7, payload("DATA_MESSAGE", "foreign", &[waf])),
+        ];
+        let refuse = |g: &str| (g == "foreign").then(|| format!("{g} refused"));
+        let out = kinesis_batches(&records, &State::default(), refuse);
+        let formats: Vec<(Option<&str>, usize)> = out
+            .batches
+            .iter()
+            .map(|b| (b.format.map(Format::as_str), lines(b)))
+            .collect();
+        assert_eq!(
+            formats,
+            [
+                (Some("cloudfront-json"), 3),
+                (Some("cloudfront-realtime"), 1),
+                (Some("waf"), 2),
+                (None, 1)
+            ]
+        );
+        assert_eq!(out.refused, ["foreign refused"]);
+        let mut ids: Vec<&str> = out.batches.iter().map(|b| b.id.as_str()).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 4, "distinct ids");
+        // The first batch names the whole span read, control message and refusal included.
+        let (first, last) = (&records[0].sequence, &records[6].sequence);
+        assert!(out.batches[0].id.ends_with(&format!("#{first}-{last}")));
+        let mut state = State::default();
+        commit(&mut state, &out);
+        let again = kinesis_batches(&records, &state, refuse);
+        assert!(again.batches.is_empty() && again.refused.is_empty());
+        assert_eq!(again.dropped, records.len());
     }
 }

@@ -191,6 +191,7 @@ async fn lambda_against_local_aws() {
                 .replace("max_entries = 30000", "max_entries = 10000"),
         ),
         ("FLOODGATE_DRY_RUN", "false".into()),
+        ("FLOODGATE_LOG_BUCKETS", logs.clone()),
         ("FLOODGATE_LOG_PREFIXES", "AWSLogs/,cloudfront/".into()),
         ("FLOODGATE_LOG_SUFFIXES", ".gz".into()),
         ("FLOODGATE_METRICS_NAMESPACE", "floodgate-e2e".into()),

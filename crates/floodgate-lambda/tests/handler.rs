@@ -31,6 +31,7 @@ fn settings(dry_run: &str) -> Settings {
             floodgate_core::config::DEFAULT_CONFIG_TOML,
         ),
         ("FLOODGATE_DRY_RUN", dry_run),
+        ("FLOODGATE_LOG_BUCKETS", "logs"),
         ("FLOODGATE_LOG_PREFIXES", "AWSLogs/,cloudfront/"),
         ("FLOODGATE_LOG_SUFFIXES", ".gz"),
     ];
@@ -343,4 +344,63 @@ async fn a_failed_sync_is_notified_and_reports_wait_for_their_interval() {
         .await
         .unwrap();
     assert_eq!(state(&store).reports_ms, Some(NOW + 61_000));
+}
+
+/// A notification (a forged SQS message, say) naming a real object under an identity it does
+/// not have, a made-up ETag or a made-up version, is refused: the object is not counted again
+/// under a new id, the message is acknowledged (a retry would meet the same object), and the
+/// real object's own id is not used up by it.
+#[tokio::test]
+async fn a_notification_naming_another_etag_or_version_counts_nothing() {
+    let (store, waf) = (MemoryStore::new(), MemoryIpSets::new());
+    waf.create("id4", &[]);
+    waf.create("id6", &[]);
+    let objs = upload(&store);
+    let a = app(&store, &waf, "false", NOW);
+    let message = |id: &str, r: Value| sqs(&[(id, json!({ "Records": [r] }))]);
+    let with_version = |key: &str, etag: &str, version: &str| {
+        let mut r = record(key, etag);
+        r["s3"]["object"]["versionId"] = json!(version);
+        r
+    };
+    let (key, etag) = &objs[0];
+    let resp = a
+        .handle(message("m1", record(key, etag)), "r1")
+        .await
+        .unwrap();
+    assert_eq!(resp["batchItemFailures"], json!([]));
+    let counted = state(&store);
+    assert_eq!(counted.processed.len(), 1);
+
+    let forged_etag = message("m2", record(key, "0123456789abcdef0123456789abcdef"));
+    let forged_version = message(
+        "m3",
+        with_version(key, etag, "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrH"),
+    );
+    for (i, forged) in [forged_etag, forged_version].into_iter().enumerate() {
+        let resp = a.handle(forged, &format!("f{i}")).await.unwrap();
+        assert_eq!(resp["batchItemFailures"], json!([]), "refused, not retried");
+        let st = state(&store);
+        assert_eq!(
+            st.processed, counted.processed,
+            "no object counted under a new id"
+        );
+        assert_eq!(st.last_run.records, counted.last_run.records);
+    }
+
+    // A forged version naming the real ETag of an object not counted yet does not use up that
+    // object's id: its genuine notification (exact version) is still counted.
+    let (key, etag) = &objs[1];
+    let forged = message("m4", with_version(key, etag, "no-such-version"));
+    a.handle(forged, "f2").await.unwrap();
+    assert_eq!(state(&store).processed, counted.processed);
+    let version = store.version("logs", key).unwrap();
+    let genuine = message("m5", with_version(key, etag, &version));
+    let resp = a.handle(genuine, "r2").await.unwrap();
+    assert_eq!(resp["batchItemFailures"], json!([]));
+    assert_eq!(
+        state(&store).processed.len(),
+        2,
+        "the genuine version is counted"
+    );
 }

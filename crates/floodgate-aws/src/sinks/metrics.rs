@@ -9,6 +9,10 @@ use crate::metrics::Metrics;
 pub struct MetricsSink {
     /// EMF namespace.
     pub namespace: String,
+    /// Size of the committed state's encoding (`StateBytes`), when the front end knows it:
+    /// the commit measured it, and encoding the state again only to measure it would cost an
+    /// attack-sized copy.
+    pub state_bytes: Option<u64>,
 }
 
 impl MetricsSink {
@@ -42,7 +46,9 @@ impl DecisionSink for MetricsSink {
         earlier: &'a [Delivery],
     ) -> BoxFuture<'a, Delivery> {
         Box::pin(async move {
-            MetricsSink::metrics(o, earlier).emit(&self.namespace, o.now_ms);
+            let mut metrics = MetricsSink::metrics(o, earlier);
+            metrics.state_bytes = self.state_bytes;
+            metrics.emit(&self.namespace, o.now_ms);
             Delivery::done("metrics")
         })
     }
