@@ -236,6 +236,9 @@ describe('function', () => {
     assert.equal(e.FLOODGATE_LOG_PREFIXES, 'alb/AWSLogs/,cf/');
     assert.equal(e.FLOODGATE_LOG_SUFFIXES, '.gz,.log');
     assert.equal(e.FLOODGATE_LOG_BUCKETS, 'my-alb-logs');
+    // the function refuses every object when the prefix list is empty: a whole bucket is `*`
+    const whole = floodgateFunction(synth({ logPrefixes: [''] }))[1].Properties.Environment.Variables;
+    assert.equal(whole.FLOODGATE_LOG_PREFIXES, '*');
     assert.equal(e.FLOODGATE_WEB_ACL_ARNS, undefined, 'no web ACL known: WAF records are not filtered by ACL');
     const cf = floodgateFunction(synth({ scope: 'CLOUDFRONT' }, 'us-east-1'))[1].Properties.Environment.Variables;
     assert.equal(cf.FLOODGATE_SCOPE, 'CLOUDFRONT');

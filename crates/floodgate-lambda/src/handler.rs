@@ -139,6 +139,15 @@ impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
         }
     }
 
+    /// The configuration records are read with: `[source]` with the wall clock of this
+    /// invocation, so a record dated in the future is rejected as `future_time` and cannot move
+    /// the watermark (the core reads no clock).
+    pub(crate) fn reading_config(&self) -> Config {
+        let mut c = (*self.config).clone();
+        c.source.wall_clock_ms = Some((self.clock)());
+        c
+    }
+
     /// Handle one invocation without a deadline (tests, tools).
     pub async fn handle(&self, payload: Value, request_id: &str) -> Result<Value, HandlerError> {
         self.handle_until(payload, request_id, None).await
@@ -260,7 +269,7 @@ impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
         let (state, _) = self.backend().load().await?;
         let pending: Pending = read_objects(
             &self.store,
-            &self.config,
+            &Arc::new(self.reading_config()),
             &state,
             &wanted,
             &self.read,

@@ -280,13 +280,14 @@ impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
         start: Instant,
     ) -> Result<(), HandlerError> {
         let mut pending = Pending::default();
+        let config = self.reading_config();
         for b in batches {
             if state.is_processed(&b.id) {
                 pending.skipped.push(b.id);
                 continue;
             }
             let read =
-                read_batch(&self.config, state.settled_bucket, &b).map_err(HandlerError::Config)?;
+                read_batch(&config, state.settled_bucket, &b).map_err(HandlerError::Config)?;
             pending.read.push(read);
         }
         pending.read.sort_by(|a, b| a.id.cmp(&b.id));

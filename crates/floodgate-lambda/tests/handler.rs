@@ -404,3 +404,50 @@ async fn a_notification_naming_another_etag_or_version_counts_nothing() {
         "the genuine version is counted"
     );
 }
+
+/// Issue 23, item 4 in the Lambda: an object holding one record dated 2074, committed first,
+/// cannot make the flood of the next object late: the function passes its clock, the record
+/// is `future_time`, and the watermark stays where the real logs put it.
+#[tokio::test]
+async fn a_record_from_the_future_cannot_make_the_flood_late() {
+    let (store, waf) = (MemoryStore::new(), MemoryIpSets::new());
+    waf.create("id4", &[]);
+    waf.create("id6", &[]);
+    let a = app(&store, &waf, "true", NOW);
+    let future = r#"{"timestamp":3300000000000,"action":"ALLOW","httpRequest":{"clientIp":"198.51.100.99","uri":"/","httpMethod":"GET"}}"#;
+    let e1 = store.insert(
+        "logs",
+        "AWSLogs/future.gz",
+        format!("{future}\n").into_bytes(),
+    );
+    a.handle(json!({"Records": [record("AWSLogs/future.gz", &e1)]}), "r1")
+        .await
+        .unwrap();
+    let s = state(&store);
+    assert!(
+        s.watermark_ms.is_none_or(|w| w <= NOW),
+        "{:?}",
+        s.watermark_ms
+    );
+    let future_time = floodgate_core::RejectReason::FutureTime;
+    assert_eq!(s.last_run.rejected.counts.get(&future_time), Some(&1));
+    let flood: String = (0..700)
+        .map(|i| {
+            format!(
+                r#"{{"timestamp":{},"action":"ALLOW","httpRequest":{{"clientIp":"203.0.113.9","uri":"/","httpMethod":"GET"}}}}"#,
+                NOW - 600_000 + i * 100
+            ) + "\n"
+        })
+        .collect();
+    let e2 = store.insert("logs", "AWSLogs/flood.gz", flood.into_bytes());
+    a.handle(json!({"Records": [record("AWSLogs/flood.gz", &e2)]}), "r2")
+        .await
+        .unwrap();
+    let s = state(&store);
+    assert_eq!(s.last_run.late, 0);
+    assert!(
+        s.blocklist.ipv4.contains(&"203.0.113.9/32".to_string()),
+        "{:?}",
+        s.blocklist
+    );
+}

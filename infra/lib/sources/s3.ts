@@ -209,7 +209,9 @@ export function addS3Source(scope: Construct, props: S3SourceProps): S3Source {
     dlq,
     env: {
       FLOODGATE_LOG_BUCKETS: bucket.bucketName,
-      FLOODGATE_LOG_PREFIXES: st.prefixes.join(','),
+      // The function refuses every object when this is empty (fail closed): an empty prefix
+      // (the whole bucket) is said as `*`, "any key", on purpose.
+      FLOODGATE_LOG_PREFIXES: st.prefixes.some((p) => p === '') ? '*' : st.prefixes.join(','),
       FLOODGATE_LOG_SUFFIXES: st.suffixes.join(','),
     },
   };
