@@ -100,6 +100,31 @@ pub struct Client {
     pub conn: (u16, u128, u16),
 }
 
+impl Client {
+    /// A client with no request written yet, not behind a proxy.
+    pub fn new(
+        ip: IpAddr,
+        format: Format,
+        actor: Actor,
+        ua: u16,
+        country: &'static str,
+        edge: &'static str,
+    ) -> Client {
+        Client {
+            ip,
+            ip_str: ip.to_string(),
+            format,
+            actor,
+            ua,
+            country,
+            edge,
+            xff: None,
+            requests: 0,
+            conn: (0, 0, 0),
+        }
+    }
+}
+
 /// Event flag: the request was blocked by AWS WAF (403 at the ALB, BLOCK in WAF logs).
 pub const FLAG_BLOCKED: u8 = 1;
 

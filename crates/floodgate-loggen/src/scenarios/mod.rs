@@ -6,6 +6,7 @@
 mod background;
 mod botnet;
 mod nat;
+mod schedule;
 
 use crate::catalog::{self, API, HEALTH, LOGIN, PAGES, QUERIES, SCAN};
 use crate::model::{Actor, Client, Event, Method};
@@ -82,18 +83,7 @@ impl World {
         let mut clients: Vec<Client> = Vec::new();
         let mut add =
             |ip: IpAddr, actor: Actor, ua: u16, country: &'static str, edge: &'static str| -> u32 {
-                clients.push(Client {
-                    ip,
-                    ip_str: ip.to_string(),
-                    format: fmt(actor),
-                    actor,
-                    ua,
-                    country,
-                    edge,
-                    xff: None,
-                    requests: 0,
-                    conn: (0, 0, 0),
-                });
+                clients.push(Client::new(ip, fmt(actor), actor, ua, country, edge));
                 clients.len() as u32 - 1
             };
         let s = opts.start_ms;
