@@ -181,6 +181,23 @@ impl KeyTruth {
     }
 }
 
+/// floodgate's default `[ban.ranges]`: fewest offending keys of a network banned whole.
+pub const RANGE_MIN_OFFENDERS: u32 = 16;
+/// floodgate's default `[ban.ranges] min_share`, in tenths: offenders / clients seen ≥ 0.9.
+pub const RANGE_MIN_SHARE_TENTHS: u32 = 9;
+/// floodgate's default `[ban.ranges] ipv6_many_offenders`: an IPv6 network with this many
+/// offending keys is banned whole whatever its share.
+pub const IPV6_MANY_OFFENDERS: u32 = 256;
+
+/// Whether floodgate's default `[ban.ranges]` bans a network whole that holds `offenders`
+/// offending keys and `others` keys under every limit, all seen within the horizon.
+pub fn range_ban_expected(ipv6: bool, offenders: u32, others: u32) -> bool {
+    (ipv6 && offenders >= IPV6_MANY_OFFENDERS)
+        || (offenders >= RANGE_MIN_OFFENDERS
+            && u64::from(offenders) * 10
+                >= u64::from(offenders + others) * u64::from(RANGE_MIN_SHARE_TENTHS))
+}
+
 /// floodgate's default allowlist.
 pub fn allowlisted(ip: IpAddr) -> bool {
     match ip {

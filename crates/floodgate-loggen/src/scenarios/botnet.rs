@@ -6,7 +6,7 @@
 //! Ground truth for range bans is in the manifest's `networks` (see [`Botnet::networks`]).
 
 use super::schedule::Schedule;
-use super::{pick, rng_for, v4_reserved};
+use super::{fresh_v4_net, pick, rng_for, v4_reserved};
 use crate::catalog::{self, API, PAGES, QUERIES};
 use crate::manifest::NetworkEntry;
 use crate::model::{Actor, Client, Event, Method};
@@ -39,16 +39,6 @@ pub struct Botnet {
 
 fn country(r: &mut ChaCha8Rng, list: &[&'static str]) -> &'static str {
     list[r.gen_range(0..list.len())]
-}
-
-/// A /24 not reserved, not yet taken.
-fn fresh_v4_net(r: &mut ChaCha8Rng, taken: &mut HashSet<u32>) -> u32 {
-    loop {
-        let net = r.gen::<u32>() & 0xffff_ff00;
-        if !v4_reserved(net) && taken.insert(net) {
-            return net;
-        }
-    }
 }
 
 /// `n` distinct host numbers 1..=254.
@@ -108,6 +98,7 @@ impl Botnet {
                 kind: "rented".into(),
                 attackers: PER_RENTED_RANGE as u64,
                 ordinary: 0,
+                quiet: 0,
                 expect_range_ban: true,
             });
         }
@@ -127,6 +118,7 @@ impl Botnet {
                 kind: "rented".into(),
                 attackers: PER_RENTED_V6 as u64,
                 ordinary: 0,
+                quiet: 0,
                 expect_range_ban: true,
             });
         }
@@ -152,6 +144,7 @@ impl Botnet {
                 kind: "carrier-nat".into(),
                 attackers: n_att as u64,
                 ordinary: NAT_ORDINARY as u64,
+                quiet: 0,
                 expect_range_ban: false,
             });
         }
