@@ -8,28 +8,23 @@
 //! `--state` runs; the reports stay readable (HTML ≤ 5 MB, Markdown within a GitHub comment);
 //! `explain` says which range holds an address, and why a carrier NAT was not banned whole.
 
+mod common;
+
+use common::{blocked_ranges, blocklist, covered, floodgate, report, tmp};
 use floodgate_loggen::{generate, BotnetOptions, Compression, Format, Manifest, Options, Scenario};
 use ipnet::IpNet;
 use serde_json::Value;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 
 const CONFIG: &str = "[[rules]]\nname = \"flood\"\nwindow = \"5m\"\nlimit = 50\n";
-
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("floodgate-botnet-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 /// The corpus (generated once per test process) and its config file.
 fn corpus() -> &'static (PathBuf, PathBuf, Manifest) {
     static C: OnceLock<(PathBuf, PathBuf, Manifest)> = OnceLock::new();
     C.get_or_init(|| {
-        let dir = tmp("corpus");
+        let dir = tmp("botnet-corpus");
         let logs = dir.join("logs");
         let opts = Options {
             scenario: Scenario::Botnet,
@@ -49,35 +44,6 @@ fn corpus() -> &'static (PathBuf, PathBuf, Manifest) {
         std::fs::write(&config, CONFIG).unwrap();
         (logs, config, m)
     })
-}
-
-fn floodgate(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_floodgate"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn report(out: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap()
-}
-
-fn blocklist(r: &Value) -> Vec<IpNet> {
-    ["ipv4", "ipv6"]
-        .iter()
-        .flat_map(|v| r["blocklist"][v].as_array().unwrap().clone())
-        .map(|c| c.as_str().unwrap().parse().unwrap())
-        .collect()
-}
-
-fn covered(list: &[IpNet], ip: IpAddr) -> bool {
-    list.iter().any(|n| n.contains(&ip))
 }
 
 /// The checks every decision over the corpus must pass.
@@ -107,13 +73,7 @@ fn check_decision(r: &Value, m: &Manifest) {
     }
     assert_eq!(attackers, 2_000);
     assert!(ordinary > 10_000, "{ordinary}");
-    let ranges: Vec<&str> = r["ranges"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|x| x["blocked"] == true)
-        .map(|x| x["cidr"].as_str().unwrap())
-        .collect();
+    let ranges = blocked_ranges(r);
     for n in &m.networks {
         assert_eq!(
             ranges.contains(&n.cidr.as_str()),
@@ -140,7 +100,7 @@ fn check_decision(r: &Value, m: &Manifest) {
 #[test]
 fn the_flood_is_blocked_in_full_and_no_ordinary_client_is() {
     let (logs, config, m) = corpus();
-    let out = tmp("one");
+    let out = tmp("botnet-one");
     let args = |o: &Path| {
         vec![
             "analyze".to_string(),
@@ -176,7 +136,7 @@ fn the_flood_is_blocked_in_full_and_no_ordinary_client_is() {
     );
 
     // --jobs 1 gives the same report.
-    let one = tmp("jobs1");
+    let one = tmp("botnet-jobs1");
     let mut a = args(&one);
     a.insert(1, "--jobs=1".into());
     floodgate(&a.iter().map(String::as_str).collect::<Vec<_>>());
@@ -189,7 +149,7 @@ fn the_flood_is_blocked_in_full_and_no_ordinary_client_is() {
 #[test]
 fn two_state_runs_decide_what_one_run_decides() {
     let (logs, config, m) = corpus();
-    let work = tmp("split");
+    let work = tmp("botnet-split");
     let state = work.join("state.bin");
     let mut files: Vec<String> = m
         .files
@@ -223,7 +183,7 @@ fn two_state_runs_decide_what_one_run_decides() {
 #[test]
 fn explain_names_the_range_or_why_a_carrier_nat_is_not_banned_whole() {
     let (logs, config, m) = corpus();
-    let work = tmp("explain");
+    let work = tmp("botnet-explain");
     let state = work.join("state.bin").display().to_string();
     let cfg = config.display().to_string();
     let out = work.join("out").display().to_string();

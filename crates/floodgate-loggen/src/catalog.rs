@@ -84,6 +84,13 @@ pub static RES: &[Res] = &[
     r("/owa/auth/logon.aspx", "text/html", 548),
     r("/debug/default/view", "text/html", 548),
     r("/.env.production", "text/html", 548),
+    // other spellings of /login 52..58, routed to it by the origin (see `truth::normalize_path`)
+    r("/Login", "text/html", 6_100),
+    r("//login", "text/html", 6_100),
+    r("/login;x", "text/html", 6_100),
+    r("/%6Cogin", "text/html", 6_100),
+    r("/login/", "text/html", 6_100),
+    r("/./login", "text/html", 6_100),
 ];
 
 /// Indices of HTML pages.
@@ -98,6 +105,9 @@ pub const LOGIN: u16 = 30;
 pub const HEALTH: u16 = 31;
 /// Vulnerability-scanner probes.
 pub const SCAN: std::ops::Range<u16> = 32..52;
+/// `/login` spelled otherwise (case, `//`, `;params`, percent-encoding, trailing `/`, `/./`):
+/// an attacker who has read a rule's `paths = ["/login"]` sends these to dodge it.
+pub const LOGIN_SPELLINGS: std::ops::Range<u16> = 52..58;
 
 /// Query strings; index 0 means "no query".
 pub static QUERIES: &[&str] = &[
@@ -226,7 +236,8 @@ mod tests {
 
     #[test]
     fn ranges_match_table() {
-        assert_eq!(RES.len(), SCAN.end as usize);
+        assert_eq!(SCAN.end, LOGIN_SPELLINGS.start);
+        assert_eq!(RES.len(), LOGIN_SPELLINGS.end as usize);
         assert_eq!(RES[LOGIN as usize].path, "/login");
         assert_eq!(RES[HEALTH as usize].path, "/health");
         assert!(RES[PAGES.end as usize - 1].ctype == "text/html");

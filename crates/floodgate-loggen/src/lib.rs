@@ -114,11 +114,15 @@ pub enum Scenario {
     /// A distributed flood (see [`BotnetOptions`]) among a crowd of ordinary clients; not part
     /// of `Mixed` (it is big).
     Botnet,
+    /// Credential stuffers with decoys shaped by someone who has read floodgate's docs (see
+    /// [`DecoysOptions`]), on top of background traffic that starts before the attack; not
+    /// part of `Mixed`.
+    Decoys,
 }
 
 impl Scenario {
     /// Every scenario, in CLI help order.
-    pub const ALL: [Scenario; 9] = [
+    pub const ALL: [Scenario; 10] = [
         Scenario::Mixed,
         Scenario::Background,
         Scenario::Flood,
@@ -128,6 +132,7 @@ impl Scenario {
         Scenario::NatOffice,
         Scenario::Healthcheck,
         Scenario::Botnet,
+        Scenario::Decoys,
     ];
 
     /// The CLI/manifest name.
@@ -142,6 +147,7 @@ impl Scenario {
             Scenario::NatOffice => "nat-office",
             Scenario::Healthcheck => "healthcheck",
             Scenario::Botnet => "botnet",
+            Scenario::Decoys => "decoys",
         }
     }
 
@@ -188,6 +194,8 @@ pub struct Options {
     pub flood_limit: u32,
     /// Size and shape of the `botnet` scenario.
     pub botnet: BotnetOptions,
+    /// Size and shape of the `decoys` scenario.
+    pub decoys: DecoysOptions,
 }
 
 /// The `botnet` scenario: who attacks, how hard, among how many ordinary clients.
@@ -221,6 +229,47 @@ impl Default for BotnetOptions {
     }
 }
 
+/// The `decoys` scenario: an attacker who has read floodgate's docs hides real credential
+/// stuffers behind decoys meant to make the attack look like a broken rule, so that the
+/// guardrail holds every ban back.
+///
+/// All of it happens over a background of ordinary users active from the start of the run
+/// (the site's audience, with history). Every actor's requests start at a random time in the
+/// 10 minutes from `attack_start_ms`; each burst lasts at most 4 minutes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DecoysOptions {
+    /// Real credential stuffers: one IPv4 address per /24 (no ordinary client in it), each
+    /// sending 24-28 `POST /login` within 4 minutes; 30 of them spell the path otherwise
+    /// (`/Login`, `//login`, `/login;x`, `/%6Cogin`, `/login/`, `/./login`).
+    pub stuffers: u32,
+    /// Decoy /64s of one IPv6 /48, each sending 21 `POST /login` (just over the `login` rule).
+    pub decoys: u32,
+    /// Quiet /64s of the same /48, one `GET` each, keeping the /48's share of offenders under
+    /// `ranges.min_share` (3,000 of 3,400 is 0.88).
+    pub quiet: u32,
+    /// Aged decoys: /64s of a second /48 that send one `GET` between the start of the run and
+    /// 20 minutes before the attack (twice the guardrail's `history`), then 21 `POST /login`.
+    pub aged: u32,
+    /// When the attack starts, ms after the start of the run (half the run if that is later:
+    /// a short run still has history before its attack).
+    pub attack_start_ms: i64,
+}
+
+impl Default for DecoysOptions {
+    /// The decoys of the guardrail issue: 150 stuffers, 3,000 decoy /64s and 400 quiet ones in
+    /// one /48, 300 aged decoys in another, from the 60th minute (with the default 2-hour run,
+    /// every 1-hour ban is still active at the end of the logs).
+    fn default() -> DecoysOptions {
+        DecoysOptions {
+            stuffers: 150,
+            decoys: 3_000,
+            quiet: 400,
+            aged: 300,
+            attack_start_ms: 60 * time::MINUTE,
+        }
+    }
+}
+
 /// 2026-11-02T08:00:00Z, the default start.
 pub const DEFAULT_START_MS: i64 = 1_793_606_400_000;
 
@@ -239,6 +288,7 @@ impl Default for Options {
             compression: Compression::Default,
             flood_limit: 600,
             botnet: BotnetOptions::default(),
+            decoys: DecoysOptions::default(),
         }
     }
 }

@@ -1,7 +1,9 @@
 //! `floodgate-loggen`: command-line front end of the log generator.
 
 use clap::Parser;
-use floodgate_loggen::{generate, time, BotnetOptions, Compression, Format, Options, Scenario};
+use floodgate_loggen::{
+    generate, time, BotnetOptions, Compression, DecoysOptions, Format, Options, Scenario,
+};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -13,7 +15,7 @@ struct Cli {
     /// Output folder (created if missing).
     #[arg(long)]
     out: PathBuf,
-    /// mixed | background | flood | scanner | bruteforce | ipv6-rotation | nat-office | healthcheck | botnet
+    /// mixed | background | flood | scanner | bruteforce | ipv6-rotation | nat-office | healthcheck | botnet | decoys
     #[arg(long, default_value = "mixed", value_parser = parse_scenario)]
     scenario: Scenario,
     /// Comma-separated formats: waf, cloudfront, alb, and the CloudFront standard logging v2
@@ -53,6 +55,18 @@ struct Cli {
     /// botnet: requests each attacker sends in its 5-minute burst.
     #[arg(long, default_value_t = BotnetOptions::default().requests)]
     botnet_requests: u32,
+    /// decoys: real credential stuffers (one IPv4 address per /24).
+    #[arg(long, default_value_t = DecoysOptions::default().stuffers)]
+    decoys_stuffers: u32,
+    /// decoys: decoy /64s of one IPv6 /48, 21 POST /login each.
+    #[arg(long, default_value_t = DecoysOptions::default().decoys)]
+    decoys_count: u32,
+    /// decoys: quiet /64s of the decoys' /48, one GET each.
+    #[arg(long, default_value_t = DecoysOptions::default().quiet)]
+    decoys_quiet: u32,
+    /// decoys: aged decoy /64s of a second /48 (one GET long before the attack, then 21 POSTs).
+    #[arg(long, default_value_t = DecoysOptions::default().aged)]
+    decoys_aged: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -114,6 +128,13 @@ fn main() -> ExitCode {
             ordinary: cli.botnet_ordinary,
             requests: cli.botnet_requests,
             ..BotnetOptions::default()
+        },
+        decoys: DecoysOptions {
+            stuffers: cli.decoys_stuffers,
+            decoys: cli.decoys_count,
+            quiet: cli.decoys_quiet,
+            aged: cli.decoys_aged,
+            ..DecoysOptions::default()
         },
     };
     let started = std::time::Instant::now();

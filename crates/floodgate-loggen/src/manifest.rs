@@ -23,7 +23,8 @@ pub struct Manifest {
     pub clients: Vec<ClientEntry>,
     /// One entry per actor present.
     pub scenarios: Vec<ScenarioEntry>,
-    /// Networks with a known truth for range bans (the `botnet` scenario), sorted by CIDR.
+    /// Networks with a known truth for range bans (the `botnet` and `decoys` scenarios), sorted
+    /// by CIDR.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub networks: Vec<NetworkEntry>,
     /// Record counts.
@@ -96,12 +97,18 @@ pub struct ScenarioEntry {
 pub struct NetworkEntry {
     /// The network (`/24` or `/48`).
     pub cidr: String,
-    /// `rented` (only attackers) or `carrier-nat` (a few attackers among ordinary people).
+    /// `rented` (only attackers), `carrier-nat` (a few attackers among ordinary people),
+    /// `decoy` (decoy /64s and quiet ones of one /48) or `aged-decoy` (decoys first seen
+    /// long before the attack).
     pub kind: String,
     /// Attacking addresses in it.
     pub attackers: u64,
     /// Ordinary clients in it.
     pub ordinary: u64,
+    /// Keys the attacker holds in it that stay under every limit, to keep its share of
+    /// offenders down (absent when none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub quiet: u64,
     /// Whether floodgate's default `[ban.ranges]` must ban it as one entry.
     pub expect_range_ban: bool,
 }

@@ -35,6 +35,10 @@ pub enum Actor {
     Crowd,
     CarrierNat,
     Botnet,
+    Stuffer,
+    Decoy,
+    DecoyQuiet,
+    DecoyAged,
 }
 
 impl Actor {
@@ -51,6 +55,10 @@ impl Actor {
             Actor::Crowd => "crowd",
             Actor::CarrierNat => "carrier-nat",
             Actor::Botnet => "botnet",
+            Actor::Stuffer => "credential-stuffer",
+            Actor::Decoy => "decoy",
+            Actor::DecoyQuiet => "decoy-quiet",
+            Actor::DecoyAged => "decoy-aged",
         }
     }
 
@@ -67,6 +75,10 @@ impl Actor {
             Actor::Crowd => "Ordinary clients with 1-6 requests each over the whole run, outside every attacker /24: must NOT be banned.",
             Actor::CarrierNat => "Ordinary clients in carrier-NAT /24s that also hold a few attackers: must NOT be banned, their /24s never banned whole.",
             Actor::Botnet => "A distributed flood: each address sends a burst a few times over the flood limit; half packed into rented /24s (and /48s), half scattered one per network, some inside carrier NATs.",
+            Actor::Stuffer => "Credential stuffers, one address per /24, each sending ~25 POST /login within 4 minutes (some spelled /Login, //login, /login;x, /%6Cogin, /login/, /./login): exceed `login` (20/5m); each must be banned.",
+            Actor::Decoy => "Decoy IPv6 /64s of one /48, each sending 21 POST /login (just over `login`) to make the attack look like a broken rule: banned, and their /48 banned whole (ipv6_many_offenders).",
+            Actor::DecoyQuiet => "Quiet /64s of the decoys' /48 with one GET each, keeping its share of offenders under ranges.min_share: not over any limit, covered by the /48's range ban.",
+            Actor::DecoyAged => "Decoy IPv6 /64s of a second /48, aged in advance (one GET well before the attack) to pass as the site's audience, then 21 POST /login each: banned, their /48 banned whole.",
         }
     }
 
@@ -77,6 +89,8 @@ impl Actor {
             Actor::Flood => Format::Waf,
             Actor::Scanner | Actor::Ipv6Rotation | Actor::NatOffice => Format::Cloudfront,
             Actor::Bruteforce | Actor::Healthcheck => Format::Alb,
+            Actor::Decoy | Actor::DecoyQuiet => Format::Waf,
+            Actor::Stuffer | Actor::DecoyAged => Format::Alb,
         }
     }
 }
@@ -98,6 +112,31 @@ pub struct Client {
     pub requests: u64,
     /// The current keep-alive connection: client port, connection id, requests left on it.
     pub conn: (u16, u128, u16),
+}
+
+impl Client {
+    /// A client with no request written yet, not behind a proxy.
+    pub fn new(
+        ip: IpAddr,
+        format: Format,
+        actor: Actor,
+        ua: u16,
+        country: &'static str,
+        edge: &'static str,
+    ) -> Client {
+        Client {
+            ip,
+            ip_str: ip.to_string(),
+            format,
+            actor,
+            ua,
+            country,
+            edge,
+            xff: None,
+            requests: 0,
+            conn: (0, 0, 0),
+        }
+    }
 }
 
 /// Event flag: the request was blocked by AWS WAF (403 at the ALB, BLOCK in WAF logs).

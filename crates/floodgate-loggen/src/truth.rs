@@ -8,6 +8,7 @@ use crate::model::{Event, Method};
 use crate::Format;
 use std::collections::VecDeque;
 use std::net::IpAddr;
+use std::sync::OnceLock;
 
 /// One of floodgate's default rules.
 #[derive(Clone, Copy)]
@@ -49,16 +50,65 @@ pub fn rule_matches(i: usize, ev: &Event) -> bool {
     match i {
         0 => true,
         1 => ev.format != Format::Waf && (400..500).contains(&ev.status),
-        _ => ev.method == Method::Post && is_login_path(RES[ev.res as usize].path),
+        _ => ev.method == Method::Post && is_login_res(ev.res),
     }
 }
 
-/// Paths of the default `login` rule.
+/// [`is_login_path`] of a catalog resource, computed once per resource.
+fn is_login_res(res: u16) -> bool {
+    static LOGIN: OnceLock<Vec<bool>> = OnceLock::new();
+    LOGIN.get_or_init(|| RES.iter().map(|r| is_login_path(r.path)).collect())[res as usize]
+}
+
+/// Paths of the default `login` rule, matched on the path as the origin routes it
+/// ([`normalize_path`]), as floodgate's rule globs are: `/Login`, `//login`, `/login;x`,
+/// `/%6Cogin` all count.
 pub fn is_login_path(p: &str) -> bool {
+    let p = normalize_path(p);
     matches!(
-        p,
+        p.as_str(),
         "/login" | "/wp-login.php" | "/xmlrpc.php" | "/user/login"
     ) || p.starts_with("/api/auth/")
+}
+
+/// The path as an origin routes it, the way AWS WAF's `NORMALIZE_PATH` and `LOWERCASE` text
+/// transformations see it: percent-decoded once, `;params` of each segment dropped, empty and
+/// `.` segments dropped, `..` dropping the segment before it, ASCII lower case. Written here
+/// independently of floodgate-core so that the ground truth does not share its bugs.
+pub fn normalize_path(p: &str) -> String {
+    let b = p.as_bytes();
+    let mut decoded = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (
+            b[i],
+            b.get(i + 1).and_then(|&c| hex(c)),
+            b.get(i + 2).and_then(|&c| hex(c)),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                decoded.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (c, _, _) => {
+                decoded.push(c);
+                i += 1;
+            }
+        }
+    }
+    let decoded = String::from_utf8_lossy(&decoded).to_ascii_lowercase();
+    let mut segments: Vec<&str> = Vec::new();
+    for seg in decoded.split('/') {
+        match seg.split(';').next().unwrap_or("") {
+            "" | "." => {}
+            ".." => {
+                segments.pop();
+            }
+            s => segments.push(s),
+        }
+    }
+    let lead = if decoded.starts_with('/') { "/" } else { "" };
+    format!("{lead}{}", segments.join("/"))
 }
 
 /// Sliding window over 1-second buckets: the sum of buckets (b − window, b].
@@ -131,6 +181,23 @@ impl KeyTruth {
     }
 }
 
+/// floodgate's default `[ban.ranges]`: fewest offending keys of a network banned whole.
+pub const RANGE_MIN_OFFENDERS: u32 = 16;
+/// floodgate's default `[ban.ranges] min_share`, in tenths: offenders / clients seen ≥ 0.9.
+pub const RANGE_MIN_SHARE_TENTHS: u32 = 9;
+/// floodgate's default `[ban.ranges] ipv6_many_offenders`: an IPv6 network with this many
+/// offending keys is banned whole whatever its share.
+pub const IPV6_MANY_OFFENDERS: u32 = 256;
+
+/// Whether floodgate's default `[ban.ranges]` bans a network whole that holds `offenders`
+/// offending keys and `others` keys under every limit, all seen within the horizon.
+pub fn range_ban_expected(ipv6: bool, offenders: u32, others: u32) -> bool {
+    (ipv6 && offenders >= IPV6_MANY_OFFENDERS)
+        || (offenders >= RANGE_MIN_OFFENDERS
+            && u64::from(offenders) * 10
+                >= u64::from(offenders + others) * u64::from(RANGE_MIN_SHARE_TENTHS))
+}
+
 /// floodgate's default allowlist.
 pub fn allowlisted(ip: IpAddr) -> bool {
     match ip {
@@ -153,6 +220,38 @@ pub fn ban_key(ip: IpAddr) -> String {
             let s = v.segments();
             let net = std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
             format!("{net}/64")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::{LOGIN, LOGIN_SPELLINGS, RES};
+
+    #[test]
+    fn every_spelling_of_login_is_a_login_path() {
+        for i in LOGIN_SPELLINGS.chain([LOGIN]) {
+            let p = RES[i as usize].path;
+            assert_eq!(normalize_path(p), "/login", "{p}");
+            assert!(is_login_path(p), "{p}");
+        }
+        for (p, n) in [
+            ("/", "/"),
+            ("/a/../login", "/login"),
+            ("/%2561", "/%61"),
+            ("/api/AUTH/x;y", "/api/auth/x"),
+        ] {
+            assert_eq!(normalize_path(p), n);
+        }
+        // The other resources count as before normalisation (existing corpora keep their truth).
+        for (i, r) in RES.iter().enumerate() {
+            if !LOGIN_SPELLINGS.contains(&(i as u16)) {
+                let exact = ["/login", "/wp-login.php", "/xmlrpc.php", "/user/login"]
+                    .contains(&r.path)
+                    || r.path.starts_with("/api/auth/");
+                assert_eq!(is_login_path(r.path), exact, "{}", r.path);
+            }
         }
     }
 }

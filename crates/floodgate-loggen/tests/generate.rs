@@ -2,7 +2,7 @@
 //! computed independently from the bytes actually written.
 
 use flate2::bufread::GzDecoder;
-use floodgate_loggen::{generate, Compression, Format, Manifest, Options};
+use floodgate_loggen::{generate, Compression, DecoysOptions, Format, Manifest, Options, Scenario};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
 use std::net::IpAddr;
@@ -332,6 +332,12 @@ fn key(ip: IpAddr) -> String {
     }
 }
 
+/// `/login` as the `decoys` stuffers spell it, which an origin (and floodgate's rules) routes
+/// to `/login`.
+const SPELLED_LOGIN: [&str; 6] = [
+    "/Login", "//login", "/login;x", "/%6Cogin", "/login/", "/./login",
+];
+
 /// Max window count per key for rules flood (5m), errors (4xx, 10m), login (POST /login, 5m).
 fn max_windows(reqs: &[Req]) -> BTreeMap<String, [u64; 3]> {
     let mut per: BTreeMap<String, [BTreeMap<i64, u64>; 3]> = BTreeMap::new();
@@ -342,8 +348,10 @@ fn max_windows(reqs: &[Req]) -> BTreeMap<String, [u64; 3]> {
         if r.status.is_some_and(|s| (400..500).contains(&s)) {
             *e[1].entry(b).or_default() += 1;
         }
+        let p = r.path.as_str();
         if r.post
-            && ["/login", "/wp-login.php", "/xmlrpc.php", "/user/login"].contains(&r.path.as_str())
+            && (["/login", "/wp-login.php", "/xmlrpc.php", "/user/login"].contains(&p)
+                || SPELLED_LOGIN.contains(&p))
         {
             *e[2].entry(b).or_default() += 1;
         }
@@ -435,4 +443,112 @@ fn formats_parse_and_ground_truth_holds() {
         );
         assert_eq!(s.expect_ban, want, "{}", s.name);
     }
+}
+
+/// The `decoys` scenario at a test size: every stuffer really over `login` (whatever its
+/// spelling), every decoy exactly one over, the aged decoys seen long before the attack, the
+/// quiet /64s under every limit, and the manifest's networks agreeing with its clients.
+#[test]
+fn decoys_scenario_is_what_it_says() {
+    let dir = tmp("decoys");
+    let opts = Options {
+        scenario: Scenario::Decoys,
+        duration_ms: 60 * 60_000,
+        users: 200,
+        compression: Compression::Fast,
+        decoys: DecoysOptions {
+            stuffers: 40,
+            decoys: 300,
+            quiet: 40,
+            aged: 260,
+            attack_start_ms: 30 * 60_000,
+        },
+        ..Options::default()
+    };
+    let m = generate(&opts, &dir).unwrap();
+    let (reqs, bad) = parse_corpus(&dir, &m);
+    assert_eq!((reqs.len() as u64, bad), (m.totals.records, 0));
+    let windows = max_windows(&reqs);
+    let attack = floodgate_loggen::DEFAULT_START_MS + 30 * 60_000;
+    let mut first_seen: BTreeMap<String, i64> = BTreeMap::new();
+    let mut first_post: BTreeMap<String, i64> = BTreeMap::new();
+    let mut spellings = std::collections::BTreeSet::new();
+    for r in &reqs {
+        let k = key(r.ip);
+        let f = first_seen.entry(k.clone()).or_insert(r.t);
+        *f = (*f).min(r.t);
+        if r.post {
+            let f = first_post.entry(k).or_insert(r.t);
+            *f = (*f).min(r.t);
+            if SPELLED_LOGIN.contains(&r.path.as_str()) {
+                spellings.insert(r.path.clone());
+            }
+        }
+    }
+    assert_eq!(spellings.len(), SPELLED_LOGIN.len(), "{spellings:?}");
+    let mut per_scenario: BTreeMap<&str, u64> = BTreeMap::new();
+    for c in &m.clients {
+        let k = c.ban_key.clone().unwrap();
+        let w = windows[&k];
+        *per_scenario.entry(c.scenario.as_str()).or_default() += 1;
+        match c.scenario.as_str() {
+            "background" => assert!(!c.expect_ban && w[2] * 2 < 20, "{} {w:?}", c.ip),
+            "credential-stuffer" => {
+                assert!(c.expect_ban && w[2] > 20 && w[0] <= 600, "{} {w:?}", c.ip);
+                assert_eq!(c.rule.as_deref(), Some("login"));
+                assert!(first_post[&k] >= attack);
+            }
+            "decoy" | "decoy-aged" => {
+                assert!(c.expect_ban && w[2] == 21, "{} {w:?}", c.ip);
+                assert_eq!(c.rule.as_deref(), Some("login"));
+                assert!(first_post[&k] >= attack);
+                if c.scenario == "decoy-aged" {
+                    assert!(first_seen[&k] <= attack - 20 * 60_000, "{}", c.ip);
+                }
+            }
+            "decoy-quiet" => assert!(!c.expect_ban && c.requests == 1, "{}", c.ip),
+            s => panic!("unexpected scenario {s}"),
+        }
+    }
+    assert_eq!(per_scenario["credential-stuffer"], 40);
+    assert_eq!(per_scenario["decoy"], 300);
+    assert_eq!(per_scenario["decoy-quiet"], 40);
+    assert_eq!(per_scenario["decoy-aged"], 260);
+    // Stuffers are one per /24, none shares a /24 with anyone else.
+    let net24 = |ip: &str| ip.rsplit_once('.').map(|(n, _)| n.to_string());
+    let mut nets: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for c in m.clients.iter().filter(|c| c.ip.contains('.')) {
+        nets.entry(net24(&c.ip).unwrap())
+            .or_default()
+            .push(&c.scenario);
+    }
+    for v in nets.values().filter(|v| v.contains(&"credential-stuffer")) {
+        assert_eq!(v.len(), 1, "{v:?}");
+    }
+    // The manifest's networks hold exactly its decoys, and both /48s are expected banned whole
+    // (300 and 260 offenders: at least ipv6_many_offenders = 256).
+    assert_eq!(m.networks.len(), 2);
+    for n in &m.networks {
+        let (prefix, len) = n.cidr.split_once('/').unwrap();
+        assert_eq!(len, "48");
+        let prefix: std::net::Ipv6Addr = prefix.parse().unwrap();
+        let inside: Vec<_> = m
+            .clients
+            .iter()
+            .filter(|c| match c.ip.parse::<IpAddr>().unwrap() {
+                IpAddr::V6(v) => v.segments()[..3] == prefix.segments()[..3],
+                IpAddr::V4(_) => false,
+            })
+            .collect();
+        let offenders = inside.iter().filter(|c| c.expect_ban).count() as u64;
+        assert_eq!(
+            (offenders, inside.len() as u64),
+            (n.attackers, n.attackers + n.quiet)
+        );
+        assert!(inside.iter().all(|c| c.scenario.starts_with("decoy")));
+        assert!(n.expect_range_ban, "{}", n.cidr);
+        let kind = if n.quiet > 0 { "decoy" } else { "aged-decoy" };
+        assert_eq!(n.kind, kind);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -5,7 +5,8 @@
 //!
 //! Ground truth for range bans is in the manifest's `networks` (see [`Botnet::networks`]).
 
-use super::{pick, rng_for, v4_reserved};
+use super::schedule::Schedule;
+use super::{fresh_v4_net, pick, rng_for, v4_reserved};
 use crate::catalog::{self, API, PAGES, QUERIES};
 use crate::manifest::NetworkEntry;
 use crate::model::{Actor, Client, Event, Method};
@@ -27,11 +28,10 @@ pub const NAT_ATTACKERS: u32 = 3;
 /// Attacking /64s per rented IPv6 /48.
 pub const PER_RENTED_V6: u32 = 40;
 
-/// The botnet's clients, their precomputed request times per minute, and its networks.
+/// The botnet's clients, their precomputed request times, and its networks.
 pub struct Botnet {
-    /// Events per minute since the start; bucket `i` holds minute `start + i`.
-    minutes: Vec<Vec<(i64, u32)>>,
-    start_min: i64,
+    /// Which client sends a request when.
+    schedule: Schedule<u32>,
     /// Range ground truth for the manifest.
     pub networks: Vec<NetworkEntry>,
     rng: ChaCha8Rng,
@@ -39,16 +39,6 @@ pub struct Botnet {
 
 fn country(r: &mut ChaCha8Rng, list: &[&'static str]) -> &'static str {
     list[r.gen_range(0..list.len())]
-}
-
-/// A /24 not reserved, not yet taken.
-fn fresh_v4_net(r: &mut ChaCha8Rng, taken: &mut HashSet<u32>) -> u32 {
-    loop {
-        let net = r.gen::<u32>() & 0xffff_ff00;
-        if !v4_reserved(net) && taken.insert(net) {
-            return net;
-        }
-    }
 }
 
 /// `n` distinct host numbers 1..=254.
@@ -73,18 +63,7 @@ impl Botnet {
             opts.formats[0]
         };
         let mut add = |ip: IpAddr, actor: Actor, ua: u16, country: &'static str| -> u32 {
-            clients.push(Client {
-                ip,
-                ip_str: ip.to_string(),
-                format,
-                actor,
-                ua,
-                country,
-                edge: "FRA56-P1",
-                xff: None,
-                requests: 0,
-                conn: (0, 0, 0),
-            });
+            clients.push(Client::new(ip, format, actor, ua, country, "FRA56-P1"));
             clients.len() as u32 - 1
         };
         let mut taken: HashSet<u32> = HashSet::new();
@@ -119,6 +98,7 @@ impl Botnet {
                 kind: "rented".into(),
                 attackers: PER_RENTED_RANGE as u64,
                 ordinary: 0,
+                quiet: 0,
                 expect_range_ban: true,
             });
         }
@@ -138,6 +118,7 @@ impl Botnet {
                 kind: "rented".into(),
                 attackers: PER_RENTED_V6 as u64,
                 ordinary: 0,
+                quiet: 0,
                 expect_range_ban: true,
             });
         }
@@ -163,6 +144,7 @@ impl Botnet {
                 kind: "carrier-nat".into(),
                 attackers: n_att as u64,
                 ordinary: NAT_ORDINARY as u64,
+                quiet: 0,
                 expect_range_ban: false,
             });
         }
@@ -195,35 +177,24 @@ impl Botnet {
 
         // Request times: each attacker sends `b.requests` within `b.burst_ms`, starting at a
         // random time in the attack period; each ordinary client a few over the whole run.
-        let start_min = opts.start_ms.div_euclid(MINUTE);
         let span = opts.duration_ms.max(MINUTE);
-        let minutes_n = (span / MINUTE + 2) as usize;
-        let mut minutes: Vec<Vec<(i64, u32)>> = vec![Vec::new(); minutes_n];
-        let mut put = |t: i64, c: u32| {
-            let i = (t.div_euclid(MINUTE) - start_min) as usize;
-            if let Some(m) = minutes.get_mut(i) {
-                m.push((t, c));
-            }
-        };
+        let mut schedule = Schedule::new(opts.start_ms, span);
         let attack_from = opts.start_ms + b.attack_start_ms.min(span - 1);
         let attack_len = (span - b.attack_start_ms - b.burst_ms).max(1);
         for &c in &attackers {
             let t0 = attack_from + r.gen_range(0..attack_len);
             for _ in 0..b.requests {
-                put(t0 + r.gen_range(0..b.burst_ms), c);
+                schedule.put(t0 + r.gen_range(0..b.burst_ms), c);
             }
         }
         for &c in &ordinary {
             for _ in 0..r.gen_range(1..=6) {
-                put(opts.start_ms + r.gen_range(0..span), c);
+                schedule.put(opts.start_ms + r.gen_range(0..span), c);
             }
         }
-        for m in &mut minutes {
-            m.sort_unstable();
-        }
+        schedule.sort();
         Botnet {
-            minutes,
-            start_min,
+            schedule,
             networks,
             rng: rng_for(opts.seed, 41),
         }
@@ -231,22 +202,18 @@ impl Botnet {
 
     /// Appends every event with `from <= t < to`.
     pub fn fill(&mut self, from: i64, to: i64, clients: &[Client], out: &mut Vec<Event>) {
-        let first = (from.div_euclid(MINUTE) - self.start_min).max(0) as usize;
-        let last = ((to - 1).div_euclid(MINUTE) - self.start_min).max(0) as usize;
-        for m in self.minutes.iter().skip(first).take(last + 1 - first) {
-            for &(t, ci) in m.iter().filter(|(t, _)| *t >= from && *t < to) {
-                let c = &clients[ci as usize];
-                let res = if self.rng.gen_bool(0.7) {
-                    pick(&mut self.rng, PAGES)
-                } else {
-                    pick(&mut self.rng, API)
-                };
-                let mut e = super::event(t, ci, c, res, Method::Get, 200, c.ua);
-                if c.actor == Actor::Botnet && self.rng.gen_bool(0.3) {
-                    e.query = pick(&mut self.rng, 1..QUERIES.len() as u16);
-                }
-                out.push(e);
+        for (t, ci) in self.schedule.between(from, to) {
+            let c = &clients[ci as usize];
+            let res = if self.rng.gen_bool(0.7) {
+                pick(&mut self.rng, PAGES)
+            } else {
+                pick(&mut self.rng, API)
+            };
+            let mut e = super::event(t, ci, c, res, Method::Get, 200, c.ua);
+            if c.actor == Actor::Botnet && self.rng.gen_bool(0.3) {
+                e.query = pick(&mut self.rng, 1..QUERIES.len() as u16);
             }
+            out.push(e);
         }
     }
 }

@@ -5,7 +5,9 @@
 
 mod background;
 mod botnet;
+mod decoys;
 mod nat;
+mod schedule;
 
 use crate::catalog::{self, API, HEALTH, LOGIN, PAGES, QUERIES, SCAN};
 use crate::model::{Actor, Client, Event, Method};
@@ -13,6 +15,7 @@ use crate::time::MINUTE;
 use crate::{Format, Options, Scenario};
 use background::Background;
 use botnet::Botnet;
+use decoys::Decoys;
 use nat::Nat;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -53,6 +56,16 @@ pub(crate) fn v4_reserved(a: u32) -> bool {
         || (o[0] == 203 && o[1] == 0 && o[2] == 113)
 }
 
+/// A /24 not reserved, not yet taken (and now taken).
+pub(crate) fn fresh_v4_net(r: &mut ChaCha8Rng, taken: &mut HashSet<u32>) -> u32 {
+    loop {
+        let net = r.gen::<u32>() & 0xffff_ff00;
+        if !v4_reserved(net) && taken.insert(net) {
+            return net;
+        }
+    }
+}
+
 /// All clients and actors of one run.
 pub struct World {
     pub clients: Vec<Client>,
@@ -60,6 +73,7 @@ pub struct World {
     nat: Option<Nat>,
     background: Option<Background>,
     botnet: Option<Botnet>,
+    decoys: Option<Decoys>,
 }
 
 impl World {
@@ -82,18 +96,7 @@ impl World {
         let mut clients: Vec<Client> = Vec::new();
         let mut add =
             |ip: IpAddr, actor: Actor, ua: u16, country: &'static str, edge: &'static str| -> u32 {
-                clients.push(Client {
-                    ip,
-                    ip_str: ip.to_string(),
-                    format: fmt(actor),
-                    actor,
-                    ua,
-                    country,
-                    edge,
-                    xff: None,
-                    requests: 0,
-                    conn: (0, 0, 0),
-                });
+                clients.push(Client::new(ip, fmt(actor), actor, ua, country, edge));
                 clients.len() as u32 - 1
             };
         let s = opts.start_ms;
@@ -225,21 +228,24 @@ impl World {
             .then(|| Botnet::new(opts, &opts.botnet, &mut clients));
         let background = (opts.users > 0 && botnet.is_none())
             .then(|| Background::new(opts, &mut clients, fmt(Actor::Background)));
+        // After the background: the stuffers keep out of its /24s.
+        let decoys = (opts.scenario == Scenario::Decoys)
+            .then(|| Decoys::new(opts, &opts.decoys, &mut clients));
         World {
             clients,
             streams,
             nat,
             background,
             botnet,
+            decoys,
         }
     }
 
-    /// Networks whose range-ban truth is known (the botnet's).
+    /// Networks whose range-ban truth is known (the botnet's and the decoys').
     pub fn networks(&self) -> Vec<crate::manifest::NetworkEntry> {
-        self.botnet
-            .as_ref()
-            .map(|b| b.networks.clone())
-            .unwrap_or_default()
+        let botnet = self.botnet.iter().flat_map(|b| b.networks.iter());
+        let decoys = self.decoys.iter().flat_map(|d| d.networks.iter());
+        botnet.chain(decoys).cloned().collect()
     }
 
     /// Appends every event with `from <= t < to` (in no particular order).
@@ -255,6 +261,9 @@ impl World {
         }
         if let Some(b) = &mut self.botnet {
             b.fill(from, to, &self.clients, out);
+        }
+        if let Some(d) = &mut self.decoys {
+            d.fill(from, to, &self.clients, out);
         }
     }
 }
