@@ -138,41 +138,87 @@ pub struct Updated<T> {
     pub conflicts: u32,
     /// Whether anything was written (`false` when the change left the state equal).
     pub written: bool,
-    /// Size of the state's encoding as written (or as read, when nothing was written): the
-    /// `StateBytes` metric, known here without encoding the state again.
+    /// Size of the state's encoding as written (0 when nothing was written): the `StateBytes`
+    /// metric, known here without encoding the state again.
     pub state_bytes: u64,
 }
 
+/// What a change did: its value, and whether it changed the state (an unchanged state is
+/// not written: no PUT, no new object version, nothing for other writers to conflict with).
+#[derive(Debug)]
+pub struct Changed<T> {
+    /// The change's result.
+    pub value: T,
+    /// Whether the state was changed.
+    pub changed: bool,
+}
+
+impl<T> Changed<T> {
+    /// The state was changed.
+    pub fn yes(value: T) -> Self {
+        Changed {
+            value,
+            changed: true,
+        }
+    }
+
+    /// The state was left as it was.
+    pub fn no(value: T) -> Self {
+        Changed {
+            value,
+            changed: false,
+        }
+    }
+}
+
 /// Read, change, conditionally write; on conflict re-read and re-apply `change`, up to
-/// `policy.attempts` times with jittered backoff. A change that leaves the state byte-equal
-/// is not written.
+/// `policy.attempts` times with jittered backoff. A change that says it left the state as it
+/// was is not written.
 pub async fn update<B, T, F>(
     backend: &B,
     policy: RetryPolicy,
+    change: F,
+) -> Result<Updated<T>, StateStoreError>
+where
+    B: StateBackend,
+    F: FnMut(&mut State) -> Result<Changed<T>, String>,
+{
+    update_from(backend, policy, None, change).await
+}
+
+/// [`update`], starting from a state the caller has already loaded (with its version): an
+/// invocation decodes the state once, not once to read its objects and again to commit them.
+/// Each attempt holds one decoded state and, while writing, one encoding of it.
+pub async fn update_from<B, T, F>(
+    backend: &B,
+    policy: RetryPolicy,
+    mut first: Option<(State, Version)>,
     mut change: F,
 ) -> Result<Updated<T>, StateStoreError>
 where
     B: StateBackend,
-    F: FnMut(&mut State) -> Result<T, String>,
+    F: FnMut(&mut State) -> Result<Changed<T>, String>,
 {
     let attempts = policy.attempts.max(1);
     let mut conflicts = 0;
     for attempt in 1..=attempts {
-        let (mut state, version) = backend.load().await?;
-        let before = state.save();
-        let value = change(&mut state).map_err(StateStoreError::Change)?;
-        let bytes = state.save();
-        if bytes == before && version.is_some() {
+        let (mut state, version) = match first.take() {
+            Some(loaded) => loaded,
+            None => backend.load().await?,
+        };
+        let Changed { value, changed } = change(&mut state).map_err(StateStoreError::Change)?;
+        if !changed && version.is_some() {
             return Ok(Updated {
                 value,
                 state,
                 version,
                 conflicts,
                 written: false,
-                state_bytes: before.len() as u64,
+                state_bytes: 0,
             });
         }
-        let state_bytes = bytes.len() as u64;
+        let bytes = state.save();
+        let size = bytes.len() as u64;
         match backend.store(bytes, &version).await {
             Ok(version) => {
                 return Ok(Updated {
@@ -181,7 +227,7 @@ where
                     version,
                     conflicts,
                     written: true,
-                    state_bytes,
+                    state_bytes: size,
                 })
             }
             Err(StoreError::Conflict(_)) => {
@@ -214,13 +260,30 @@ pub async fn commit_run<B: StateBackend>(
     now_ms: Option<i64>,
     dry_run: bool,
 ) -> Result<Updated<Decision>, StateStoreError> {
-    update(backend, policy, |state| {
+    commit_run_from(backend, policy, None, config, pending, now_ms, dry_run).await
+}
+
+/// [`commit_run`] starting from the state the caller loaded to read its objects (moved in, so
+/// the invocation holds one decoded state, not two).
+pub async fn commit_run_from<B: StateBackend>(
+    backend: &B,
+    policy: RetryPolicy,
+    first: Option<(State, Version)>,
+    config: &Config,
+    pending: &Pending,
+    now_ms: Option<i64>,
+    dry_run: bool,
+) -> Result<Updated<Decision>, StateStoreError> {
+    update_from(backend, policy, first, |state| {
         let input = pending.to_input(config, state);
         if input.processed_ids.is_empty() {
             // Everything was processed by another writer meanwhile: a no-op, nothing written.
-            return Ok(engine::decide_again(config, state, state.last_run.now_ms));
+            let again = engine::decide_again(config, state, state.last_run.now_ms);
+            return Ok(Changed::no(again));
         }
-        engine::run(config, state, input, now_ms, dry_run).map_err(|e| e.to_string())
+        engine::run(config, state, input, now_ms, dry_run)
+            .map(Changed::yes)
+            .map_err(|e| e.to_string())
     })
     .await
 }
@@ -234,7 +297,9 @@ pub async fn commit_expiry<B: StateBackend>(
     dry_run: bool,
 ) -> Result<Updated<Decision>, StateStoreError> {
     update(backend, policy, |state| {
-        engine::expire(config, state, now_ms, dry_run).map_err(|e| e.to_string())
+        engine::expire(config, state, now_ms, dry_run)
+            .map(Changed::yes)
+            .map_err(|e| e.to_string())
     })
     .await
 }

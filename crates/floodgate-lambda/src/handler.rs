@@ -15,7 +15,7 @@ use floodgate_aws::ipsets::IpSetApi;
 use floodgate_aws::metrics::Metrics;
 use floodgate_aws::read::{read_objects, Pending, ReadOptions};
 use floodgate_aws::sns::Publisher;
-use floodgate_aws::state_store::{commit_expiry, commit_run, StateStoreError};
+use floodgate_aws::state_store::{commit_expiry, commit_run_from, StateStoreError, Version};
 use floodgate_aws::{ObjectRef, ObjectStore, RetryPolicy, S3State, StateBackend};
 use floodgate_core::config::Config;
 use floodgate_core::state::State;
@@ -266,7 +266,7 @@ impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
         if wanted.is_empty() {
             return Ok(Vec::new());
         }
-        let (state, _) = self.backend().load().await?;
+        let (state, version) = self.backend().load().await?;
         let pending: Pending = read_objects(
             &self.store,
             &Arc::new(self.reading_config()),
@@ -284,15 +284,18 @@ impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
         // like a foreign bucket, acknowledged, and the current object is not counted again.
         self.refused(&refused.iter().map(|f| f.error.clone()).collect::<Vec<_>>());
         let failed: Vec<ObjectRef> = failed.iter().map(|f| f.object.clone()).collect();
-        self.commit(&state, &pending, request_id, start).await?;
+        self.commit((state, version), &pending, request_id, start)
+            .await?;
         Ok(failed)
     }
 
     /// Commit what was read and deliver it; a batch with nothing new reconciles the IP sets
     /// instead (a redelivery whose first delivery may have lost its response or its sync).
+    /// The state loaded to read the objects (`loaded`, with its version) is the commit's first
+    /// attempt: the invocation decodes the state once.
     pub(crate) async fn commit(
         &self,
-        state: &State,
+        loaded: (State, Version),
         pending: &Pending,
         request_id: &str,
         start: Instant,
@@ -305,14 +308,15 @@ impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
             );
             if !pending.skipped.is_empty() {
                 // An up-to-date set costs one GetIPSet and no write.
-                self.reconcile(state, start).await;
+                self.reconcile(&loaded.0, start).await;
             }
             return Ok(());
         }
         let now = (self.clock)();
-        let done = commit_run(
+        let done = commit_run_from(
             &self.backend(),
             self.state_retry,
+            Some(loaded),
             &self.config,
             pending,
             Some(now),

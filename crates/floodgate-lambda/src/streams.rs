@@ -22,6 +22,7 @@ use crate::events::{KinesisRecord, LogsBatch};
 use crate::handler::{App, HandlerError};
 use floodgate_aws::ipsets::IpSetApi;
 use floodgate_aws::read::{read_batch, Pending, StreamBatch};
+use floodgate_aws::state_store::Version;
 use floodgate_aws::{ObjectStore, StateBackend};
 use floodgate_core::formats::{self, cloudfront_realtime};
 use floodgate_core::state::streams::{kinesis_id, kinesis_prefix, payload_id, seq_cmp};
@@ -274,13 +275,14 @@ impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
     /// Read stream batches against `state` and commit them.
     async fn commit_batches(
         &self,
-        state: &State,
+        loaded: (State, Version),
         batches: Vec<StreamBatch>,
         request_id: &str,
         start: Instant,
     ) -> Result<(), HandlerError> {
         let mut pending = Pending::default();
         let config = self.reading_config();
+        let state = &loaded.0;
         for b in batches {
             if state.is_processed(&b.id) {
                 pending.skipped.push(b.id);
@@ -291,7 +293,7 @@ impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
             pending.read.push(read);
         }
         pending.read.sort_by(|a, b| a.id.cmp(&b.id));
-        self.commit(state, &pending, request_id, start).await
+        self.commit(loaded, &pending, request_id, start).await
     }
 
     /// A CloudWatch Logs delivery (invoked asynchronously: the response is not read; an error
@@ -310,14 +312,14 @@ impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
         }
         let b = logs_batch(&batch);
         let id = b.id.clone();
-        let (state, _) = self.backend().load().await?;
+        let loaded = self.backend().load().await?;
         if past(until) {
             return Err(HandlerError::OutOfTime(format!(
                 "CloudWatch Logs payload {id} not read before the invocation's deadline; \
                  left for Lambda's retry"
             )));
         }
-        self.commit_batches(&state, vec![b], request_id, start)
+        self.commit_batches(loaded, vec![b], request_id, start)
             .await?;
         Ok(json!({ "batch": id, "events": batch.log_events.len() }))
     }
@@ -344,7 +346,7 @@ impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
         if accepted.is_empty() {
             return Ok(json!({ "batchItemFailures": [] }));
         }
-        let (state, _) = self.backend().load().await?;
+        let (state, version) = self.backend().load().await?;
         let KinesisBatches {
             batches,
             dropped,
@@ -371,7 +373,7 @@ impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
             );
         }
         if !batches.is_empty() {
-            self.commit_batches(&state, batches, request_id, start)
+            self.commit_batches((state, version), batches, request_id, start)
                 .await?;
         } else if unread.is_empty() {
             self.reconcile(&state, start).await;

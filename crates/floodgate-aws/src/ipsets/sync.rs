@@ -4,7 +4,7 @@ use super::{
     desired_of, normalize, owned_of, place, IpSetApi, IpSetSnapshot, IpVersion, Plan, SetView,
     SyncOptions, SyncTarget, WafError,
 };
-use crate::state_store::{update, StateBackend};
+use crate::state_store::{update, Changed, StateBackend};
 use floodgate_core::state::State;
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -269,13 +269,14 @@ async fn sync_version<W: IpSetApi, B: StateBackend>(
             .collect();
         if !intended.is_empty() {
             let r = update(backend, opts.state_retry, |s| {
+                let mut changed = false;
                 for (id, new) in &intended {
-                    s.ip_sets
-                        .entry(id.clone())
-                        .or_default()
-                        .extend(new.iter().cloned());
+                    let owned = s.ip_sets.entry(id.clone()).or_default();
+                    for n in new {
+                        changed |= owned.insert(n.clone());
+                    }
                 }
-                Ok(())
+                Ok(Changed { value: (), changed })
             })
             .await;
             if let Err(e) = r {
@@ -471,17 +472,20 @@ async fn set_owned<B: StateBackend>(
         return Ok(());
     }
     update(backend, opts.state_retry, |s| {
+        let mut changed = false;
         for c in changes {
             let o = s.ip_sets.entry(c.id.clone()).or_default();
-            o.extend(c.added.iter().cloned());
+            for a in &c.added {
+                changed |= o.insert(a.clone());
+            }
             for r in &c.removed {
-                o.remove(r);
+                changed |= o.remove(r);
             }
             if o.is_empty() {
                 s.ip_sets.remove(&c.id);
             }
         }
-        Ok(())
+        Ok(Changed { value: (), changed })
     })
     .await
     .map(|_| ())

@@ -4,7 +4,7 @@
 use super::{BoxFuture, DecisionSink, Delivery, Outcome};
 use crate::retry::RetryPolicy;
 use crate::sns::Publisher;
-use crate::state_store::{update, StateBackend};
+use crate::state_store::{update, Changed, StateBackend};
 use floodgate_core::report::notice::{self, Context, Notice};
 
 /// Undelivered notifications kept in the state (older ones are dropped, and the next message
@@ -85,8 +85,8 @@ impl<B: StateBackend> DecisionSink for NotifySink<B> {
                 Ok(()) => {
                     if !undelivered.is_empty() {
                         let r = update(&self.backend, self.state_retry, |s| {
-                            s.undelivered.remove(KEY);
-                            Ok(())
+                            let changed = s.undelivered.remove(KEY).is_some();
+                            Ok(Changed { value: (), changed })
                         })
                         .await;
                         if let Err(e) = r {
@@ -103,7 +103,7 @@ impl<B: StateBackend> DecisionSink for NotifySink<B> {
                             list.push(text.clone());
                             let over = list.len().saturating_sub(MAX_UNDELIVERED);
                             list.drain(..over);
-                            Ok(())
+                            Ok(Changed::yes(()))
                         })
                         .await;
                         if let Err(e) = r {

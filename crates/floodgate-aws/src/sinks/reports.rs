@@ -3,7 +3,7 @@
 use super::{BoxFuture, DecisionSink, Delivery, Outcome};
 use crate::objects::{ObjectStore, PutCondition, StoreError};
 use crate::retry::RetryPolicy;
-use crate::state_store::{update, StateBackend};
+use crate::state_store::{update, Changed, StateBackend};
 use floodgate_core::report::Report;
 
 /// Writes report.json, report.md, report.html and the blocklist files to
@@ -82,8 +82,10 @@ impl<S: ObjectStore, B: StateBackend> DecisionSink for ReportSink<S, B> {
                     d.location = Some(format!("s3://{}/{folder}", self.bucket));
                     let now = o.now_ms;
                     let r = update(&self.backend, self.state_retry, |s| {
-                        s.reports_ms = Some(s.reports_ms.map_or(now, |t| t.max(now)));
-                        Ok(())
+                        let at = Some(s.reports_ms.map_or(now, |t| t.max(now)));
+                        let changed = s.reports_ms != at;
+                        s.reports_ms = at;
+                        Ok(Changed { value: (), changed })
                     })
                     .await;
                     if let Err(e) = r {
