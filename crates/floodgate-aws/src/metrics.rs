@@ -73,7 +73,13 @@ impl Metrics {
         self.bans_expired += d.changes.removed.len() as u64;
         self.bans_active = d.bans.iter().filter(|b| b.active).count() as u64;
         self.guardrail_tripped += d.tripped.len() as u64;
-        self.bans_held_back += d.dropped.len() as u64;
+        // Held back by a guardrail or the capacity: an allowlisted address with a ban is the
+        // operator's choice, not something to alarm on.
+        self.bans_held_back += d
+            .dropped
+            .iter()
+            .filter(|x| x.reason != "allowlisted")
+            .count() as u64;
         self.range_bans = d.ranges.iter().filter(|r| r.blocked).count() as u64;
     }
 

@@ -25,7 +25,7 @@ use floodgate_aws::read::{read_batch, Pending, StreamBatch};
 use floodgate_aws::state_store::Version;
 use floodgate_aws::{ObjectStore, StateBackend};
 use floodgate_core::formats::{self, cloudfront_realtime};
-use floodgate_core::state::streams::{kinesis_id, kinesis_prefix, payload_id, seq_cmp};
+use floodgate_core::state::streams::{kinesis_id, kinesis_ranges, payload_id, seq_cmp};
 use floodgate_core::state::State;
 use floodgate_core::Format;
 use serde_json::{json, Value};
@@ -80,17 +80,6 @@ fn push_line(batch: &mut StreamBatch, mut text: &[u8]) {
     }
     batch.lines.extend_from_slice(text);
     batch.lines.push(b'\n');
-}
-
-/// The ranges `(first, last)` of sequence numbers of `shard` that committed batches dealt with.
-fn committed_ranges<'a>(state: &'a State, stream: &str, shard: &str) -> Vec<(&'a str, &'a str)> {
-    let prefix = kinesis_prefix(stream, shard);
-    state
-        .processed
-        .range(prefix.clone()..)
-        .take_while(|(id, _)| id.starts_with(&prefix))
-        .filter_map(|(id, _)| id.get(prefix.len()..)?.split_once('-'))
-        .collect()
 }
 
 /// Whether `seq` lies in one of `ranges` (so its record was dealt with by a commit).
@@ -181,7 +170,7 @@ pub fn kinesis_batches_until(
     let mut out = KinesisBatches::default();
     let mut stopped = false;
     for (stream, shard) in shards {
-        let ranges = committed_ranges(state, stream, shard);
+        let ranges = kinesis_ranges(state, stream, shard);
         let mut read = ShardRead {
             segments: Vec::new(),
             span: None,

@@ -12,9 +12,12 @@
 //!   (parallelization factor 1, which the stack sets). A retry starts again from the lowest
 //!   failed sequence number, possibly split in halves (`BisectBatchOnFunctionError`), possibly
 //!   with more records after it. The batch id names its shard and its first and last sequence
-//!   numbers ([`kinesis_id`]), and the shard's *checkpoint* is the highest last sequence number
-//!   among them ([`kinesis_checkpoint`]): records at or below it were counted and are dropped
-//!   one by one, the rest are new.
+//!   numbers ([`kinesis_id`]); a record is dropped as counted only when it lies inside one of
+//!   the shard's committed ranges ([`kinesis_ranges`]). There is no single "highest counted"
+//!   checkpoint: a batch that failed and went to the failure destination while later batches
+//!   committed is still counted when it is replayed (a checkpoint would have skipped it for
+//!   good), and a commit covers only a prefix of what was delivered, never a record it did not
+//!   read.
 //!
 //! **How long ids are kept, and why that is enough.** A stream id is kept while the watermark
 //! at which its batch was counted is at or after the settled line (see the module docs of
@@ -59,15 +62,16 @@ pub fn kinesis_id(stream: &str, shard: &str, first: &str, last: &str) -> String 
     format!("{}{first}-{last}", kinesis_prefix(stream, shard))
 }
 
-/// The highest sequence number counted from `shard` (records at or below it are redeliveries).
-pub fn kinesis_checkpoint<'a>(state: &'a State, stream: &str, shard: &str) -> Option<&'a str> {
+/// The ranges `(first, last)` of sequence numbers of `shard` that committed batches covered
+/// (a record inside one was counted; see the module docs).
+pub fn kinesis_ranges<'a>(state: &'a State, stream: &str, shard: &str) -> Vec<(&'a str, &'a str)> {
     let prefix = kinesis_prefix(stream, shard);
     state
         .processed
         .range(prefix.clone()..)
         .take_while(|(id, _)| id.starts_with(&prefix))
-        .filter_map(|(id, _)| id[prefix.len()..].split_once('-').map(|(_, last)| last))
-        .max_by(|a, b| seq_cmp(a, b))
+        .filter_map(|(id, _)| id.get(prefix.len()..)?.split_once('-'))
+        .collect()
 }
 
 /// Compare two decimal sequence numbers (Kinesis writes up to 128 digits, more than any
@@ -93,7 +97,7 @@ mod tests {
     }
 
     #[test]
-    fn the_checkpoint_is_the_highest_last_number_of_the_shard() {
+    fn the_committed_ranges_are_those_of_the_shard_only() {
         let mut s = State::default();
         s.processed.insert(kinesis_id("st", "shard-1", "5", "9"), 0);
         s.processed
@@ -101,9 +105,11 @@ mod tests {
         s.processed
             .insert(kinesis_id("st", "shard-10", "1", "999"), 0);
         s.processed.insert("s3://b/k#e".into(), 0);
-        assert_eq!(kinesis_checkpoint(&s, "st", "shard-1"), Some("100"));
-        assert_eq!(kinesis_checkpoint(&s, "st", "shard-10"), Some("999"));
-        assert_eq!(kinesis_checkpoint(&s, "st", "shard-2"), None);
+        let mut one = kinesis_ranges(&s, "st", "shard-1");
+        one.sort_by(|a, b| seq_cmp(a.0, b.0));
+        assert_eq!(one, vec![("5", "9"), ("10", "100")]);
+        assert_eq!(kinesis_ranges(&s, "st", "shard-10"), vec![("1", "999")]);
+        assert!(kinesis_ranges(&s, "st", "shard-2").is_empty());
         assert!(is_stream_id(&kinesis_id("st", "shard-1", "5", "9")));
     }
 
