@@ -313,3 +313,36 @@ fn the_same_logs_under_another_path_are_not_counted_twice() {
         "the same bytes counted twice"
     );
 }
+
+/// Item 9: the per-format summary rows stay in line when a format name is longer than the
+/// others (`cloudfront-json`).
+#[test]
+fn the_summary_rows_line_up_for_every_format() {
+    let dir = tmp("rows");
+    let logs = dir.join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::write(
+        logs.join("cf.json"),
+        r#"{"timestamp(ms)":"1793613000000","c-ip":"192.0.2.1","cs-method":"GET","cs-uri-stem":"/","sc-status":"200"}"#.to_string() + "\n",
+    )
+    .unwrap();
+    std::fs::write(
+        logs.join("waf.log"),
+        r#"{"timestamp":1793613000000,"action":"ALLOW","httpRequest":{"clientIp":"192.0.2.2","uri":"/","httpMethod":"GET"}}"#.to_string() + "\n",
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let text = ok(&[
+        "analyze",
+        "--out",
+        out.to_str().unwrap(),
+        logs.to_str().unwrap(),
+    ]);
+    let rows: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains(" files ") && l.starts_with("  "))
+        .collect();
+    assert_eq!(rows.len(), 2, "{text}");
+    let at: Vec<usize> = rows.iter().map(|r| r.find(" files ").unwrap()).collect();
+    assert_eq!(at[0], at[1], "{text}");
+}

@@ -282,9 +282,12 @@ fn print_summary(
         e.1 += f.records;
         e.2 += f.rejected.total();
     }
+    // The widest format name sets the column (`cloudfront-json` is longer than the 11 the
+    // others fit in, and pushed its row out of line).
+    let width = by_format.keys().map(|k| k.len()).max().unwrap_or(0).max(11);
     for (format, (files, records, rejected)) in by_format {
         outln!(
-            "  {format:<11} {files:>5} files {:>12} records {:>8} rejected",
+            "  {format:<width$} {files:>5} files {:>12} records {:>8} rejected",
             int(records),
             int(rejected)
         );

@@ -122,11 +122,15 @@ fn status(s: &str, name: &str) -> Result<Option<u16>, Reject> {
     }
 }
 
-/// Split `GET https://host:443/path?query HTTP/1.1` into (method, host, path, query).
+/// Split `GET https://host:443/path?query HTTP/1.1` into (method, host, path, query). ALB
+/// logs the request line as received, so a path may hold a space (`/hello world`): the URL is
+/// everything between the method and a trailing `HTTP/…` protocol.
 fn split_request(req: &str) -> (&str, &str, &str, &str) {
-    let mut parts = req.splitn(3, ' ');
-    let method = parts.next().unwrap_or("");
-    let url = parts.next().unwrap_or("");
+    let (method, rest) = req.split_once(' ').unwrap_or((req, ""));
+    let url = match rest.rsplit_once(' ') {
+        Some((url, protocol)) if protocol.starts_with("HTTP/") => url,
+        _ => rest.split(' ').next().unwrap_or(""),
+    };
     let (host, path_query) = match url.split_once("://") {
         Some((_, after)) => match after.find('/') {
             Some(i) => (&after[..i], &after[i..]),
@@ -211,7 +215,7 @@ pub fn parse_line<'a, F: Emit<'a>>(line: &'a str, emit: &mut F) -> Result<(), Re
 
 #[cfg(test)]
 mod tests {
-    use super::Fields;
+    use super::{split_request, Fields};
 
     /// The original char-by-char field splitter, kept as the reference for the memchr one.
     fn reference(line: &str) -> Vec<Result<&str, ()>> {
@@ -270,5 +274,23 @@ mod tests {
             let ours: Vec<Result<&str, ()>> = Fields { rest: &line }.collect();
             assert_eq!(ours, reference(&line), "{line:?}");
         }
+    }
+
+    #[test]
+    fn a_space_in_the_path_stays_in_the_path() {
+        assert_eq!(
+            split_request("GET http://example.com:80/hello world HTTP/1.1"),
+            ("GET", "example.com", "/hello world", "")
+        );
+        assert_eq!(
+            split_request("POST https://h:443/a b?q=1 2 HTTP/2.0"),
+            ("POST", "h", "/a b", "q=1 2")
+        );
+        assert_eq!(
+            split_request("GET https://h:443/x HTTP/1.1"),
+            ("GET", "h", "/x", "")
+        );
+        assert_eq!(split_request("- - - "), ("", "", "", ""));
+        assert_eq!(split_request("GET /x"), ("GET", "", "/x", ""));
     }
 }

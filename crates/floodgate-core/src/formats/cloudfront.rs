@@ -310,8 +310,14 @@ pub(super) fn client(
             proxies,
         } => {
             let raw = dash(xff);
-            // CloudFront writes the list URL-encoded (`%2C%20`) in some files.
+            // CloudFront writes the list URL-encoded (`%2C%20`) in some files and with `\x20`
+            // for the space after each comma in others (`10.3.200.121,\x2010.56.14.213`).
             let decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
+            let decoded = if decoded.contains("\\x20") {
+                std::borrow::Cow::Owned(decoded.replace("\\x20", " "))
+            } else {
+                decoded
+            };
             let peer =
                 if proxies.is_empty() || c_ip.is_empty() {
                     None
@@ -560,6 +566,25 @@ mod tests {
         assert_eq!(epoch("1731620046814"), Some(1_731_620_046_814));
         for bad in ["", ".5", "1e9", "-1", "12.x", "99999999999999999999"] {
             assert_eq!(epoch(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn forwarded_for_with_escaped_spaces_is_a_list() {
+        let xff = ClientIpSource::ForwardedFor {
+            trusted_proxies: 0,
+            proxies: Default::default(),
+        };
+        for raw in [
+            "10.3.200.121,\\x2010.56.14.213",
+            "10.3.200.121%2C%2010.56.14.213",
+            "10.3.200.121, 10.56.14.213",
+        ] {
+            assert_eq!(
+                client(&xff, "192.0.2.1", raw).map(|ip| ip.to_string()),
+                Ok("10.56.14.213".to_string()),
+                "{raw}"
+            );
         }
     }
 }
