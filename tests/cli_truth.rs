@@ -346,3 +346,69 @@ fn the_summary_rows_line_up_for_every_format() {
     let at: Vec<usize> = rows.iter().map(|r| r.find(" files ").unwrap()).collect();
     assert_eq!(at[0], at[1], "{text}");
 }
+
+/// Item 2: the state records the configuration it was decided with, and `report` and
+/// `explain` of that state use it without `--config` (before: the built-in one, so fewer
+/// entries and NOT BANNED for a banned address); a different `--config` is said.
+#[test]
+fn report_and_explain_decide_with_the_configuration_of_the_state() {
+    let dir = tmp("state-config");
+    let config = dir.join("c50.toml");
+    std::fs::write(
+        &config,
+        "[[rules]]\nname = \"flood\"\nwindow = \"5m\"\nlimit = 50\n",
+    )
+    .unwrap();
+    let state = dir.join("s.state");
+    let (c, s) = (config.to_str().unwrap(), state.to_str().unwrap());
+    let (a, b, d) = (dir.join("a"), dir.join("b"), dir.join("default"));
+    ok(&[
+        "analyze",
+        "--quiet",
+        "--config",
+        c,
+        "--state",
+        s,
+        "--out",
+        a.to_str().unwrap(),
+        "sample-logs",
+    ]);
+    ok(&[
+        "analyze",
+        "--quiet",
+        "--out",
+        d.to_str().unwrap(),
+        "sample-logs",
+    ]);
+    ok(&["report", "--state", s, "--out", b.to_str().unwrap()]);
+    assert_eq!(
+        blocklist(&a),
+        blocklist(&b),
+        "report decided with another configuration"
+    );
+    assert_ne!(
+        blocklist(&a),
+        blocklist(&d),
+        "the test needs a configuration that bans more"
+    );
+    let only_c50 = blocklist(&a)
+        .lines()
+        .find(|l| !blocklist(&d).contains(l))
+        .unwrap()
+        .trim_end_matches("/32")
+        .to_string();
+    let text = ok(&["explain", &only_c50, "--state", s]);
+    assert!(text.contains("BANNED until"), "{text}");
+    // --config wins, and says it differs
+    let other = floodgate(&[
+        "report",
+        "--state",
+        s,
+        "--out",
+        b.to_str().unwrap(),
+        "--config",
+        "crates/floodgate-core/src/config/default-config.toml",
+    ]);
+    assert!(other.status.success());
+    assert!(String::from_utf8_lossy(&other.stderr).contains("differs"));
+}

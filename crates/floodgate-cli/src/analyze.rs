@@ -6,7 +6,7 @@
 
 use crate::inputs::{self, HashingReader, Input};
 use crate::state_file::StateFile;
-use crate::{load_config, output, parse_now, Failure};
+use crate::{config_for_state, output, parse_now, Failure};
 use anyhow::Context;
 use clap::Args;
 use floodgate_core::config::Config;
@@ -195,18 +195,19 @@ pub fn read_paths(
 /// Run `analyze`; returns the exit code.
 pub fn run(args: AnalyzeArgs) -> Result<u8, Failure> {
     let started = Instant::now();
-    let mut config = load_config(args.config.as_deref())?;
     let now = parse_now(args.now.as_deref())?;
+    let mut state = match &args.state {
+        Some(p) => StateFile::new(p).load()?.unwrap_or_default(),
+        None => State::default(),
+    };
+    // `--config`, else the configuration the state was decided with, else the built-in one.
+    let (mut config, config_source) = config_for_state(args.config.as_deref(), &state)?;
     // `ban.dry_run` in the configuration means "touch no IP set" (as the Lambda reads it): the
     // decision is still recorded. Only `--dry-run` leaves the state file alone, as documented;
     // reading the config's flag as `--dry-run` silently lost a day's work (and a running ban).
     let dry_run = args.dry_run || config.ban.dry_run;
     config.ban.dry_run = dry_run;
     let save_state = !args.dry_run;
-    let mut state = match &args.state {
-        Some(p) => StateFile::new(p).load()?.unwrap_or_default(),
-        None => State::default(),
-    };
     state
         .check_resolution(config.engine.resolution_ms)
         .map_err(Failure::usage)?;
@@ -218,6 +219,7 @@ pub fn run(args: AnalyzeArgs) -> Result<u8, Failure> {
     }
 
     let decision = engine::run(&config, &mut state, input, now, dry_run).map_err(Failure::usage)?;
+    state.config = Some(config_source);
     let html = output::write_reports(&config, &state, &decision, &args.out)?;
     if let (Some(path), true) = (&args.state, save_state) {
         StateFile::new(path).save(&state)?;

@@ -44,7 +44,7 @@ mod state_file;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use floodgate_core::config::{Config, DEFAULT_CONFIG_TOML};
+use floodgate_core::config::{Config, ConfigSource, DEFAULT_CONFIG_TOML};
 use floodgate_core::engine;
 use floodgate_core::explain::explain;
 use floodgate_core::state::State;
@@ -154,24 +154,72 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
 
 /// Load `--config` or the built-in configuration; errors are usage errors.
 pub fn load_config(path: Option<&Path>) -> Result<Config, Failure> {
-    let mut config = match path {
-        None => Config::default(),
+    Ok(load_config_source(path)?.0)
+}
+
+/// Load `--config` (or the built-in configuration) with its source: the text and the
+/// allowlist files it read, which a state records.
+pub fn load_config_source(path: Option<&Path>) -> Result<(Config, ConfigSource), Failure> {
+    let source = match path {
+        None => ConfigSource::builtin(),
         Some(p) => {
             let text = std::fs::read_to_string(p)
                 .with_context(|| format!("reading {}", p.display()))
                 .map_err(Failure::usage)?;
             // `[allow] files` are read relative to the configuration file, as a user expects.
             let dir = p.parent().unwrap_or(Path::new("."));
-            Config::from_toml_with(&text, &mut |name| {
-                std::fs::read_to_string(dir.join(name)).map_err(|e| e.to_string())
-            })
-            .map_err(|e| Failure::usage(anyhow::anyhow!("{}: {e}", p.display())))?
+            let mut files = std::collections::BTreeMap::new();
+            for name in Config::allow_files(&text)
+                .map_err(|e| Failure::usage(anyhow::anyhow!("{}: {e}", p.display())))?
+            {
+                let body = std::fs::read_to_string(dir.join(&name)).map_err(|e| {
+                    Failure::usage(anyhow::anyhow!("{}: allow.files: {name}: {e}", p.display()))
+                })?;
+                files.insert(name, body);
+            }
+            ConfigSource { text, files }
         }
     };
+    let mut config = source.compile().map_err(|e| match path {
+        Some(p) => Failure::usage(anyhow::anyhow!("{}: {e}", p.display())),
+        None => Failure::usage(anyhow::anyhow!("built-in configuration: {e}")),
+    })?;
     // Logs cannot be from the future: a record dated after the wall clock is `future_time`,
     // never counted and never moving the watermark (the core reads no clock; this is it).
     config.source.wall_clock_ms = Some(wall_clock_ms());
-    Ok(config)
+    Ok((config, source))
+}
+
+/// The configuration to decide `state` with: `--config` when given (saying so when the state
+/// was decided with another one), else the one the state records, else the built-in one. One
+/// rule for every command, so `analyze`, `report` and `explain` of one state tell one truth.
+pub fn config_for_state(
+    path: Option<&Path>,
+    state: &State,
+) -> Result<(Config, ConfigSource), Failure> {
+    match (path, &state.config) {
+        (Some(p), recorded) => {
+            let (config, source) = load_config_source(Some(p))?;
+            if recorded.as_ref().is_some_and(|r| *r != source) {
+                eprintln!(
+                    "floodgate: note: {} differs from the configuration this state was decided with; deciding with {}",
+                    p.display(),
+                    p.display()
+                );
+            }
+            Ok((config, source))
+        }
+        (None, Some(recorded)) => {
+            let mut config = recorded.compile().map_err(|e| {
+                Failure::usage(anyhow::anyhow!(
+                    "the configuration recorded in the state no longer compiles ({e}); give --config"
+                ))
+            })?;
+            config.source.wall_clock_ms = Some(wall_clock_ms());
+            Ok((config, recorded.clone()))
+        }
+        (None, None) => load_config_source(None),
+    }
 }
 
 /// The system clock, ms since the epoch.
@@ -202,10 +250,10 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             common,
             now,
         } => {
-            let config = load_config(common.config.as_deref())?;
             let st = StateFile::new(&state)
                 .load_existing()
                 .map_err(Failure::usage)?;
+            let (config, _) = config_for_state(common.config.as_deref(), &st)?;
             let now = parse_now(now.as_deref())?.unwrap_or(st.last_run.now_ms);
             let decision = engine::decide_again(&config, &st, now);
             let written = output::write_reports(&config, &st, &decision, &out)?;
@@ -220,7 +268,6 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             now,
             json,
         } => {
-            let config = load_config(common.config.as_deref())?;
             let now = parse_now(now.as_deref())?;
             let mut st = match &state {
                 Some(p) => StateFile::new(p).load_existing().map_err(Failure::usage)?,
@@ -231,6 +278,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                 }
                 None => State::default(),
             };
+            let (config, _) = config_for_state(common.config.as_deref(), &st)?;
             if !paths.is_empty() {
                 let input = analyze::read_paths(&config, &st, &paths, None, true)?;
                 engine::run(&config, &mut st, input, now, true).map_err(Failure::usage)?;

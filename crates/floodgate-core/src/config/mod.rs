@@ -44,6 +44,37 @@ pub struct Config {
     pub allow: Vec<IpNet>,
 }
 
+/// A configuration as written: its text and the allowlist files it read. The state records it
+/// ([`crate::state::State::config`]) so that `report`, `explain` and a later `analyze` decide with
+/// the configuration the state was decided with, not the built-in one, unless told otherwise.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ConfigSource {
+    /// The TOML text.
+    pub text: String,
+    /// The `[allow] files` it named, by name, with the text read from each.
+    pub files: std::collections::BTreeMap<String, String>,
+}
+
+impl ConfigSource {
+    /// The built-in configuration.
+    pub fn builtin() -> ConfigSource {
+        ConfigSource {
+            text: DEFAULT_CONFIG_TOML.to_string(),
+            files: Default::default(),
+        }
+    }
+
+    /// Compile it again, its allowlist files served from what was recorded.
+    pub fn compile(&self) -> Result<Config, ConfigError> {
+        Config::from_toml_with(&self.text, &mut |name| {
+            self.files
+                .get(name)
+                .cloned()
+                .ok_or_else(|| format!("{name}: not recorded with the configuration"))
+        })
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config::from_toml(DEFAULT_CONFIG_TOML).expect("the built-in configuration is valid")

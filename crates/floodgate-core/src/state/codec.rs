@@ -173,14 +173,22 @@ impl<'a> Table<'a> {
 pub(super) fn save(state: &State) -> Vec<u8> {
     // The network history travels as an extension section (see `crate::history`): states
     // written before it load, and builds that do not know it keep it.
-    let with_history;
-    let extensions = if state.history.is_empty() {
+    let with_sections;
+    let extensions = if state.history.is_empty() && state.config.is_none() {
         &state.extensions
     } else {
         let mut e = state.extensions.clone();
-        e.insert(history::SECTION.to_string(), state.history.encode());
-        with_history = e;
-        &with_history
+        if !state.history.is_empty() {
+            e.insert(history::SECTION.to_string(), state.history.encode());
+        }
+        if let Some(c) = &state.config {
+            e.insert(
+                super::CONFIG_SECTION.to_string(),
+                serde_json::to_vec(c).unwrap_or_default(),
+            );
+        }
+        with_sections = e;
+        &with_sections
     };
     let profiles = sorted(&state.profiles);
     let mut table = Table::default();
@@ -292,6 +300,12 @@ pub(super) fn load(bytes: &[u8]) -> Result<State, StateError> {
         Some(bytes) => History::decode(&bytes).map_err(corrupt)?,
         None => History::default(),
     };
+    let config = match extensions.remove(super::CONFIG_SECTION) {
+        Some(bytes) => Some(
+            serde_json::from_slice(&bytes).map_err(|e| corrupt(format!("config section: {e}")))?,
+        ),
+        None => None,
+    };
     Ok(State {
         resolution_ms: i.resolution_ms,
         watermark_ms: i.watermark_ms,
@@ -315,6 +329,7 @@ pub(super) fn load(bytes: &[u8]) -> Result<State, StateError> {
         undelivered: i.undelivered,
         extensions,
         history,
+        config,
     })
 }
 
@@ -448,6 +463,7 @@ mod v1 {
             undelivered: BTreeMap::new(),
             extensions: BTreeMap::new(),
             history: History::default(),
+            config: None,
         })
     }
 

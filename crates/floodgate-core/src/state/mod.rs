@@ -155,7 +155,13 @@ pub struct State {
     /// Per network, when it was first and last seen (the guardrail's history; encoded as the
     /// extension section [`crate::history::SECTION`]).
     pub history: crate::history::History,
+    /// The configuration the state was last decided with (extension section
+    /// [`CONFIG_SECTION`]); `None` in states written before it was recorded.
+    pub config: Option<crate::config::ConfigSource>,
 }
+
+/// The state's extension section holding [`State::config`] (JSON).
+pub const CONFIG_SECTION: &str = "config";
 
 impl State {
     /// Encode (the layout is in `state/codec.rs`). Equal states give equal bytes.
