@@ -412,3 +412,61 @@ fn report_and_explain_decide_with_the_configuration_of_the_state() {
     assert!(other.status.success());
     assert!(String::from_utf8_lossy(&other.stderr).contains("differs"));
 }
+
+/// Item 10: two runs on one state file at once: the second fails at once naming the lock,
+/// instead of one run's work being lost when both save.
+#[test]
+fn a_state_in_use_by_another_run_is_not_overwritten() {
+    let dir = tmp("lock");
+    let state = dir.join("s.state");
+    let lock = std::fs::File::create(dir.join("s.state.lock")).unwrap();
+    lock.lock().unwrap();
+    let out = dir.join("out");
+    let (s, o) = (state.to_str().unwrap(), out.to_str().unwrap());
+    let busy = floodgate(&[
+        "analyze",
+        "--quiet",
+        "--state",
+        s,
+        "--out",
+        o,
+        "sample-logs/cloudfront",
+    ]);
+    assert_eq!(busy.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&busy.stderr).contains("in use by another floodgate run"));
+    assert!(!state.exists());
+    drop(lock);
+    ok(&[
+        "analyze",
+        "--quiet",
+        "--state",
+        s,
+        "--out",
+        o,
+        "sample-logs/cloudfront",
+    ]);
+    assert!(state.exists());
+}
+
+/// Item 10: `explain` of an address never seen says so, without talk of range shares.
+#[test]
+fn explain_of_an_address_never_seen_is_plain() {
+    let dir = tmp("unseen");
+    let state = dir.join("s.state");
+    let s = state.to_str().unwrap();
+    ok(&[
+        "analyze",
+        "--quiet",
+        "--state",
+        s,
+        "--out",
+        dir.join("o").to_str().unwrap(),
+        "sample-logs",
+    ]);
+    let text = ok(&["explain", "8.8.8.8", "--state", s]);
+    assert!(text.contains("NOT BANNED"), "{text}");
+    assert!(!text.contains("offender"), "{text}");
+    // an address of a network with offenders still gets the range's verdict
+    let near = ok(&["explain", "203.0.113.99", "--state", s]);
+    assert!(near.contains("203.0.113.0/24"), "{near}");
+}

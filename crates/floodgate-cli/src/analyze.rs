@@ -196,6 +196,11 @@ pub fn read_paths(
 pub fn run(args: AnalyzeArgs) -> Result<u8, Failure> {
     let started = Instant::now();
     let now = parse_now(args.now.as_deref())?;
+    // One run at a time per state file: held until this run has saved (or failed).
+    let _lock = match &args.state {
+        Some(p) if !args.dry_run => Some(StateFile::new(p).lock()?),
+        _ => None,
+    };
     let mut state = match &args.state {
         Some(p) => StateFile::new(p).load()?.unwrap_or_default(),
         None => State::default(),

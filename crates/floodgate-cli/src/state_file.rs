@@ -47,6 +47,33 @@ impl StateFile {
             .ok_or_else(|| anyhow::anyhow!("{}: no such state file", self.path.display()))
     }
 
+    /// Hold the state for one run: an exclusive lock on `PATH.lock`, released when the returned
+    /// file is dropped (or the process ends). A second run on the same state while one is
+    /// running fails at once, naming the lock, instead of silently losing one run's work when
+    /// both save.
+    pub fn lock(&self) -> anyhow::Result<std::fs::File> {
+        let mut name = self.path.clone().into_os_string();
+        name.push(".lock");
+        let lock_path = PathBuf::from(name);
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .with_context(|| format!("opening {}", lock_path.display()))?;
+        match file.try_lock() {
+            Ok(()) => Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) => Err(anyhow::anyhow!(
+                "{} is in use by another floodgate run (lock {}); run again when it has finished",
+                self.path.display(),
+                lock_path.display()
+            )),
+            Err(std::fs::TryLockError::Error(e)) => {
+                Err(anyhow::Error::from(e).context(format!("locking {}", lock_path.display())))
+            }
+        }
+    }
+
     /// Write the state (atomically: readers never see half a file).
     pub fn save(&self, state: &State) -> anyhow::Result<()> {
         write_atomic(&self.path, &state.save())

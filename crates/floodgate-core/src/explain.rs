@@ -113,14 +113,20 @@ pub fn explain(config: &Config, state: &State, decision: &Decision, ip: IpAddr) 
         })
         .collect();
     let ban = decision.bans.iter().find(|b| b.key == key).cloned();
-    let range = ranges::network_of(config, key).map(|net| {
+    // A network is worth a word only when something happened in it: for an address never seen
+    // in a quiet network, talk of offender shares would only confuse.
+    let range = ranges::network_of(config, key).and_then(|net| {
         let offenders = decision
             .bans
             .iter()
             .filter(|b| b.active && ranges::network_of(config, b.key) == Some(net))
             .count() as u32;
         let seen = engine::population(config, state, &[net].into_iter().collect()).seen_in(&net);
-        match decision.ranges.iter().find(|r| r.cidr == net) {
+        let range_ban = decision.ranges.iter().find(|r| r.cidr == net);
+        if offenders == 0 && range_ban.is_none() {
+            return None;
+        }
+        Some(match range_ban {
             Some(r) => RangeVerdict {
                 network: net.to_string(),
                 offenders: r.members.len() as u32,
@@ -133,7 +139,7 @@ pub fn explain(config: &Config, state: &State, decision: &Decision, ip: IpAddr) 
                 },
             },
             None => ranges::judge(config, net, offenders, seen),
-        }
+        })
     });
     Explanation {
         ip,
