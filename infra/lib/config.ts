@@ -149,8 +149,6 @@ export const DEFAULTS = {
   ipSetsPerVersion: 3,
   /** Addresses/CIDRs one WAF IP set holds (AWS quota, not adjustable). */
   ipSetCapacity: 10000,
-  /** floodgate's `ban.max_entries` when the config does not set it. */
-  engineMaxEntries: 30000,
   streamLogRetentionDays: 7,
   realtimeShards: 1,
   logsDelivery: 'lambda' as LogsDelivery,

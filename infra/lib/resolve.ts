@@ -239,11 +239,12 @@ export function resolveSettings(props: FloodgateSettings, stackName: string, reg
   const configPath = path.resolve(props.configPath ?? DEFAULT_CONFIG_PATH);
   check(fs.existsSync(configPath), `floodgate config not found at ${configPath} (set -c configPath=<file>)`);
   const configToml = fs.readFileSync(configPath, 'utf8');
-  const maxEntries = readBanMaxEntries(configToml, configPath) ?? DEFAULTS.engineMaxEntries;
   const capacity = ipSetsPerVersion * DEFAULTS.ipSetCapacity;
+  // Left out of the config, the engine's capacity follows the IP sets it is given.
+  const maxEntries = readBanMaxEntries(configToml, configPath) ?? capacity;
   check(capacity >= maxEntries,
     `ipSetsPerVersion=${ipSetsPerVersion} gives ${capacity} entries per IP version (${DEFAULTS.ipSetCapacity} per IP set), ` +
-    `but ban.max_entries in ${configPath} is ${maxEntries}${readBanMaxEntries(configToml) === undefined ? ' (the engine default)' : ''}. ` +
+    `but ban.max_entries in ${configPath} is ${maxEntries}. ` +
     `Set -c ipSetsPerVersion=${Math.ceil(maxEntries / DEFAULTS.ipSetCapacity)} or lower ban.max_entries; ` +
     'the Lambda refuses to start with too few IP sets.');
 

@@ -69,8 +69,8 @@ with tempfile.TemporaryDirectory() as tmp:
     again = json.loads((tmp / "again/report.json").read_text())
     check("re-reading the same objects counts nothing twice", again["summary"]["records"] == 0 and again["summary"]["skipped_files"] == len(manifest["files"]))
 
-    one_set = tmp / "one-set.toml"  # one IP set per version holds ban.max_entries = 10000
-    one_set.write_text((ROOT / "crates/floodgate-core/src/config/default-config.toml").read_text().replace("max_entries = 30000", "max_entries = 10000"))
+    one_set = tmp / "one-set.toml"  # the built-in config: its capacity follows the one set per version
+    one_set.write_text((ROOT / "crates/floodgate-core/src/config/default-config.toml").read_text())
     sets = ["--ipv4-set", f'cli-v4:{v4["Id"]}', "--ipv6-set", f'cli-v6:{v6["Id"]}', "--scope", "REGIONAL", "--endpoint-url", ENDPOINT, "--config", str(one_set)]
     dry = json.loads(floodgate("sync", "--state", str(state), *sets, "--dry-run", "--json"))
     got = waf.get_ip_set(Name="cli-v4", Scope="REGIONAL", Id=v4["Id"])["IPSet"]["Addresses"]
@@ -114,7 +114,10 @@ with tempfile.TemporaryDirectory() as tmp:
     for v in ("v4", "v6"):
         for s in made[v]:
             args += [f"--ip{v}-set", f'{s["Name"]}:{s["Id"]}']
-    few = ["--state", str(fstate), "--scope", "REGIONAL", "--endpoint-url", ENDPOINT, "--config", str(cfg),
+    # A max_entries written out must fit the sets given (left out, the capacity follows them).
+    capped = tmp / "capped.toml"
+    capped.write_text(cfg.read_text() + "[ban]\nmax_entries = 30000\n")
+    few = ["--state", str(fstate), "--scope", "REGIONAL", "--endpoint-url", ENDPOINT, "--config", str(capped),
            "--ipv4-set", f'{made["v4"][0]["Name"]}:{made["v4"][0]["Id"]}', "--ipv6-set", f'{made["v6"][0]["Name"]}:{made["v6"][0]["Id"]}']
     floodgate("sync", *few, code=2)
     untouched = waf.get_ip_set(Name=made["v4"][0]["Name"], Scope="REGIONAL", Id=made["v4"][0]["Id"])["IPSet"]["Addresses"]

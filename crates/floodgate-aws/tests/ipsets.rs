@@ -394,6 +394,31 @@ async fn what_fits_in_no_set_is_reported_not_lost() {
     assert_eq!(r.sets[1].not_fitted.len(), 5);
 }
 
+/// Issue "one truth", item 8: with `max_entries` left out the capacity follows the sets given:
+/// one set per version starts, three IPv4 sets with one IPv6 set is a valid configuration.
+#[test]
+fn without_max_entries_the_capacity_follows_the_sets_given() {
+    let config = floodgate_core::config::Config::default();
+    assert!(check_capacity(&config.ban, &v4_targets(1), ["a", "b"]).is_ok());
+    let mut targets = v4_targets(3);
+    targets.push(SyncTarget {
+        set: IpSetRef::parse_list("six:6").unwrap().remove(0),
+        version: IpVersion::V6,
+    });
+    assert!(check_capacity(&config.ban, &targets, ["a", "b"]).is_ok());
+    let mut ban = config.ban.clone();
+    ban.ip_sets = Some((3, 1));
+    assert_eq!((ban.capacity(true), ban.capacity(false)), (30_000, 10_000));
+    // a per-version capacity must fit that version's sets only
+    let per = floodgate_core::config::Config::from_toml(
+        "[[rules]]\nname = \"r\"\nwindow = \"1m\"\nlimit = 5\n[ban]\nmax_entries_ipv4 = 30000\nmax_entries_ipv6 = 10000\n",
+    )
+    .unwrap();
+    assert!(check_capacity(&per.ban, &targets, ["a", "b"]).is_ok());
+    let e = check_capacity(&per.ban, &v4_targets(2), ["--ipv4-set", "b"]).unwrap_err();
+    assert!(e[0].contains("ban.max_entries_ipv4 = 30000"), "{e:?}");
+}
+
 #[test]
 fn fewer_sets_than_max_entries_needs_is_an_error() {
     let config = floodgate_core::config::Config::from_toml(

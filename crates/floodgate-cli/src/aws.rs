@@ -142,9 +142,12 @@ pub fn sync(args: SyncArgs) -> Result<u8, Failure> {
             "give --ipv4-set NAME:ID, --ipv6-set NAME:ID, or both (each may repeat)"
         )));
     }
-    let config = crate::load_config(args.config.as_deref())?;
+    let mut config = crate::load_config(args.config.as_deref())?;
     check_capacity(&config.ban, &targets, ["--ipv4-set", "--ipv6-set"])
         .map_err(|p| Failure::usage(anyhow::anyhow!("{}", p.join("\n"))))?;
+    // Capacity follows the IP sets given where the configuration sets none.
+    let count = |v: IpVersion| targets.iter().filter(|t| t.version == v).count();
+    config.ban.ip_sets = Some((count(IpVersion::V4), count(IpVersion::V6)));
     let opts = SyncOptions::default();
     let rt = runtime()?;
     let dry_run = args.dry_run;

@@ -391,7 +391,7 @@ pub fn decide(
             Entry::Single(i) => (bans[i].cidr, bans[i].key.is_ipv4()),
         };
         let list = if is_v4 { &mut v4 } else { &mut v6 };
-        let fits = list.len() < config.ban.max_entries;
+        let fits = list.len() < config.ban.capacity(is_v4);
         match e {
             Entry::Range(r) => {
                 let range = &mut ranges[r];

@@ -41,8 +41,10 @@ pub async fn init_with(
     let sdk = floodgate_aws::sdk_config().await;
     let store = floodgate_aws::S3Store::new(&sdk);
     let waf = floodgate_aws::WafIpSets::new(&sdk, settings.scope);
-    let config = settings.load_config(&store).await?;
+    let mut config = settings.load_config(&store).await?;
     settings.check_against(&config).map_err(|e| e.to_string())?;
+    // Capacity follows the IP sets given where the configuration sets none.
+    config.ban.ip_sets = Some((settings.ipv4_sets.len(), settings.ipv6_sets.len()));
     let notifier = settings.notify_topic_arn.clone().map(|arn| {
         std::sync::Arc::new(floodgate_aws::sns::SnsPublisher::new(&sdk, arn))
             as std::sync::Arc<dyn floodgate_aws::sns::Publisher>

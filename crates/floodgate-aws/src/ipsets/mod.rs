@@ -208,15 +208,22 @@ pub fn check_capacity(
     targets: &[SyncTarget],
     names: [&str; 2],
 ) -> Result<(), Vec<String>> {
-    let need = ban.ip_sets_needed();
     let mut problems = Vec::new();
     for (version, name) in [(IpVersion::V4, names[0]), (IpVersion::V6, names[1])] {
         let have = targets.iter().filter(|t| t.version == version).count();
-        if have > 0 && have < need {
-            problems.push(format!(
-                "{name}: ban.max_entries = {} needs {need} IP sets of {WAF_MAX_ADDRESSES} entries per IP version, {have} given",
-                ban.max_entries
-            ));
+        let ipv4 = version == IpVersion::V4;
+        // A capacity the configuration does not set follows the sets given: always enough.
+        if let (Some(need), Some(max)) = (ban.ip_sets_needed(ipv4), ban.max_entries_for(ipv4)) {
+            if have > 0 && have < need {
+                let key = match (ipv4, ban.max_entries_ipv4, ban.max_entries_ipv6) {
+                    (true, Some(_), _) => "ban.max_entries_ipv4",
+                    (false, _, Some(_)) => "ban.max_entries_ipv6",
+                    _ => "ban.max_entries",
+                };
+                problems.push(format!(
+                    "{name}: {key} = {max} needs {need} IP sets of {WAF_MAX_ADDRESSES} entries, {have} given: give more sets, or leave {key} out (the capacity then follows the sets given)"
+                ));
+            }
         }
         let mut ids = BTreeSet::new();
         for t in targets.iter().filter(|t| t.version == version) {

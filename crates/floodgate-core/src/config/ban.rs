@@ -27,8 +27,16 @@ pub struct BanConfig {
     pub ipv4_prefix: u8,
     /// IPv6 key prefix length (64: per subnet, since one host holds a /64).
     pub ipv6_prefix: u8,
-    /// Most blocklist entries per IP version, over all the IP sets of that version.
-    pub max_entries: usize,
+    /// Most blocklist entries per IP version, over all the IP sets of that version; `None`:
+    /// the capacity follows the IP sets given ([`BanConfig::capacity`]).
+    pub max_entries: Option<usize>,
+    /// `max_entries` for IPv4 only, where the versions differ.
+    pub max_entries_ipv4: Option<usize>,
+    /// `max_entries` for IPv6 only.
+    pub max_entries_ipv6: Option<usize>,
+    /// The IP sets a front end syncs, per version (IPv4, IPv6): set by the Lambda and `sync`
+    /// from the sets they were given, `None` for `analyze` (no IP set in sight).
+    pub ip_sets: Option<(usize, usize)>,
     /// Absolute cap on new bans per run; 0: none (the share guardrail stops broken rules).
     pub max_new_per_run: usize,
     /// Decide and report only; touch no IP set.
@@ -39,10 +47,37 @@ pub struct BanConfig {
     pub guardrail: GuardrailConfig,
 }
 
+/// The capacity per IP version when neither `max_entries` nor IP sets say otherwise (`analyze`
+/// over files): three sets' worth, as the stack creates by default.
+pub const UNSYNCED_CAPACITY: usize = 3 * IP_SET_CAPACITY;
+
 impl BanConfig {
-    /// IP sets one IP version needs for `max_entries`.
-    pub fn ip_sets_needed(&self) -> usize {
-        self.max_entries.div_ceil(IP_SET_CAPACITY)
+    /// The capacity the configuration sets for one IP version, if it sets one.
+    pub fn max_entries_for(&self, ipv4: bool) -> Option<usize> {
+        let own = if ipv4 {
+            self.max_entries_ipv4
+        } else {
+            self.max_entries_ipv6
+        };
+        own.or(self.max_entries)
+    }
+
+    /// Entries one IP version may hold: its `max_entries_ipv4`/`_ipv6`, else `max_entries`,
+    /// else 10,000 × the IP sets given for it (one set per version works out of the box), else
+    /// (no IP set in sight) [`UNSYNCED_CAPACITY`].
+    pub fn capacity(&self, ipv4: bool) -> usize {
+        match (self.max_entries_for(ipv4), self.ip_sets) {
+            (Some(n), _) => n,
+            (None, Some((v4, v6))) => IP_SET_CAPACITY * if ipv4 { v4 } else { v6 }.max(1),
+            (None, None) => UNSYNCED_CAPACITY,
+        }
+    }
+
+    /// IP sets one IP version needs for the capacity its configuration sets (`None`: it sets
+    /// none, so any number of sets is enough).
+    pub fn ip_sets_needed(&self, ipv4: bool) -> Option<usize> {
+        self.max_entries_for(ipv4)
+            .map(|n| n.div_ceil(IP_SET_CAPACITY))
     }
 }
 
@@ -149,6 +184,12 @@ fn guardrail(user: &RawGuardrail, d: &RawGuardrail) -> Result<GuardrailConfig, C
     })
 }
 
+/// An optional capacity key, 1 ..= [`MAX_ENTRIES_LIMIT`].
+fn optional_entries(key: &str, v: Option<i64>) -> Result<Option<usize>, ConfigError> {
+    v.map(|n| int_in(key, n, 1, MAX_ENTRIES_LIMIT as i64).map(|n| n as usize))
+        .transpose()
+}
+
 pub(super) fn ban(b: &RawBan, d: &RawBan) -> Result<BanConfig, ConfigError> {
     let dur = |key: &str, u: &Option<String>, dd: &Option<String>| -> Result<i64, ConfigError> {
         parse_duration(key, &or_default(key, u, dd)?)
@@ -185,13 +226,16 @@ pub(super) fn ban(b: &RawBan, d: &RawBan) -> Result<BanConfig, ConfigError> {
         memory_ms,
         ipv4_prefix: int("ban.ipv4_prefix", &b.ipv4_prefix, &d.ipv4_prefix, 8, 32)? as u8,
         ipv6_prefix: int("ban.ipv6_prefix", &b.ipv6_prefix, &d.ipv6_prefix, 16, 128)? as u8,
-        max_entries: int(
-            "ban.max_entries",
-            &b.max_entries,
-            &d.max_entries,
-            1,
-            MAX_ENTRIES_LIMIT as i64,
-        )? as usize,
+        max_entries: optional_entries("ban.max_entries", b.max_entries.or(d.max_entries))?,
+        max_entries_ipv4: optional_entries(
+            "ban.max_entries_ipv4",
+            b.max_entries_ipv4.or(d.max_entries_ipv4),
+        )?,
+        max_entries_ipv6: optional_entries(
+            "ban.max_entries_ipv6",
+            b.max_entries_ipv6.or(d.max_entries_ipv6),
+        )?,
+        ip_sets: None,
         max_new_per_run: int(
             "ban.max_new_per_run",
             &b.max_new_per_run,

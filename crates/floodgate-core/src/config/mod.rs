@@ -161,8 +161,25 @@ mod tests {
         assert_eq!(c.engine.lateness_ms, 900_000);
         assert_eq!(c.allow.len(), 6);
         assert_eq!(c.max_window_ms(), 600_000);
-        assert_eq!(c.ban.max_entries, 30_000);
-        assert_eq!(c.ban.ip_sets_needed(), 3);
+        // capacity follows the IP sets given; with none in sight (analyze), three sets' worth
+        assert_eq!(c.ban.max_entries, None);
+        assert_eq!(c.ban.ip_sets_needed(true), None);
+        assert_eq!(c.ban.capacity(true), 30_000);
+        let mut synced = c.ban.clone();
+        synced.ip_sets = Some((3, 1));
+        assert_eq!(
+            (synced.capacity(true), synced.capacity(false)),
+            (30_000, 10_000)
+        );
+        let per = Config::from_toml(&format!(
+            "{RULE}[ban]\nmax_entries = 20000\nmax_entries_ipv6 = 5000\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            (per.ban.capacity(true), per.ban.capacity(false)),
+            (20_000, 5_000)
+        );
+        assert_eq!(per.ban.ip_sets_needed(true), Some(2));
         assert!(c.ban.ranges.enabled);
     }
 

@@ -74,6 +74,8 @@ pub(crate) struct RawBan {
     pub ipv4_prefix: Option<i64>,
     pub ipv6_prefix: Option<i64>,
     pub max_entries: Option<i64>,
+    pub max_entries_ipv4: Option<i64>,
+    pub max_entries_ipv6: Option<i64>,
     pub max_new_per_run: Option<i64>,
     pub dry_run: Option<bool>,
     #[serde(default)]
