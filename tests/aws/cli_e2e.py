@@ -69,6 +69,20 @@ with tempfile.TemporaryDirectory() as tmp:
     again = json.loads((tmp / "again/report.json").read_text())
     check("re-reading the same objects counts nothing twice", again["summary"]["records"] == 0 and again["summary"]["skipped_files"] == len(manifest["files"]))
 
+    # --state s3://…: analyze writes it conditionally; report and explain read it (deploy.md's
+    # review step), deciding what the local run decided.
+    s3_state = f"s3://{bucket}/state/floodgate.state"
+    floodgate("analyze", "--quiet", "--out", str(tmp / "s3state"), "--state", s3_state, "sample-logs")
+    floodgate("report", "--state", s3_state, "--out", str(tmp / "s3report"))
+    from_s3 = json.loads((tmp / "s3report/report.json").read_text())
+    check("report --state s3:// decides what analyze decided", from_s3["blocklist"] == local["blocklist"], f'{from_s3["blocklist"]}')
+    said = floodgate("explain", "203.0.113.12", "--state", s3_state)
+    check("explain --state s3:// finds the ban", "BANNED until" in said, said)
+    floodgate("analyze", "--quiet", "--out", str(tmp / "s3state2"), "--state", s3_state, "sample-logs")
+    again2 = json.loads((tmp / "s3state2/report.json").read_text())
+    check("analyze --state s3:// twice counts nothing twice", again2["summary"]["records"] == 0)
+    floodgate("report", "--state", f"s3://{bucket}/state/none", "--out", str(tmp / "none"), code=2)
+
     one_set = tmp / "one-set.toml"  # the built-in config: its capacity follows the one set per version
     one_set.write_text((ROOT / "crates/floodgate-core/src/config/default-config.toml").read_text())
     sets = ["--ipv4-set", f'cli-v4:{v4["Id"]}', "--ipv6-set", f'cli-v6:{v6["Id"]}', "--scope", "REGIONAL", "--endpoint-url", ENDPOINT, "--config", str(one_set)]

@@ -198,12 +198,15 @@ pub fn run(args: AnalyzeArgs) -> Result<u8, Failure> {
     let now = parse_now(args.now.as_deref())?;
     // One run at a time per state file: held until this run has saved (or failed).
     let _lock = match &args.state {
-        Some(p) if !args.dry_run => Some(StateFile::new(p).lock()?),
+        Some(p) if !args.dry_run && !crate::aws::is_s3(p) => Some(StateFile::new(p).lock()?),
         _ => None,
     };
-    let mut state = match &args.state {
-        Some(p) => StateFile::new(p).load()?.unwrap_or_default(),
-        None => State::default(),
+    let (mut state, version) = match &args.state {
+        Some(p) => {
+            let (s, v) = crate::state_file::load_any(p)?;
+            (s.unwrap_or_default(), v)
+        }
+        None => (State::default(), None),
     };
     // `--config`, else the configuration the state was decided with, else the built-in one.
     let (mut config, config_source) = config_for_state(args.config.as_deref(), &state)?;
@@ -227,7 +230,7 @@ pub fn run(args: AnalyzeArgs) -> Result<u8, Failure> {
     state.config = Some(config_source);
     let html = output::write_reports(&config, &state, &decision, &args.out)?;
     if let (Some(path), true) = (&args.state, save_state) {
-        StateFile::new(path).save(&state)?;
+        crate::state_file::save_any(path, &state, &version)?;
     }
     if !args.quiet {
         print_summary(

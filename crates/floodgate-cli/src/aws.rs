@@ -279,3 +279,51 @@ fn print_report(report: &SyncReport) {
         }
     }
 }
+
+/// The state object at `s3://bucket/key` (`--state s3://…` of `analyze`, `report`, `explain`).
+fn s3_state(url: &str) -> Result<(S3State<S3Store>, tokio::runtime::Runtime), Failure> {
+    let (bucket, key) = parse_s3_url(url)
+        .filter(|(_, k)| !k.is_empty())
+        .ok_or_else(|| {
+            Failure::usage(anyhow::anyhow!("--state {url}: expected s3://bucket/key"))
+        })?;
+    let rt = runtime()?;
+    let sdk = rt.block_on(sdk_config_with(None, None));
+    Ok((
+        S3State {
+            store: S3Store::new(&sdk),
+            bucket,
+            key,
+        },
+        rt,
+    ))
+}
+
+/// Read the state at an `s3://` URL with its version (`None`: there is none yet).
+pub fn load_s3_state(
+    url: &str,
+) -> Result<(Option<State>, floodgate_aws::state_store::Version), Failure> {
+    let (backend, rt) = s3_state(url)?;
+    let (state, version) = rt
+        .block_on(backend.load())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok((version.is_some().then_some(state), version))
+}
+
+/// Write the state back to an `s3://` URL only if it is still the version read (the Lambda's
+/// conditional write): another writer's commit meanwhile is an error, never overwritten.
+pub fn save_s3_state(
+    url: &str,
+    state: &State,
+    version: &floodgate_aws::state_store::Version,
+) -> Result<(), Failure> {
+    let (backend, rt) = s3_state(url)?;
+    rt.block_on(backend.store(state.save(), version))
+        .map_err(|e| match e {
+            floodgate_aws::objects::StoreError::Conflict(_) => anyhow::anyhow!(
+                "{url} changed since this run read it (another writer, the Lambda?): nothing was written; run again"
+            ),
+            e => anyhow::anyhow!("writing {url}: {e}"),
+        })?;
+    Ok(())
+}

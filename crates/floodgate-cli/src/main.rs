@@ -48,7 +48,6 @@ use floodgate_core::config::{Config, ConfigSource, DEFAULT_CONFIG_TOML};
 use floodgate_core::engine;
 use floodgate_core::explain::explain;
 use floodgate_core::state::State;
-use state_file::StateFile;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -250,9 +249,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             common,
             now,
         } => {
-            let st = StateFile::new(&state)
-                .load_existing()
-                .map_err(Failure::usage)?;
+            let st = state_file::load_existing_any(&state)?;
             let (config, _) = config_for_state(common.config.as_deref(), &st)?;
             let now = parse_now(now.as_deref())?.unwrap_or(st.last_run.now_ms);
             let decision = engine::decide_again(&config, &st, now);
@@ -270,7 +267,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
         } => {
             let now = parse_now(now.as_deref())?;
             let mut st = match &state {
-                Some(p) => StateFile::new(p).load_existing().map_err(Failure::usage)?,
+                Some(p) => state_file::load_existing_any(p)?,
                 None if paths.is_empty() => {
                     return Err(Failure::usage(anyhow::anyhow!(
                         "give log paths, --state FILE, or both"

@@ -12,6 +12,36 @@ use floodgate_aws::StateBackend;
 use floodgate_core::state::State;
 use std::path::PathBuf;
 
+/// Load the state `--state` names, a file or `s3://bucket/key`: the state (`None` when there
+/// is none yet) and the S3 version read (to write back conditionally).
+pub fn load_any(
+    path: &std::path::Path,
+) -> Result<(Option<State>, floodgate_aws::state_store::Version), crate::Failure> {
+    match path.to_str().filter(|p| p.starts_with("s3://")) {
+        Some(url) => crate::aws::load_s3_state(url),
+        None => Ok((StateFile::new(path).load()?, None)),
+    }
+}
+
+/// The state `--state` names, which must exist (`report`, `explain`).
+pub fn load_existing_any(path: &std::path::Path) -> Result<State, crate::Failure> {
+    load_any(path)?
+        .0
+        .ok_or_else(|| crate::Failure::usage(anyhow::anyhow!("{}: no such state", path.display())))
+}
+
+/// Save the state `--state` names: atomically to a file, conditionally to S3.
+pub fn save_any(
+    path: &std::path::Path,
+    state: &State,
+    version: &floodgate_aws::state_store::Version,
+) -> Result<(), crate::Failure> {
+    match path.to_str().filter(|p| p.starts_with("s3://")) {
+        Some(url) => crate::aws::save_s3_state(url, state, version),
+        None => Ok(StateFile::new(path).save(state)?),
+    }
+}
+
 /// A state file.
 #[derive(Clone, Debug)]
 pub struct StateFile {
