@@ -85,7 +85,9 @@ with tempfile.TemporaryDirectory() as tmp:
 
     one_set = tmp / "one-set.toml"  # the built-in config: its capacity follows the one set per version
     one_set.write_text((ROOT / "crates/floodgate-core/src/config/default-config.toml").read_text())
-    sets = ["--ipv4-set", f'cli-v4:{v4["Id"]}', "--ipv6-set", f'cli-v6:{v6["Id"]}', "--scope", "REGIONAL", "--endpoint-url", ENDPOINT, "--config", str(one_set)]
+    # sync decides at the wall clock by default (bans that ended leave the sets); these logs are
+    # from November, so it decides when the analysis did.
+    sets = ["--ipv4-set", f'cli-v4:{v4["Id"]}', "--ipv6-set", f'cli-v6:{v6["Id"]}', "--scope", "REGIONAL", "--endpoint-url", ENDPOINT, "--config", str(one_set), "--now", local["now"]]
     dry = json.loads(floodgate("sync", "--state", str(state), *sets, "--dry-run", "--json"))
     got = waf.get_ip_set(Name="cli-v4", Scope="REGIONAL", Id=v4["Id"])["IPSet"]["Addresses"]
     check("sync --dry-run writes nothing", got == ["192.0.2.200/32"] and dry["dry_run"] is True, f"{got}")
@@ -99,6 +101,12 @@ with tempfile.TemporaryDirectory() as tmp:
 
     second = json.loads(floodgate("sync", "--state", str(state), *sets, "--json"))
     check("an unchanged decision costs no write", not any(s["wrote"] for s in second["sets"]), f"{second}")
+
+    # By the clock (no --now): every ban of November has ended, so floodgate's entries leave the
+    # sets and the foreign one stays.
+    floodgate("sync", "--state", str(state), *sets[:-2], "--json")
+    got4 = waf.get_ip_set(Name="cli-v4", Scope="REGIONAL", Id=v4["Id"])["IPSet"]["Addresses"]
+    check("sync by the clock removes bans that ended, keeps the foreign entry", got4 == ["192.0.2.200/32"], f"{got4}")
 
     floodgate("sync", "--state", str(state), "--scope", "REGIONAL", code=2)
     floodgate("sync", "--state", str(tmp / "missing.state"), *sets, code=2)
@@ -124,14 +132,14 @@ with tempfile.TemporaryDirectory() as tmp:
         for i in range(1, 4):
             extra = ["198.18.0.1/32"] if (v, i) == ("v4", 2) else []
             made[v].append(waf.create_ip_set(Name=f"flood-{v}-{i}", Scope="REGIONAL", IPAddressVersion=version, Addresses=extra)["Summary"])
-    args = ["--state", str(fstate), "--scope", "REGIONAL", "--endpoint-url", ENDPOINT, "--config", str(cfg), "--json"]
+    args = ["--state", str(fstate), "--scope", "REGIONAL", "--endpoint-url", ENDPOINT, "--config", str(cfg), "--json", "--now", flood["now"]]
     for v in ("v4", "v6"):
         for s in made[v]:
             args += [f"--ip{v}-set", f'{s["Name"]}:{s["Id"]}']
     # A max_entries written out must fit the sets given (left out, the capacity follows them).
     capped = tmp / "capped.toml"
     capped.write_text(cfg.read_text() + "[ban]\nmax_entries = 30000\n")
-    few = ["--state", str(fstate), "--scope", "REGIONAL", "--endpoint-url", ENDPOINT, "--config", str(capped),
+    few = ["--state", str(fstate), "--scope", "REGIONAL", "--endpoint-url", ENDPOINT, "--config", str(capped), "--now", flood["now"],
            "--ipv4-set", f'{made["v4"][0]["Name"]}:{made["v4"][0]["Id"]}', "--ipv6-set", f'{made["v6"][0]["Name"]}:{made["v6"][0]["Id"]}']
     floodgate("sync", *few, code=2)
     untouched = waf.get_ip_set(Name=made["v4"][0]["Name"], Scope="REGIONAL", Id=made["v4"][0]["Id"])["IPSet"]["Addresses"]

@@ -7,6 +7,7 @@ use anyhow::Context;
 use clap::Args;
 use floodgate_aws::sinks::{deliver_all, DecisionSink, IpSetSink, NotifySink, Outcome};
 use floodgate_aws::sns::{Publisher, SnsPublisher};
+use floodgate_aws::state_store::commit_expiry;
 use floodgate_aws::{
     check_capacity, list_objects, parse_s3_url, read_objects, sdk_config_with, IpSetRef, IpVersion,
     ReadOptions, RetryPolicy, S3State, S3Store, Scope, StateBackend, SyncOptions, SyncReport,
@@ -96,7 +97,8 @@ pub struct SyncArgs {
     /// An IPv6 IP set, NAME:ID; repeat (or comma-separate) for several.
     #[arg(long = "ipv6-set")]
     ipv6_set: Vec<String>,
-    /// Configuration (TOML) whose ban.max_entries the sets must hold; default: the built-in one.
+    /// Configuration (TOML) to decide with and whose ban.max_entries the sets must hold;
+    /// default: the one the state was decided with, else the built-in one.
     #[arg(long)]
     config: Option<std::path::PathBuf>,
     /// REGIONAL or CLOUDFRONT (CLOUDFRONT calls go to us-east-1).
@@ -117,6 +119,10 @@ pub struct SyncArgs {
     /// Also send the decision's notification to this SNS topic (as the Lambda does).
     #[arg(long = "notify-topic")]
     notify_topic: Option<String>,
+    /// Decide at this time (RFC 3339); default: the wall clock, so bans that ended by the
+    /// clock leave the sets even when no log arrived since the state's last run.
+    #[arg(long)]
+    now: Option<String>,
 }
 
 /// `floodgate sync`: make the IP sets equal the state's blocklist, touching only floodgate's
@@ -142,13 +148,17 @@ pub fn sync(args: SyncArgs) -> Result<u8, Failure> {
             "give --ipv4-set NAME:ID, --ipv6-set NAME:ID, or both (each may repeat)"
         )));
     }
-    let mut config = crate::load_config(args.config.as_deref())?;
+    // `--config`, else the configuration the state was decided with (as every command).
+    let recorded = crate::state_file::load_any(std::path::Path::new(&args.state))?.0;
+    let (mut config, _) =
+        crate::config_for_state(args.config.as_deref(), &recorded.unwrap_or_default())?;
     check_capacity(&config.ban, &targets, ["--ipv4-set", "--ipv6-set"])
         .map_err(|p| Failure::usage(anyhow::anyhow!("{}", p.join("\n"))))?;
     // Capacity follows the IP sets given where the configuration sets none.
     let count = |v: IpVersion| targets.iter().filter(|t| t.version == v).count();
     config.ban.ip_sets = Some((count(IpVersion::V4), count(IpVersion::V6)));
     let opts = SyncOptions::default();
+    let now = crate::parse_now(args.now.as_deref())?.unwrap_or_else(crate::wall_clock_ms);
     let rt = runtime()?;
     let dry_run = args.dry_run;
     let report = rt.block_on(async {
@@ -164,6 +174,7 @@ pub fn sync(args: SyncArgs) -> Result<u8, Failure> {
             opts,
             dry_run,
             notify,
+            now,
         };
         if args.state.starts_with("s3://") {
             let (bucket, key) = parse_s3_url(&args.state)
@@ -202,6 +213,8 @@ struct SyncRun<'a> {
     opts: SyncOptions,
     dry_run: bool,
     notify: Option<Arc<dyn Publisher>>,
+    /// The decision time.
+    now: i64,
 }
 
 impl SyncRun<'_> {
@@ -210,8 +223,20 @@ impl SyncRun<'_> {
         waf: WafIpSets,
         backend: B,
     ) -> Result<SyncReport, Failure> {
-        let (state, _) = backend.load().await.map_err(|e| anyhow::anyhow!("{e}"))?;
-        let decision = engine::decide_again(self.config, &state, state.last_run.now_ms);
+        // Decide at `now` as the Lambda's schedule does: expire what ended by then, record it in
+        // the state (so every command sees the same decision), then sync that. A dry run
+        // decides in memory and writes nothing.
+        let (state, decision) = if self.dry_run {
+            let (mut state, _) = backend.load().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let decision = engine::expire(self.config, &mut state, self.now, true)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            (state, decision)
+        } else {
+            let done = commit_expiry(&backend, RetryPolicy::STATE, self.config, self.now, false)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            (done.state, done.value)
+        };
         let mut sinks: Vec<Box<dyn DecisionSink>> = vec![Box::new(IpSetSink {
             waf,
             backend: backend.clone(),
@@ -229,7 +254,7 @@ impl SyncRun<'_> {
             config: self.config,
             state: &state,
             decision: &decision,
-            now_ms: state.last_run.now_ms,
+            now_ms: self.now,
             run: "sync",
             dry_run: self.dry_run,
             state_conflicts: 0,
