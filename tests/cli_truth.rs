@@ -1,7 +1,10 @@
 //! Every command tells the same truth (issue "nothing is silently lost"): each test runs the
 //! exact commands a user ran when the problem was found, on the committed sample logs.
 
-use serde_json::Value;
+#[allow(dead_code)] // the helpers the corpus tests share; this file uses a few
+mod common;
+
+use common::{report, tmp};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -10,13 +13,6 @@ fn root() -> PathBuf {
         .join("../..")
         .canonicalize()
         .unwrap()
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("floodgate-truth-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }
 
 fn floodgate(args: &[&str]) -> Output {
@@ -35,10 +31,6 @@ fn ok(args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
-}
-
-fn report(dir: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap()
 }
 
 fn blocklist(dir: &Path) -> String {

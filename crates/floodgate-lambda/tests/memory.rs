@@ -5,16 +5,17 @@
 //! The heap is measured by a counting global allocator (live bytes and their peak).
 #![allow(unsafe_code)] // a counting global allocator
 
-use floodgate_aws::memory::{MemoryIpSets, MemoryStore};
-use floodgate_core::config::Config;
+mod common;
+
+use common::NOW;
+use floodgate_aws::memory::MemoryStore;
+use floodgate_core::config::{Config, DEFAULT_CONFIG_TOML};
 use floodgate_core::engine::{self, RunInput};
 use floodgate_core::state::State;
 use floodgate_core::FileSummary;
-use floodgate_lambda::{App, Settings};
 use serde_json::json;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 
 struct Counting;
 static LIVE: AtomicUsize = AtomicUsize::new(0);
@@ -49,8 +50,6 @@ static A: Counting = Counting;
 
 /// The function's default memory size (infra `memorySize`), MB.
 const DEFAULT_MEMORY_MB: usize = 1024;
-/// 2026-11-02T10:00:00Z.
-const NOW: i64 = 1_793_613_600_000;
 
 fn bloat_state(config: &Config) -> State {
     let mut tally = floodgate_core::tally::Tally::new(config, 0);
@@ -90,9 +89,7 @@ fn bloat_state(config: &Config) -> State {
 async fn one_object_on_the_bloated_state_fits_the_function_with_room_to_spare() {
     let config = Config::default();
     let store = MemoryStore::new();
-    let waf = MemoryIpSets::new();
-    waf.create("id4", &[]);
-    waf.create("id6", &[]);
+    let waf = common::sets();
     let state_bytes = {
         let bytes = bloat_state(&config).save();
         let n = bytes.len();
@@ -101,31 +98,9 @@ async fn one_object_on_the_bloated_state_fits_the_function_with_room_to_spare() 
     };
     let line = r#"{"timestamp":1793613000000,"action":"ALLOW","httpRequest":{"clientIp":"192.0.2.1","uri":"/","httpMethod":"GET"}}"#;
     let etag = store.insert("logs", "AWSLogs/small.gz", format!("{line}\n").into_bytes());
-    let env = [
-        ("FLOODGATE_STATE_BUCKET", "state"),
-        ("FLOODGATE_STATE_KEY", "state/floodgate.state"),
-        ("FLOODGATE_REPORTS_PREFIX", "reports/"),
-        ("FLOODGATE_IPV4_SET", "v4:id4"),
-        ("FLOODGATE_IPV6_SET", "v6:id6"),
-        ("FLOODGATE_SCOPE", "REGIONAL"),
-        (
-            "FLOODGATE_CONFIG_TOML",
-            floodgate_core::config::DEFAULT_CONFIG_TOML,
-        ),
-        ("FLOODGATE_DRY_RUN", "false"),
-        ("FLOODGATE_LOG_BUCKETS", "logs"),
-        ("FLOODGATE_LOG_PREFIXES", "AWSLogs/"),
-        ("FLOODGATE_LOG_SUFFIXES", ".gz"),
-    ];
-    let settings = Settings::from_lookup(|k| {
-        env.iter()
-            .find(|(n, _)| *n == k)
-            .map(|(_, v)| v.to_string())
-    })
-    .unwrap();
-    let mut app = App::new(settings, config, store.clone(), waf.clone());
-    app.clock = Arc::new(|| NOW);
-    app.waf_write_interval = std::time::Duration::ZERO;
+    // The built-in configuration (the bloat state was decided with it), reports on every run.
+    let settings = common::settings(&[("FLOODGATE_CONFIG_TOML", DEFAULT_CONFIG_TOML)]);
+    let app = common::app_with(&store, &waf, settings).await;
     let event = json!({"Records": [{
         "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
         "eventTime": "2026-11-02T10:00:00.000Z", "eventName": "ObjectCreated:Put",
