@@ -86,8 +86,13 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     let mut state = State::default();
-    let (summary, tally) = read_object(config, state.settled_bucket, "fuzz.log", log.as_bytes())
-        .expect("a generated WAF log reads");
+    let (summary, tally) = read_object(
+        config,
+        &floodgate_core::lateness::LateLines::of(config, &state),
+        "fuzz.log",
+        log.as_bytes(),
+    )
+    .expect("a generated WAF log reads");
     assert_eq!(summary.rejected.total(), 0, "{:?}", summary.rejected);
     let mut input = RunInput::new(config, &state);
     input.add("fuzz.log".into(), summary, tally);

@@ -27,7 +27,12 @@ fuzz_target!(|data: &[u8]| {
     static C: OnceLock<Config> = OnceLock::new();
     let config = C.get_or_init(|| Config::from_toml(CONFIG).expect("valid"));
     let mut state = State::default();
-    let Ok((summary, tally)) = read_object(config, state.settled_bucket, "fuzz.log", data) else {
+    let Ok((summary, tally)) = read_object(
+        config,
+        &floodgate_core::lateness::LateLines::of(config, &state),
+        "fuzz.log",
+        data,
+    ) else {
         return;
     };
     let mut input = RunInput::new(config, &state);

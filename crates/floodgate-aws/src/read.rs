@@ -11,6 +11,7 @@ use crate::objects::{ObjectBody, ObjectRef, ObjectStore, StoreError};
 use bytes::{Buf, Bytes};
 use floodgate_core::config::Config;
 use floodgate_core::engine::RunInput;
+use floodgate_core::lateness::LateLines;
 use floodgate_core::pipeline::{read_object, read_object_with};
 use floodgate_core::reject::{Reject, RejectReason};
 use floodgate_core::state::State;
@@ -169,11 +170,11 @@ impl Read for ChannelReader {
     }
 }
 
-fn unread(id: String, path: String, why: String, config: &Config, settled: u32) -> ReadObject {
+fn unread(id: String, path: String, why: String, config: &Config) -> ReadObject {
     ReadObject {
         id,
         summary: FileSummary::unread(path, why),
-        tally: Tally::new(config, settled),
+        tally: Tally::new(config, 0),
     }
 }
 
@@ -187,7 +188,7 @@ fn unread(id: String, path: String, why: String, config: &Config, settled: u32) 
 pub async fn read_one<S: ObjectStore>(
     store: &S,
     config: Arc<Config>,
-    settled: u32,
+    late: LateLines,
     object: &ObjectRef,
     max_object_bytes: u64,
 ) -> Result<ReadObject, NotRead> {
@@ -195,13 +196,13 @@ pub async fn read_one<S: ObjectStore>(
     let path = object.url();
     if let Some(size) = object.size.filter(|s| *s > max_object_bytes) {
         let why = format!("not read: {size} bytes is over the limit of {max_object_bytes}");
-        return Ok(unread(id, path, why, &config, settled));
+        return Ok(unread(id, path, why, &config));
     }
     let body: ObjectBody = match store.open(object).await {
         Ok(b) => b,
         Err(StoreError::NotFound(_)) => {
             let why = "not read: the object no longer exists".to_string();
-            return Ok(unread(id, path, why, &config, settled));
+            return Ok(unread(id, path, why, &config));
         }
         Err(e @ StoreError::Mismatch(_)) => return Err(NotRead::Refused(e.to_string())),
         Err(e) => return Err(NotRead::Failed(format!("{path}: {e}"))),
@@ -222,13 +223,13 @@ pub async fn read_one<S: ObjectStore>(
     }
     if let Some(size) = body.size.filter(|s| *s > max_object_bytes) {
         let why = format!("not read: {size} bytes is over the limit of {max_object_bytes}");
-        return Ok(unread(id, path, why, &config, settled));
+        return Ok(unread(id, path, why, &config));
     }
     let chunks = body.chunks;
     let task_path = path.clone();
     let joined = tokio::task::spawn_blocking(move || {
         let mut reader = ChannelReader::new(chunks, max_object_bytes);
-        let result = read_object(&config, settled, &task_path, &mut reader);
+        let result = read_object(&config, &late, &task_path, &mut reader);
         (result, reader.failed)
     })
     .await;
@@ -298,11 +299,11 @@ pub async fn read_objects<S: ObjectStore>(
             object.clone(),
             permits.clone(),
         );
-        let (settled, max) = (state.settled_bucket, opts.max_object_bytes);
+        let (late, max) = (LateLines::of(&config, state), opts.max_object_bytes);
         tasks.spawn(async move {
             let read = async {
                 let _permit = permits.acquire_owned().await;
-                read_one(&store, config, settled, &object, max).await
+                read_one(&store, config, late, &object, max).await
             };
             let r = match until {
                 None => read.await,
@@ -361,16 +362,15 @@ pub struct StreamBatch {
 /// Read a streamed batch into a tally, as [`read_one`] reads an object.
 pub fn read_batch(
     config: &Config,
-    settled: u32,
+    late: &LateLines,
     batch: &StreamBatch,
 ) -> Result<ReadObject, String> {
     let mut opts = config.source.clone();
     if batch.format.is_some() {
         opts.format = batch.format;
     }
-    let (mut summary, tally) =
-        read_object_with(config, &opts, settled, &batch.path, &batch.lines[..])
-            .map_err(|e| e.to_string())?;
+    let (mut summary, tally) = read_object_with(config, &opts, late, &batch.path, &batch.lines[..])
+        .map_err(|e| e.to_string())?;
     for why in &batch.undecodable {
         summary.lines += 1;
         let line = summary.lines;

@@ -86,7 +86,7 @@ async fn streamed_reads_match_local_reads_and_commit_creates_the_state() {
     for (o, (_, path)) in pending.read.iter().zip(sample_files()) {
         let local = floodgate_core::pipeline::read_object(
             &config,
-            0,
+            &Default::default(),
             &o.summary.path,
             std::fs::File::open(path).unwrap(),
         )

@@ -14,6 +14,7 @@ use floodgate_core::decision::Decision;
 use floodgate_core::decode::CountingReader;
 use floodgate_core::engine::{self, RunInput};
 use floodgate_core::ingest::{FileSummary, IngestError};
+use floodgate_core::lateness::LateLines;
 use floodgate_core::pipeline::read_object;
 use floodgate_core::report::text::{bytes as bytes_text, int};
 use floodgate_core::state::State;
@@ -75,7 +76,7 @@ fn progress(total: u64, quiet: bool) -> ProgressBar {
 /// the content id computed while reading when the input could not be hashed beforehand (a pipe).
 fn read_one(
     config: &Config,
-    settled: u32,
+    late: &LateLines,
     input: &Input,
     pb: &ProgressBar,
     records: &AtomicU64,
@@ -85,13 +86,13 @@ fn read_one(
         Ok(f) => f,
         Err(e) => {
             let summary = FileSummary::unread(shown, format!("cannot open: {e}"));
-            return Ok((summary, Tally::new(config, settled), None));
+            return Ok((summary, Tally::new(config, 0), None));
         }
     };
     let pb2 = pb.clone();
     let mut hashing = HashingReader::new(file, !input.regular);
     let counted = CountingReader::new(&mut hashing, Some(Box::new(move |n| pb2.inc(n))));
-    let (summary, tally) = read_object(config, settled, &shown, counted)?;
+    let (summary, tally) = read_object(config, late, &shown, counted)?;
     let id = hashing.id();
     let total = records.fetch_add(summary.records, Ordering::Relaxed) + summary.records;
     let secs = pb.elapsed().as_secs_f64().max(0.001);
@@ -140,12 +141,12 @@ pub fn read_inputs(
     }
     let pb = progress(todo.iter().map(|(f, _)| f.size).sum(), quiet);
     let records = Arc::new(AtomicU64::new(0));
-    let settled = engine::settled_bucket(state);
+    let late = LateLines::of(config, state);
     for chunk in todo.chunks(jobs * 4) {
         let results: Vec<_> = pool.install(|| {
             chunk
                 .par_iter()
-                .map(|(f, _)| read_one(config, settled, f, &pb, &records))
+                .map(|(f, _)| read_one(config, &late, f, &pb, &records))
                 .collect()
         });
         for ((f, id), result) in chunk.iter().zip(results) {

@@ -30,7 +30,13 @@ fn main() {
     let mut input = RunInput::new(&config, &state);
     for (i, o) in objects.iter().enumerate() {
         let file = std::fs::File::open(o).unwrap();
-        let (summary, tally) = read_object(&config, state.settled_bucket, o, file).unwrap();
+        let (summary, tally) = read_object(
+            &config,
+            &floodgate_core::lateness::LateLines::of(&config, &state),
+            o,
+            file,
+        )
+        .unwrap();
         input.add(format!("extra-{i}"), summary, tally);
     }
     lap("read_objects", &mut phases);

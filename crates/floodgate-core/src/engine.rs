@@ -36,11 +36,6 @@ pub struct RunInput {
     pub skipped: Vec<String>,
 }
 
-/// The settled bucket a new tally should use for this state (late detection while reading).
-pub fn settled_bucket(state: &State) -> u32 {
-    state.settled_bucket
-}
-
 /// Pending (unsettled) offences per rule name and key, and the replayed bans.
 struct Evaluation {
     pending: FxHashMap<(usize, Key), Vec<Found>>,
@@ -52,24 +47,16 @@ struct Evaluation {
 /// The caller has checked the resolution.
 fn absorb(config: &Config, state: &mut State, tally: &mut Tally) -> u64 {
     state.resolution_ms = config.engine.resolution_ms;
-    let settled = state.settled_bucket;
-    // Requests the tally took as live but that another writer settled meanwhile are late.
-    let newly_late: u64 = tally
-        .per_bucket
-        .iter()
-        .filter(|p| p.0 < settled)
-        .map(|p| p.1 as u64)
-        .sum();
-    let late = newly_late.max(tally.late);
+    // Lateness was judged per source while reading (`crate::lateness`): a request older than
+    // the settled line that was not late (a source the state had not seen, or one that is
+    // behind) is merged into its windows like any other, and swept with them.
+    let late = tally.late;
     for (i, rule) in config.rules.iter().enumerate() {
         let keys = state.rules.entry(rule.name.clone()).or_default();
         let counted = std::mem::take(&mut tally.rules[i]);
         keys.reserve(counted.len().saturating_sub(keys.capacity() - keys.len()));
         for (key, counts) in counted {
-            let mut buckets = counts.buckets;
-            if buckets.first().is_some_and(|p| p.0 < settled) {
-                buckets.retain(|p| p.0 >= settled);
-            }
+            let buckets = counts.buckets;
             if buckets.is_empty() {
                 continue;
             }
@@ -95,15 +82,17 @@ fn absorb(config: &Config, state: &mut State, tally: &mut Tally) -> u64 {
         state.profiles.entry(key).or_default().merge(&p);
     }
     for (key, b) in std::mem::take(&mut tally.presence) {
-        if b >= settled {
-            state
-                .history
-                .observe(crate::history::network(config, key), b, b);
-            let mine = state.presence.entry(key).or_insert(b);
-            *mine = (*mine).max(b);
-        }
+        state
+            .history
+            .observe(crate::history::network(config, key), b, b);
+        let mine = state.presence.entry(key).or_insert(b);
+        *mine = (*mine).max(b);
     }
     state.watermark_ms = tally.last_ms.max(state.watermark_ms);
+    for (f, m) in &tally.sources {
+        let mine = state.sources.entry(f.as_str().to_string()).or_insert(*m);
+        *mine = (*mine).max(*m);
+    }
     for (m, n) in &tally.per_minute {
         *state.per_minute.entry(*m).or_insert(0) += n;
     }
@@ -125,7 +114,6 @@ fn offence(rule: &Rule, f: &Found, resolution_ms: i64, peak: u32) -> Offence {
 
 fn evaluate(config: &Config, state: &mut State) -> Evaluation {
     let res = config.engine.resolution_ms;
-    let settled_bucket = state.settled_bucket;
     // Hash maps: the order of `bans` does not matter (decide sorts them by a total order).
     let mut pending = FxHashMap::default();
     let mut by_key: FxHashMap<Key, Vec<Offence>> = FxHashMap::default();
@@ -135,7 +123,11 @@ fn evaluate(config: &Config, state: &mut State) -> Evaluation {
         };
         let w = (rule.window_ms / res) as u32;
         for (key, kw) in keys.iter_mut() {
-            let s = window::sweep(&kw.buckets, w, rule.limit, kw.reset, settled_bucket);
+            // From the first held bucket, not the settled line: requests of a source that is
+            // behind may land before the line (`crate::lateness`). Offences already settled are
+            // not found again: counting restarts after `reset`, and every window before the
+            // line that did not offend then holds no more now than it did.
+            let s = window::sweep(&kw.buckets, w, rule.limit, kw.reset, 0);
             // The peak is a max over the same buckets: updating it here is idempotent, and
             // saves a per-key map (memory per key is the budget that matters at 1 M clients).
             kw.peak = kw.peak.max(s.peak);
@@ -185,8 +177,7 @@ fn evaluate(config: &Config, state: &mut State) -> Evaluation {
 fn settle(config: &Config, state: &mut State, pending: FxHashMap<(usize, Key), Vec<Found>>) {
     let res = config.engine.resolution_ms;
     let Some(m) = state.watermark_ms else { return };
-    let line = (m - config.max_window_ms() - config.engine.lateness_ms).max(0) / res;
-    let new_settled = (line.min(u32::MAX as i64) as u32).max(state.settled_bucket);
+    let new_settled = crate::lateness::settled_line(config, state);
     for (i, rule) in config.rules.iter().enumerate() {
         let Some(keys) = state.rules.get_mut(&rule.name) else {
             continue;

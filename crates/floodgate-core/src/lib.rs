@@ -16,6 +16,7 @@ pub mod formats;
 pub mod history;
 pub mod ingest;
 pub mod key;
+pub mod lateness;
 pub mod lines;
 pub mod paths;
 pub mod pipeline;

@@ -8,19 +8,20 @@
 use crate::config::Config;
 use crate::engine::RunInput;
 use crate::ingest::{read_log, FileSummary, IngestError, IngestOptions};
+use crate::lateness::LateLines;
 use crate::state::State;
 use crate::tally::Tally;
 use std::io::Read;
 
-/// Read one object into a fresh tally. `settled_bucket` comes from the state the run will be
-/// absorbed into ([`State::settled_bucket`]).
+/// Read one object into a fresh tally. `late` comes from the state the run will be absorbed
+/// into ([`LateLines::of`]): the object's records older than its source's line are late.
 pub fn read_object<R: Read>(
     config: &Config,
-    settled_bucket: u32,
+    late: &LateLines,
     path: &str,
     input: R,
 ) -> Result<(FileSummary, Tally), IngestError> {
-    read_object_with(config, &config.source, settled_bucket, path, input)
+    read_object_with(config, &config.source, late, path, input)
 }
 
 /// [`read_object`] with other ingest options than `[source]`: a stream whose source fixes the
@@ -28,12 +29,17 @@ pub fn read_object<R: Read>(
 pub fn read_object_with<R: Read>(
     config: &Config,
     opts: &IngestOptions,
-    settled_bucket: u32,
+    late: &LateLines,
     path: &str,
     input: R,
 ) -> Result<(FileSummary, Tally), IngestError> {
-    let mut tally = Tally::new(config, settled_bucket);
+    let mut tally = Tally::new(config, 0);
     let summary = read_log(path, input, opts, |r| tally.observe(config, r))?;
+    // The format, and so the source and its line, is known once the object is read.
+    if let (Some(f), Some(newest)) = (summary.format, summary.last_time_ms) {
+        tally.sources.insert(f, newest);
+    }
+    tally.make_late_before(late.line(summary.format));
     Ok((summary, tally))
 }
 

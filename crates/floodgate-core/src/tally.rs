@@ -111,6 +111,9 @@ pub struct Tally {
     pub per_minute: BTreeMap<u32, u64>,
     /// Requests (not allowlisted) per bucket, so a later re-check can count late ones exactly.
     pub per_bucket: Buckets,
+    /// Per log source read, the newest record time (the sources' watermarks, see
+    /// [`crate::lateness`]). Set by [`crate::pipeline::read_object`], which knows the format.
+    pub sources: BTreeMap<crate::request::Format, i64>,
     /// Latest bucket per key, kept only when no rule counts every request (see
     /// [`Config::unfiltered_rule`]): the clients seen are then counted here.
     pub presence: FxHashMap<Key, u32>,
@@ -190,6 +193,32 @@ impl Tally {
         }
     }
 
+    /// Make the requests before bucket `line` late, after the fact: a read only knows its
+    /// format, and so its source's line, once it has read the object ([`crate::lateness`]).
+    /// Costs a pass over the tally's keys only when some request is before the line.
+    pub fn make_late_before(&mut self, line: u32) {
+        let cut = self.per_bucket.partition_point(|p| p.0 < line);
+        if cut == 0 {
+            return;
+        }
+        self.late += self.per_bucket[..cut]
+            .iter()
+            .map(|p| u64::from(p.1))
+            .sum::<u64>();
+        self.per_bucket.drain(..cut);
+        for map in &mut self.rules {
+            map.retain(|_, c| {
+                let cut = c.buckets.partition_point(|p| p.0 < line);
+                c.buckets.drain(..cut);
+                !c.buckets.is_empty()
+            });
+        }
+        self.presence.retain(|_, b| *b >= line);
+        let (rules, presence) = (&self.rules, &self.presence);
+        self.profiles
+            .retain(|k, _| presence.contains_key(k) || rules.iter().any(|m| m.contains_key(k)));
+    }
+
     /// Add another tally of the same run (commutative, associative).
     pub fn merge(&mut self, other: &Tally) {
         if self.rules.is_empty() {
@@ -224,6 +253,10 @@ impl Tally {
             *self.per_minute.entry(*m).or_insert(0) += n;
         }
         window::merge(&mut self.per_bucket, &other.per_bucket);
+        for (f, m) in &other.sources {
+            let mine = self.sources.entry(*f).or_insert(*m);
+            *mine = (*mine).max(*m);
+        }
     }
 
     /// Distinct keys counted by at least one rule.

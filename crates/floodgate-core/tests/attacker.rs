@@ -31,8 +31,13 @@ fn run(
     let mut input = RunInput::new(config, state);
     let mut sums = Vec::new();
     for (name, data) in files {
-        let (s, tally) =
-            read_object(config, state.settled_bucket, name, data.as_bytes()).expect("readable");
+        let (s, tally) = read_object(
+            config,
+            &floodgate_core::lateness::LateLines::of(config, state),
+            name,
+            data.as_bytes(),
+        )
+        .expect("readable");
         sums.push(s.clone());
         input.add(name.to_string(), s, tally);
     }

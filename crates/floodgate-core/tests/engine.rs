@@ -319,15 +319,28 @@ fn late_requests_are_counted_not_lost() {
 }
 
 #[test]
-fn a_tally_made_before_another_writer_settled_counts_its_old_requests_as_late() {
+fn a_tally_made_before_another_writer_settled_counts_as_if_it_had_committed_first() {
+    // Lateness is judged when a log is read (per source, `floodgate_core::lateness`), never by
+    // which of two concurrent writers commits first: the Lambda's retry after a conflict must
+    // give what the other commit order gives.
     let c = config("[engine]\nlateness = \"5m\"\n");
     let base = State::default();
-    let old = tally_of(&c, &base, &burst("192.0.2.2", T0, 20, 1000)); // made against the empty state
+    let old = tally_of(&c, &base, &burst("192.0.2.2", T0 + 30 * MIN, 20, 1000)); // against the empty state
+    let newer = burst("192.0.2.3", T0 + HOUR, 3, 1000);
     let mut s = base.clone();
-    run(&c, &mut s, &burst("192.0.2.3", T0 + HOUR, 3, 1000), None); // another writer moved on
-    let d = run_tally(&c, &mut s, old, None, false);
-    assert!(d.bans.is_empty());
-    assert_eq!(s.last_run.late, 20);
+    run(&c, &mut s, &newer, None); // another writer moved on
+    let d = run_tally(&c, &mut s, old.clone(), None, false);
+    assert_eq!(s.last_run.late, 0);
+    let mut first = base.clone();
+    run_tally(&c, &mut first, old, None, false);
+    let other_order = run(&c, &mut first, &newer, None);
+    assert_eq!(d.blocklist, other_order.blocklist);
+    let same = |mut bans: Vec<floodgate_core::decision::Ban>| {
+        bans.iter_mut().for_each(|b| b.new = false); // new: relative to each order's previous run
+        bans
+    };
+    assert_eq!(same(d.bans), same(other_order.bans));
+    assert_eq!(d.blocklist.ipv4, ["192.0.2.2/32"]);
 }
 
 fn scenario() -> Vec<(i64, IpAddr)> {
@@ -575,7 +588,8 @@ fn a_runs_rejection_samples_are_kept_once() {
     for name in ["a.log", "b.log"] {
         let data = b"date time\n{\"bad\nnot a log line\n";
         let (summary, tally) =
-            floodgate_core::pipeline::read_object(&config, 0, name, &data[..]).unwrap();
+            floodgate_core::pipeline::read_object(&config, &Default::default(), name, &data[..])
+                .unwrap();
         assert!(!summary.rejected.samples.is_empty());
         input.add(name.into(), summary, tally);
     }

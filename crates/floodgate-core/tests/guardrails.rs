@@ -44,7 +44,12 @@ fn run_files(
     let mut input = RunInput::new(config, state);
     let mut summaries = Vec::new();
     for (name, data) in files {
-        let (summary, tally) = read_object(config, state.settled_bucket, name, data.as_bytes())?;
+        let (summary, tally) = read_object(
+            config,
+            &floodgate_core::lateness::LateLines::of(config, state),
+            name,
+            data.as_bytes(),
+        )?;
         summaries.push(summary.clone());
         input.add(name.to_string(), summary, tally);
     }

@@ -25,7 +25,7 @@ fn check(opts: Options, name: &str) -> Result<(), TestCaseError> {
     let mut input = RunInput::new(&config, &state);
     for f in &m.files {
         let file = std::fs::File::open(dir.join(&f.path)).unwrap();
-        let (summary, tally) = read_object(&config, 0, &f.path, file).unwrap();
+        let (summary, tally) = read_object(&config, &Default::default(), &f.path, file).unwrap();
         prop_assert_eq!(summary.records, f.records, "{}", f.path);
         prop_assert_eq!(
             summary.rejected.total(),

@@ -45,7 +45,13 @@ fn sample_report() -> Report {
     for path in paths {
         let id = path.strip_prefix(&root).unwrap().display().to_string();
         let file = std::fs::File::open(&path).unwrap();
-        let (summary, tally) = read_object(&config, state.settled_bucket, &id, file).unwrap();
+        let (summary, tally) = read_object(
+            &config,
+            &floodgate_core::lateness::LateLines::of(&config, &state),
+            &id,
+            file,
+        )
+        .unwrap();
         input.add(id, summary, tally);
     }
     let decision = engine::run(&config, &mut state, input, None, false).unwrap();
@@ -540,8 +546,13 @@ fn flood_report() -> Report {
     }
     let mut state = State::default();
     let mut input = RunInput::new(&config, &state);
-    let (summary, tally) =
-        read_object(&config, state.settled_bucket, "flood.log", log.as_bytes()).unwrap();
+    let (summary, tally) = read_object(
+        &config,
+        &floodgate_core::lateness::LateLines::of(&config, &state),
+        "flood.log",
+        log.as_bytes(),
+    )
+    .unwrap();
     assert_eq!(summary.records, 300_000);
     input.add("flood.log".into(), summary, tally);
     let decision = engine::run(&config, &mut state, input, None, false).unwrap();

@@ -272,13 +272,13 @@ impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
         let mut pending = Pending::default();
         let config = self.reading_config();
         let state = &loaded.0;
+        let late = floodgate_core::lateness::LateLines::of(&config, state);
         for b in batches {
             if state.is_processed(&b.id) {
                 pending.skipped.push(b.id);
                 continue;
             }
-            let read =
-                read_batch(&config, state.settled_bucket, &b).map_err(HandlerError::Config)?;
+            let read = read_batch(&config, &late, &b).map_err(HandlerError::Config)?;
             pending.read.push(read);
         }
         pending.read.sort_by(|a, b| a.id.cmp(&b.id));

@@ -11,8 +11,11 @@ use ipnet::IpNet;
 pub struct EngineConfig {
     /// Bucket size in ms (whole seconds, ≥ 1 s).
     pub resolution_ms: i64,
-    /// How late a log may arrive and still be counted, in ms.
+    /// How far behind its source's newest request a record of a log delivered within minutes
+    /// (WAF, ALB, streams) may arrive and still be counted exactly, in ms.
     pub lateness_ms: i64,
+    /// The same for CloudFront standard logs, which AWS delivers "usually within an hour".
+    pub cloudfront_lateness_ms: i64,
 }
 
 pub(super) fn engine(user: &RawEngine, d: &RawEngine) -> Result<EngineConfig, ConfigError> {
@@ -33,9 +36,21 @@ pub(super) fn engine(user: &RawEngine, d: &RawEngine) -> Result<EngineConfig, Co
     if lateness_ms > 7 * 86_400_000 {
         return Err(err("engine.lateness", "at most 7d"));
     }
+    let cloudfront_lateness_ms = parse_duration(
+        "engine.cloudfront_lateness",
+        &or_default(
+            "engine.cloudfront_lateness",
+            &user.cloudfront_lateness,
+            &d.cloudfront_lateness,
+        )?,
+    )?;
+    if cloudfront_lateness_ms > 7 * 86_400_000 {
+        return Err(err("engine.cloudfront_lateness", "at most 7d"));
+    }
     Ok(EngineConfig {
         resolution_ms,
         lateness_ms,
+        cloudfront_lateness_ms,
     })
 }
 

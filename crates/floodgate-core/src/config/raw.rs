@@ -26,6 +26,7 @@ pub(crate) struct RawConfig {
 pub(crate) struct RawEngine {
     pub resolution: Option<String>,
     pub lateness: Option<String>,
+    pub cloudfront_lateness: Option<String>,
 }
 
 #[derive(Deserialize, Default, Clone)]

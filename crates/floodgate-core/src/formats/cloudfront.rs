@@ -73,6 +73,10 @@ impl LogFormat for Cloudfront {
         FORMAT
     }
 
+    fn delivery(&self) -> super::Delivery {
+        super::Delivery::CloudFrontStandard
+    }
+
     fn describe(&self) -> &'static str {
         "CloudFront standard access logs (legacy and v2 W3C): tab-separated, columns named by #Fields, or the standard order when the header is missing"
     }

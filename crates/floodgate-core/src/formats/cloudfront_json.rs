@@ -41,6 +41,10 @@ impl LogFormat for CloudfrontJson {
         FORMAT
     }
 
+    fn delivery(&self) -> super::Delivery {
+        super::Delivery::CloudFrontStandard
+    }
+
     fn describe(&self) -> &'static str {
         "CloudFront standard logging v2, JSON: one object per line with W3C field names as keys (c-ip, cs-uri-stem, timestamp(ms), …)"
     }

@@ -70,6 +70,28 @@ pub trait LogFormat: Send + Sync + 'static {
     /// A parser for one file. `Err` when the configuration cannot work for this format at all
     /// (ALB logs have no X-Forwarded-For field): the file is then not read.
     fn open(&self, opts: &ParseOptions) -> Result<Box<dyn FileParser>, String>;
+    /// How AWS delivers this format's logs, which says how late its records may arrive
+    /// (see [`crate::lateness`]). Most logs arrive within minutes.
+    fn delivery(&self) -> Delivery {
+        Delivery::Minutes
+    }
+}
+
+/// How promptly AWS delivers a format's logs (see [`crate::lateness`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    /// Within minutes: WAF and ALB write a file every 5 minutes, streams within seconds.
+    /// Records may be `engine.lateness` behind their source's newest and still count.
+    Minutes,
+    /// CloudFront standard logs: "usually within an hour", "sometimes delayed by up to 24
+    /// hours" (AWS). Windows are held for `engine.cloudfront_lateness`; records up to
+    /// [`crate::lateness::CLOUDFRONT_MAX_DELAY_MS`] behind still count.
+    CloudFrontStandard,
+}
+
+/// The delivery of the registered format `format` ([`Delivery::Minutes`] if unknown).
+pub fn delivery(format: Format) -> Delivery {
+    by_name(format.as_str()).map_or(Delivery::Minutes, |f| f.delivery())
 }
 
 /// Parses the lines of one file in order, remembering what the file declared (CloudFront's

@@ -173,7 +173,7 @@ fn cards(o: &mut String, r: &Report) {
         flag(s.late > 0, "warn"),
         "Late records",
         &int(s.late),
-        "older than the settled window",
+        "older than their source's lateness allows",
     );
     card(
         o,

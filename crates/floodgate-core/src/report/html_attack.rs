@@ -75,6 +75,13 @@ pub fn attack(o: &mut String, r: &Report) {
         int(a.single_entries),
         int(a.clients_seen)
     );
+    if r.summary.late > 0 {
+        let _ = write!(
+            o,
+            "<p class=\"banner\">{} records arrived late and were not counted: offenders among them are not in these figures (see Late records in the summary).</p>",
+            int(r.summary.late)
+        );
+    }
     o.push_str("<div class=\"grid2\"><div><h3>Held back</h3>");
     if a.held_back.is_empty() {
         empty(o, "Nothing: every active ban is blocked.");

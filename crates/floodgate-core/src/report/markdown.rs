@@ -91,6 +91,13 @@ fn render_with(r: &Report, caps: Caps) -> String {
             int(a.single_entries),
             int(a.clients_seen)
         );
+        if r.summary.late > 0 {
+            let _ = writeln!(
+                o,
+                "- **Late:** {} records arrived late and were not counted: offenders among them are not in these figures",
+                int(r.summary.late)
+            );
+        }
         let held: Vec<String> = a
             .held_back
             .iter()

@@ -7,8 +7,10 @@
 //! # Time lines
 //!
 //! * **watermark** `M`: the newest event time seen.
-//! * **settled line** `S = M − (longest window + lateness)`, rounded down to a bucket. Requests
-//!   older than `S` arriving later are *late*: counted in the report, not in windows.
+//! * **sources**: the watermark of each log source; a record is *late* when it is older than its
+//!   own source's line (counted in the report, not in windows), see [`crate::lateness`].
+//! * **settled line** `S`, about `M − (longest window + lateness)` rounded down to a bucket, held
+//!   back for a source whose logs arrive later (CloudFront); exactly in [`crate::lateness`].
 //!   Offences before `S` are settled (kept in `offences`); later ones are recomputed from the
 //!   buckets on every run, so files in any order give the same result.
 //! * Buckets of a rule with window `w` are kept from `S − w` on (the windows of unsettled
@@ -158,7 +160,14 @@ pub struct State {
     /// The configuration the state was last decided with (extension section
     /// [`CONFIG_SECTION`]); `None` in states written before it was recorded.
     pub config: Option<crate::config::ConfigSource>,
+    /// Per log source (format name), the newest event time read from it: lateness is judged
+    /// per source ([`crate::lateness`]). Encoded as the extension section [`SOURCES_SECTION`];
+    /// empty in states written before it.
+    pub sources: BTreeMap<String, i64>,
 }
+
+/// The state's extension section holding [`State::sources`] (JSON).
+pub const SOURCES_SECTION: &str = "sources";
 
 /// The state's extension section holding [`State::config`] (JSON).
 pub const CONFIG_SECTION: &str = "config";
