@@ -14,7 +14,10 @@ process gets the environment Lambda and infra give it and is fed, one invocation
 5. redeliveries of 1, 3 and 4: same responses, nothing counted or written again;
 6. an unrecognised event: reported on `…/error` as Floodgate.UnrecognisedEvent, and the
    runtime keeps serving;
-7. the schedule: nothing expires yet, the sets stay as they are.
+7. the schedule: nothing expires yet, the sets stay as they are;
+8. `floodgate ban` and `floodgate unban` on the Lambda's S3 state: the next run (the schedule)
+   adds the manual ban to the set and removes the unbanned address, which a redelivered batch
+   does not ban again.
 
 Every ban must be in the IPv4/IPv6 set right after the invocation that carried its flood,
 ordinary clients and refused sources never, the entries someone else added kept. A second
@@ -389,6 +392,13 @@ def show(nets):
     return sorted(map(str, nets), key=lambda s: (":" in s, s))
 
 
+def schedule():
+    return {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event",
+            "source": "aws.events", "account": "123456789012",
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "region": "us-east-1", "resources": [], "detail": {}}
+
+
 def main():
     t0 = time.monotonic()
     rt = Runtime()
@@ -478,14 +488,29 @@ def main():
               and "hello" in body.get("errorMessage", ""), f"{body}")
 
         # 7. The schedule: nothing expired yet, the sets unchanged.
-        kind, body, _ = invoke("schedule", {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event",
-                                            "source": "aws.events", "account": "123456789012",
-                                            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                                            "region": "us-east-1", "resources": [], "detail": {}})
+        kind, body, _ = invoke("schedule", schedule())
         check("the schedule is answered after the error (the runtime kept serving)", kind == "response", f"{kind} {body}")
         check("the schedule answers {expired, sync}", isinstance(body, dict) and "expired" in body and "sync" in body, f"{body}")
         check("nothing expires within the ban duration", isinstance(body, dict) and body.get("expired") == [], f"{body}")
         check("the schedule leaves the sets as they are", covered() == everything, show(covered()))
+
+        # 8. The operator's console on the Lambda's own state: `floodgate ban` and `unban`
+        #    write the S3 state; the next run (the schedule) puts them in the sets.
+        cli = str(ROOT / "target" / "debug" / "floodgate")
+        url = f"s3://{STATE}/{STATE_KEY}"
+        r = subprocess.run([cli, "ban", "192.0.2.77", "--state", url, "--for", "1h", "--reason", "e2e"],
+                           capture_output=True, text=True)
+        check("floodgate ban writes the Lambda's S3 state", r.returncode == 0, r.stdout + r.stderr)
+        r = subprocess.run([cli, "unban", WAF_S3[0], "--state", url, "--reason", "a customer"],
+                           capture_output=True, text=True)
+        check("floodgate unban lifts a ban of the Lambda's state", r.returncode == 0 and "lifted" in r.stdout,
+              r.stdout + r.stderr)
+        kind, body, _ = invoke("schedule after ban and unban", schedule())
+        steered = (everything - {entry(WAF_S3[0])}) | {entry("192.0.2.77")}
+        check("the manual ban and the unban reach the IP sets at the next run", covered() == steered, show(covered()))
+        kind, body, _ = invoke("redelivered sqs after the unban", ev1)
+        check("the unbanned address stays out (its counted requests do not ban it again)",
+              covered() == steered, show(covered()))
 
         check("the runtime is still polling", proc.poll() is None)
         check("no init error and no unexpected Runtime API call", not rt.init_errors and not rt.unexpected,

@@ -261,6 +261,41 @@ pub fn run(args: AnalyzeArgs) -> Result<u8, Failure> {
     Ok(0)
 }
 
+/// The bans table `analyze` and `bans` print: one line a ban, with its status in `d`.
+pub fn ban_table<'a>(d: &Decision, bans: impl Iterator<Item = &'a floodgate_core::decision::Ban>) {
+    outln!(
+        "  {:<24} {:<8} {:>13} {:>8}  {:<24} STATUS",
+        "CIDR",
+        "RULE",
+        "PEAK/LIMIT",
+        "OFFENCES",
+        "UNTIL"
+    );
+    for b in bans {
+        let status = if d.kept.binary_search(&b.key).is_ok() {
+            "blocked"
+        } else if b.active {
+            "dropped"
+        } else {
+            "expired"
+        };
+        let peak = if b.peak_limit == 0 {
+            "-".to_string() // a manual ban counts nothing
+        } else {
+            format!("{}/{}", int(b.peak as u64), int(b.peak_limit as u64))
+        };
+        outln!(
+            "  {:<24} {:<8} {:>13} {:>8}  {:<24} {}",
+            b.cidr.to_string(),
+            b.rule,
+            peak,
+            b.offences,
+            format_rfc3339_ms(b.until_ms),
+            status
+        );
+    }
+}
+
 fn print_summary(
     state: &State,
     d: &Decision,
@@ -325,32 +360,8 @@ fn print_summary(
         if run.dry_run { " (dry run)" } else { "" }
     );
     if !d.bans.is_empty() {
-        outln!(
-            "\n  {:<24} {:<8} {:>13} {:>8}  {:<24} STATUS",
-            "CIDR",
-            "RULE",
-            "PEAK/LIMIT",
-            "OFFENCES",
-            "UNTIL"
-        );
-        for b in d.bans.iter().take(10) {
-            let status = if d.kept.binary_search(&b.key).is_ok() {
-                "blocked"
-            } else if b.active {
-                "dropped"
-            } else {
-                "expired"
-            };
-            outln!(
-                "  {:<24} {:<8} {:>13} {:>8}  {:<24} {}",
-                b.cidr.to_string(),
-                b.rule,
-                format!("{}/{}", int(b.peak as u64), int(b.peak_limit as u64)),
-                b.offences,
-                format_rfc3339_ms(b.until_ms),
-                status
-            );
-        }
+        outln!();
+        ban_table(d, d.bans.iter().take(10));
         if d.bans.len() > 10 {
             outln!("  … and {} more in the report", d.bans.len() - 10);
         }

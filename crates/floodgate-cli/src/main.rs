@@ -38,6 +38,7 @@ fn stdout_failed(e: std::io::Error) -> ! {
 
 mod analyze;
 mod aws;
+mod console;
 mod inputs;
 mod output;
 mod state_file;
@@ -55,7 +56,8 @@ use std::process::ExitCode;
 #[command(
     name = "floodgate",
     version,
-    about = "Turn AWS WAF, CloudFront and ALB access logs into an adaptive blocklist"
+    about = "Turn AWS WAF, CloudFront and ALB access logs into an adaptive blocklist",
+    after_help = "Exit codes: 0 done (rejected lines and damaged files are reported, not fatal), 1 error, 2 bad usage or configuration, 3 with --strict when anything was rejected or damaged."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -105,6 +107,21 @@ enum Command {
     /// Check or print configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// List the active bans of a state (with --all also the ended ones within memory).
+    Bans(console::BansArgs),
+    /// Ban an address or CIDR now, for a duration (recorded in the state as rule "manual").
+    #[command(arg_required_else_help = true)]
+    Ban(console::ManualArgs),
+    /// Lift the bans of an address or CIDR now; the requests already counted do not ban it again.
+    #[command(arg_required_else_help = true)]
+    Unban(console::ManualArgs),
+    /// Print a shell completion script: floodgate completions bash > /etc/bash_completion.d/floodgate
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): floodgate man > floodgate.1
+    Man,
 }
 
 #[derive(Args)]
@@ -291,6 +308,11 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             Ok(0)
         }
         Command::Sync(args) => aws::sync(args),
+        Command::Bans(args) => console::bans(args),
+        Command::Ban(args) => console::manual(args, true),
+        Command::Unban(args) => console::manual(args, false),
+        Command::Completions { shell } => console::completions(shell),
+        Command::Man => console::man(),
         Command::Config(ConfigCommand::Default) => {
             out!("{DEFAULT_CONFIG_TOML}");
             Ok(0)

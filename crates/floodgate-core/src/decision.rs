@@ -327,19 +327,31 @@ pub fn decide(
         }
     }
     // The population, counted once for every network that could become a range.
-    let refs: Vec<&Ban> = open.iter().map(|&i| &bans[i]).collect();
+    // Manual bans are an operator's choice, not offenders: no range, population or guardrail
+    // figure counts them.
+    let refs: Vec<&Ban> = open
+        .iter()
+        .map(|&i| &bans[i])
+        .filter(|b| b.rule != crate::manual::RULE)
+        .collect();
     let interest =
         ranges::networks_of_interest(config, &ranges::offenders_by_network(config, &refs));
     let pop = population(&interest);
     // Offending keys are clients seen too, even where their windows are gone.
-    let clients = pop.clients.max(open.len() as u64);
+    let clients = pop.clients.max(refs.len() as u64);
     // 2. the broken-rule guardrail
     let tripped = guardrail(config, &refs, clients, &pop, history);
     let mut tripped = tripped;
     let mut candidates: Vec<usize> = Vec::new();
+    let mut manual: Vec<usize> = Vec::new();
     let mut new_kept = 0usize;
     for &i in &open {
         let ban = &bans[i];
+        if ban.rule == crate::manual::RULE {
+            // An operator's choice: no guardrail, no cap on new bans, no range grouping.
+            manual.push(i);
+            continue;
+        }
         if ban.new && !tripped.is_empty() {
             let stopped: Vec<usize> = tripped
                 .iter()
@@ -375,7 +387,8 @@ pub fn decide(
         }
     }
     // 5. capacity per IP version, entries covering the most offenders first
-    let mut entries: Vec<Entry> = (0..ranges.len()).map(Entry::Range).collect();
+    let mut entries: Vec<Entry> = manual.into_iter().map(Entry::Single).collect();
+    entries.extend((0..ranges.len()).map(Entry::Range));
     entries.extend(
         candidates
             .iter()

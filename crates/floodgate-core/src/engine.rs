@@ -145,8 +145,17 @@ fn evaluate(config: &Config, state: &mut State) -> Evaluation {
             .or_default()
             .extend(settled.iter().cloned());
     }
-    let mut bans = Vec::with_capacity(by_key.len());
+    let mut bans = Vec::with_capacity(by_key.len() + state.manual.bans.len());
+    let (v4, v6) = (config.ban.ipv4_prefix, config.ban.ipv6_prefix);
     for (key, mut offences) in by_key {
+        if !state.manual.unbans.is_empty() {
+            // Offences an operator lifted (`floodgate unban`) do not count (crate::manual).
+            let cidr = key.cidr(v4, v6);
+            offences.retain(|o| !state.manual.lifts(&cidr, o.time_ms));
+            if offences.is_empty() {
+                continue;
+            }
+        }
         offences.sort();
         // Severity: the highest peak / limit over the key's rules, held windows and settled
         // offences alike (offences keep the peak after their window is dropped).
@@ -169,6 +178,7 @@ fn evaluate(config: &Config, state: &mut State) -> Evaluation {
             bans.push(b);
         }
     }
+    bans.extend(state.manual.as_bans(v4, v6));
     Evaluation { pending, bans }
 }
 
@@ -231,6 +241,7 @@ fn settle(config: &Config, state: &mut State, pending: FxHashMap<(usize, Key), V
         &state.offences,
         crate::evidence::STATE_EVIDENCE_BUDGET,
     );
+    state.manual.prune(horizon, m - config.ban.memory_ms);
     let memory = m - config.ban.memory_ms;
     // A stream batch counted at or before the settled line would only be late if delivered
     // again (see `state::streams`); an object is remembered for `ban.memory`.

@@ -18,6 +18,7 @@ pub mod ingest;
 pub mod key;
 pub mod lateness;
 pub mod lines;
+pub mod manual;
 pub mod paths;
 pub mod pipeline;
 pub mod ranges;

@@ -47,6 +47,12 @@ pub(crate) fn compile_all(raw: &[RawRule], resolution_ms: i64) -> Result<Vec<Rul
                 "1-64 characters of letters, digits, '-' or '_'",
             ));
         }
+        if name == crate::manual::RULE {
+            return Err(err(
+                format!("{key}.name"),
+                "\"manual\" is the name of manual bans (floodgate ban); choose another",
+            ));
+        }
         if rules.iter().any(|x| x.name == name) {
             return Err(err(
                 format!("{key}.name"),

@@ -174,29 +174,38 @@ pub(super) fn save(state: &State) -> Vec<u8> {
     // The network history travels as an extension section (see `crate::history`): states
     // written before it load, and builds that do not know it keep it.
     let with_sections;
-    let extensions =
-        if state.history.is_empty() && state.config.is_none() && state.sources.is_empty() {
-            &state.extensions
-        } else {
-            let mut e = state.extensions.clone();
-            if !state.history.is_empty() {
-                e.insert(history::SECTION.to_string(), state.history.encode());
-            }
-            if let Some(c) = &state.config {
-                e.insert(
-                    super::CONFIG_SECTION.to_string(),
-                    serde_json::to_vec(c).unwrap_or_default(),
-                );
-            }
-            if !state.sources.is_empty() {
-                e.insert(
-                    super::SOURCES_SECTION.to_string(),
-                    serde_json::to_vec(&state.sources).unwrap_or_default(),
-                );
-            }
-            with_sections = e;
-            &with_sections
-        };
+    let extensions = if state.history.is_empty()
+        && state.config.is_none()
+        && state.sources.is_empty()
+        && state.manual.is_empty()
+    {
+        &state.extensions
+    } else {
+        let mut e = state.extensions.clone();
+        if !state.history.is_empty() {
+            e.insert(history::SECTION.to_string(), state.history.encode());
+        }
+        if let Some(c) = &state.config {
+            e.insert(
+                super::CONFIG_SECTION.to_string(),
+                serde_json::to_vec(c).unwrap_or_default(),
+            );
+        }
+        if !state.sources.is_empty() {
+            e.insert(
+                super::SOURCES_SECTION.to_string(),
+                serde_json::to_vec(&state.sources).unwrap_or_default(),
+            );
+        }
+        if !state.manual.is_empty() {
+            e.insert(
+                crate::manual::SECTION.to_string(),
+                serde_json::to_vec(&state.manual).unwrap_or_default(),
+            );
+        }
+        with_sections = e;
+        &with_sections
+    };
     let profiles = sorted(&state.profiles);
     let mut table = Table::default();
     let coded: Vec<(&Key, ProfileCode)> = profiles
@@ -319,6 +328,12 @@ pub(super) fn load(bytes: &[u8]) -> Result<State, StateError> {
         }
         None => BTreeMap::new(),
     };
+    let manual = match extensions.remove(crate::manual::SECTION) {
+        Some(bytes) => {
+            serde_json::from_slice(&bytes).map_err(|e| corrupt(format!("manual section: {e}")))?
+        }
+        None => crate::manual::Manual::default(),
+    };
     Ok(State {
         resolution_ms: i.resolution_ms,
         watermark_ms: i.watermark_ms,
@@ -344,6 +359,7 @@ pub(super) fn load(bytes: &[u8]) -> Result<State, StateError> {
         history,
         config,
         sources,
+        manual,
     })
 }
 
@@ -479,6 +495,7 @@ mod v1 {
             history: History::default(),
             config: None,
             sources: BTreeMap::new(),
+            manual: Default::default(),
         })
     }
 

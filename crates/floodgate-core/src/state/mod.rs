@@ -164,6 +164,9 @@ pub struct State {
     /// per source ([`crate::lateness`]). Encoded as the extension section [`SOURCES_SECTION`];
     /// empty in states written before it.
     pub sources: BTreeMap<String, i64>,
+    /// Manual bans and unbans ([`crate::manual`]); encoded as the extension section
+    /// [`crate::manual::SECTION`], empty in states written before them.
+    pub manual: crate::manual::Manual,
 }
 
 /// The state's extension section holding [`State::sources`] (JSON).

@@ -1,0 +1,224 @@
+//! The operator's console through the `floodgate` binary: `bans`, `ban`, `unban`,
+//! `completions`, `man` (issue: "The operator's console").
+
+#[allow(dead_code)] // the helpers the corpus tests share; this file uses a few
+mod common;
+
+use common::tmp;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn sample() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sample-logs")
+}
+
+fn floodgate(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_floodgate"))
+        .args(args)
+        .env("USER", "ops-on-call")
+        .output()
+        .unwrap()
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = floodgate(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn bans_json(state: &str) -> Value {
+    serde_json::from_str(&ok(&["bans", "--state", state, "--json"])).unwrap()
+}
+
+fn blocklist(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join("blocklist-ipv4.txt")).unwrap()
+}
+
+/// A state over the sample logs' first hour; the second hour is the "next run".
+fn first_hour(name: &str) -> (PathBuf, String, Vec<String>) {
+    let dir = tmp(name);
+    let state = dir.join("state.bin").display().to_string();
+    let mut first = Vec::new();
+    let mut second = Vec::new();
+    for f in walk(&sample()) {
+        let p = f.display().to_string();
+        let in_first = ["/08/", "T08", "-08."].iter().any(|h| p.contains(h));
+        if in_first { &mut first } else { &mut second }.push(p);
+    }
+    let out = dir.join("out").display().to_string();
+    let mut a = vec!["analyze", "--quiet", "--state", &state, "--out", &out];
+    a.extend(first.iter().map(String::as_str));
+    ok(&a);
+    (dir, state, second)
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else if p.extension().is_some_and(|x| x == "gz") {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn a_manual_ban_reaches_the_next_runs_blocklist_and_bans_lists_it() {
+    let (dir, state, rest) = first_hour("console-ban");
+    let said = ok(&[
+        "ban",
+        "192.0.2.99",
+        "--state",
+        &state,
+        "--for",
+        "3h",
+        "--reason",
+        "abuse report #12",
+        "--now",
+        "2026-11-02T09:00:00Z",
+    ]);
+    assert!(
+        said.contains("banned 192.0.2.99/32 until 2026-11-02T12:00:00.000Z"),
+        "{said}"
+    );
+    let out = dir.join("next").display().to_string();
+    let mut a = vec!["analyze", "--quiet", "--state", &state, "--out", &out];
+    a.extend(rest.iter().map(String::as_str));
+    ok(&a);
+    assert!(blocklist(Path::new(&out)).contains("192.0.2.99/32"));
+    let listed = ok(&["bans", "--state", &state]);
+    assert!(
+        listed.contains("192.0.2.99/32") && listed.contains("manual"),
+        "{listed}"
+    );
+    assert!(
+        listed.contains("by ops-on-call") && listed.contains("abuse report #12"),
+        "{listed}"
+    );
+    // --json: the report's ban entries, the blocklist and the manual records.
+    let j = bans_json(&state);
+    let ban = j["bans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["cidr"] == "192.0.2.99/32")
+        .expect("the manual ban is listed");
+    assert_eq!(ban["rule"], "manual");
+    assert_eq!(ban["until"], "2026-11-02T12:00:00.000Z");
+    assert_eq!(ban["blocked"], true);
+    assert!(j["blocklist"]["ipv4"]
+        .as_array()
+        .unwrap()
+        .contains(&Value::from("192.0.2.99/32")));
+    let m = &j["manual"]["bans"][0];
+    assert_eq!(
+        (&m["cidr"], &m["by"], &m["reason"]),
+        (
+            &Value::from("192.0.2.99/32"),
+            &Value::from("ops-on-call"),
+            &Value::from("abuse report #12")
+        )
+    );
+    // After its end it is gone.
+    let later = ok(&[
+        "bans",
+        "--state",
+        &state,
+        "--json",
+        "--now",
+        "2026-11-02T12:00:01Z",
+    ]);
+    let later: Value = serde_json::from_str(&later).unwrap();
+    assert!(!later["bans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|b| b["cidr"] == "192.0.2.99/32"));
+    assert!(!later["blocklist"]["ipv4"]
+        .as_array()
+        .unwrap()
+        .contains(&Value::from("192.0.2.99/32")));
+}
+
+#[test]
+fn an_unban_survives_the_next_run_over_the_same_logs() {
+    let dir = tmp("console-unban");
+    let state = dir.join("state.bin").display().to_string();
+    let out = dir.join("out").display().to_string();
+    let logs = sample().display().to_string();
+    ok(&[
+        "analyze", "--quiet", "--state", &state, "--out", &out, &logs,
+    ]);
+    assert!(blocklist(Path::new(&out)).contains("198.51.100.7/32"));
+    let said = ok(&[
+        "unban",
+        "198.51.100.7",
+        "--state",
+        &state,
+        "--reason",
+        "a customer",
+    ]);
+    assert!(said.contains("lifted 198.51.100.7/32 (errors)"), "{said}");
+    // The same logs again (skipped: already counted), and a copy under another path (the
+    // same content: skipped too): not banned again.
+    ok(&[
+        "analyze", "--quiet", "--state", &state, "--out", &out, &logs,
+    ]);
+    assert!(!blocklist(Path::new(&out)).contains("198.51.100.7/32"));
+    let j = bans_json(&state);
+    assert!(!j["bans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|b| b["cidr"] == "198.51.100.7/32"));
+    assert_eq!(j["manual"]["unbans"][0]["cidr"], "198.51.100.7/32");
+    assert_eq!(j["manual"]["unbans"][0]["reason"], "a customer");
+    // The others stay banned.
+    assert!(blocklist(Path::new(&out)).contains("192.0.2.50/32"));
+}
+
+#[test]
+fn ban_refuses_the_allowlist_and_bad_input() {
+    let dir = tmp("console-refuse");
+    let state = dir.join("state.bin").display().to_string();
+    let e = floodgate(&["ban", "10.0.1.10", "--state", &state, "--for", "1h"]);
+    assert_eq!(e.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&e.stderr).contains("allowlist"));
+    let e = floodgate(&["ban", "not-an-ip", "--state", &state, "--for", "1h"]);
+    assert_eq!(e.status.code(), Some(2));
+    let e = floodgate(&["ban", "192.0.2.1", "--state", &state]);
+    assert_eq!(e.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&e.stderr).contains("--for"));
+    let e = floodgate(&["unban", "192.0.2.1", "--state", &state]);
+    assert_eq!(e.status.code(), Some(2), "no state: nothing to unban");
+}
+
+#[test]
+fn completions_and_the_man_page_print() {
+    for shell in ["bash", "zsh", "fish"] {
+        let s = ok(&["completions", shell]);
+        assert!(
+            s.contains("floodgate") && s.contains("unban"),
+            "{shell}: {s}"
+        );
+    }
+    let man = ok(&["man"]);
+    assert!(
+        man.contains(".TH floodgate") && man.contains("Exit codes"),
+        "{man}"
+    );
+    let help = ok(&["--help"]);
+    assert!(help.contains("Exit codes: 0 done"), "{help}");
+    for cmd in ["bans", "ban", "unban", "completions", "man"] {
+        assert!(help.contains(cmd), "--help lists {cmd}");
+    }
+}
