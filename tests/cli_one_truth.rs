@@ -1,10 +1,11 @@
 //! Every command tells the same truth, continued (issue 25): `sync` without credentials says
-//! so at once.
+//! so at once, `--now` before the logs counts no later offence, and `explain --json` is a
+//! documented schema.
 
 #[allow(dead_code)] // the helpers the corpus tests share; this file uses a few
 mod common;
 
-use common::tmp;
+use common::{report, tmp};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
@@ -109,4 +110,43 @@ fn sync_without_credentials_fails_fast_saying_how_to_provide_them() {
         err.contains("no AWS region found") && err.contains("--region"),
         "{err}"
     );
+}
+
+/// Item 10: `--now` before the logs. An offence after `now` has not happened at `now`: before
+/// the first request nothing is banned; in the middle of the brute force, 192.0.2.50's ban
+/// holds only the offences up to `now` (its later ones neither count nor extend it).
+#[test]
+fn now_before_the_logs_counts_no_later_offence() {
+    let dir = tmp("now-before");
+    let out = dir.join("o");
+    let o = out.to_str().unwrap();
+    let at = |now: &str| {
+        ok(&[
+            "analyze",
+            "--quiet",
+            "--now",
+            now,
+            "--out",
+            o,
+            "sample-logs",
+        ]);
+        report(&out)
+    };
+    let r = at("2026-11-02T07:00:00Z");
+    assert_eq!(r["bans"].as_array().unwrap().len(), 0, "{}", r["bans"]);
+    assert_eq!(r["blocklist"]["ipv4"].as_array().unwrap().len(), 0);
+    let now = "2026-11-02T08:45:00.000Z";
+    let r = at(now);
+    let bans = r["bans"].as_array().unwrap();
+    assert!(!bans.is_empty());
+    for b in bans {
+        let last = b["last_offence"].as_str().unwrap();
+        assert!(last <= now, "{} offended at {last}, after now", b["cidr"]);
+    }
+    let brute = bans.iter().find(|b| b["cidr"] == "192.0.2.50/32").unwrap();
+    assert_eq!(brute["active"], true);
+    assert_eq!(brute["offences"], 5, "{brute}");
+    // The same state, explained at the same `now`, agrees.
+    let text = ok(&["explain", "192.0.2.50", "--now", now, "sample-logs"]);
+    assert!(text.contains("BANNED until 2026-11-03T00:44:58"), "{text}");
 }
