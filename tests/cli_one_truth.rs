@@ -150,3 +150,150 @@ fn now_before_the_logs_counts_no_later_offence() {
     let text = ok(&["explain", "192.0.2.50", "--now", now, "sample-logs"]);
     assert!(text.contains("BANNED until 2026-11-03T00:44:58"), "{text}");
 }
+
+/// Item 10: `explain --json` is the documented `floodgate-explain/1` schema (docs/report-schema.md):
+/// addresses as strings, times as RFC 3339 UTC strings, no internal keys or epoch milliseconds.
+#[test]
+fn explain_json_is_the_documented_schema() {
+    let (_dir, state) = sample_state("explain-json");
+    let s = state.to_str().unwrap();
+    let json = |ip: &str| -> serde_json::Value {
+        serde_json::from_str(&ok(&["explain", ip, "--state", s, "--json"])).unwrap()
+    };
+    let keys = |v: &serde_json::Value| -> Vec<String> {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    let rfc3339 = |v: &serde_json::Value| {
+        let t = v
+            .as_str()
+            .unwrap_or_else(|| panic!("{v} is not a time string"));
+        assert!(
+            t.len() == 24 && t.ends_with('Z') && &t[10..11] == "T",
+            "{t}"
+        );
+    };
+    let e = json("192.0.2.50");
+    assert_eq!(
+        keys(&e),
+        [
+            "allowed_by",
+            "ban",
+            "blocked",
+            "cidr",
+            "dropped",
+            "guardrail",
+            "ip",
+            "now",
+            "profile",
+            "range",
+            "rules",
+            "schema",
+            "verdict"
+        ]
+    );
+    assert_eq!(e["schema"], "floodgate-explain/1");
+    assert_eq!(
+        (&e["ip"], &e["cidr"]),
+        (&"192.0.2.50".into(), &"192.0.2.50/32".into())
+    );
+    assert_eq!(
+        (&e["verdict"], &e["blocked"]),
+        (&"banned".into(), &true.into())
+    );
+    rfc3339(&e["now"]);
+    let ban = &e["ban"];
+    assert_eq!(
+        keys(ban),
+        [
+            "active",
+            "first_offence",
+            "last_offence",
+            "limit",
+            "new",
+            "offences",
+            "peak",
+            "rule",
+            "rules",
+            "severity",
+            "since",
+            "until"
+        ]
+    );
+    for t in ["first_offence", "last_offence", "since", "until"] {
+        rfc3339(&ban[t]);
+    }
+    assert_eq!(
+        (&ban["rule"], &ban["offences"]),
+        (&"login".into(), &22.into())
+    );
+    let login = e["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["rule"] == "login")
+        .unwrap();
+    assert_eq!(
+        keys(login),
+        [
+            "first_held",
+            "held_requests",
+            "last_held",
+            "limit",
+            "offences",
+            "peak",
+            "rule",
+            "window",
+            "window_seconds"
+        ]
+    );
+    assert_eq!(
+        (&login["window"], &login["window_seconds"]),
+        (&"5m".into(), &300.0.into())
+    );
+    let offences = login["offences"].as_array().unwrap();
+    let all: usize = e["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["offences"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(all, 22, "login and errors together");
+    assert_eq!(keys(&offences[0]), ["at", "count"]);
+    rfc3339(&offences[0]["at"]);
+    let p = &e["profile"];
+    assert_eq!(
+        keys(p),
+        [
+            "country",
+            "first_seen",
+            "last_seen",
+            "requests",
+            "top_paths",
+            "top_user_agents"
+        ]
+    );
+    rfc3339(&p["first_seen"]);
+    assert_eq!(p["top_paths"][0]["value"], "/login");
+    // A member of a network with offenders gets the range's verdict; an address never seen
+    // gets no range and no ban.
+    let near = json("203.0.113.99");
+    assert_eq!(
+        keys(&near["range"]),
+        ["banned", "cidr", "clients_seen", "offenders", "reason"]
+    );
+    assert_eq!(near["range"]["cidr"], "203.0.113.0/24");
+    let unseen = json("8.8.8.8");
+    assert_eq!(
+        (&unseen["verdict"], &unseen["range"], &unseen["ban"]),
+        (
+            &"not_banned".into(),
+            &serde_json::Value::Null,
+            &serde_json::Value::Null
+        )
+    );
+    // Nothing internal: no number anywhere is an epoch-millisecond time.
+    let text = ok(&["explain", "192.0.2.50", "--state", s, "--json"]);
+    assert!(!text.contains("_ms") && !text.contains("1793"), "{text}");
+}
