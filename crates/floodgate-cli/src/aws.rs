@@ -153,7 +153,7 @@ pub fn sync(args: SyncArgs) -> Result<u8, Failure> {
     }
     // `--config`, else the configuration the state was decided with (as every command).
     let recorded = crate::state_file::load_any(std::path::Path::new(&args.state))?.0;
-    let (mut config, _) =
+    let (mut config, source) =
         crate::config_for_state(args.config.as_deref(), &recorded.unwrap_or_default())?;
     check_capacity(&config.ban, &targets, ["--ipv4-set", "--ipv6-set"])
         .map_err(|p| Failure::usage(anyhow::anyhow!("{}", p.join("\n"))))?;
@@ -178,6 +178,7 @@ pub fn sync(args: SyncArgs) -> Result<u8, Failure> {
             .map(|arn| Arc::new(SnsPublisher::new(&sdk, arn)) as Arc<dyn Publisher>);
         let run = SyncRun {
             config: &config,
+            source: &source,
             targets: &targets,
             opts,
             dry_run,
@@ -217,6 +218,8 @@ pub fn sync(args: SyncArgs) -> Result<u8, Failure> {
 /// topic is given), over the saved state's last decision.
 struct SyncRun<'a> {
     config: &'a Config,
+    /// The configuration as the state records it (as `analyze` records it).
+    source: &'a floodgate_core::config::ConfigSource,
     targets: &'a [SyncTarget],
     opts: SyncOptions,
     dry_run: bool,
@@ -240,9 +243,16 @@ impl SyncRun<'_> {
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             (state, decision)
         } else {
-            let done = commit_expiry(&backend, RetryPolicy::STATE, self.config, self.now, false)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let done = commit_expiry(
+                &backend,
+                RetryPolicy::STATE,
+                self.config,
+                Some(self.source),
+                self.now,
+                false,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
             (done.state, done.value)
         };
         let mut sinks: Vec<Box<dyn DecisionSink>> = vec![Box::new(IpSetSink {
