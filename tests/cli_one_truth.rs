@@ -297,3 +297,67 @@ fn explain_json_is_the_documented_schema() {
     let text = ok(&["explain", "192.0.2.50", "--state", s, "--json"]);
     assert!(!text.contains("_ms") && !text.contains("1793"), "{text}");
 }
+
+/// Item 9: bans older than `ban.memory` are listed by `analyze` but not by `report`/`explain`
+/// of the same state. With `memory = "30m"` and `max_duration = "1h"` over the sample logs,
+/// `analyze` blocks 198.51.100.7 (5 offences, escalated, until 10:10) while `report` of the
+/// state it saved shows 2 offences, until 09:30, and an empty blocklist: `engine::run` decides
+/// on the offences before `settle` prunes those older than `max(memory, max_duration)`, and
+/// `decide_again` on what is left, which has also lost the escalation of a ban still active.
+/// The fix is in engine.rs (`run`/`settle`), left to the change of its settling under way:
+/// ignored until then.
+#[test]
+#[ignore = "needs engine.rs run/settle: decide on the settled state and keep offences for memory + max_duration"]
+fn analyze_report_and_explain_tell_the_same_bans_past_memory() {
+    let dir = tmp("memory");
+    let config = dir.join("c.toml");
+    let text = ok(&["config", "default"])
+        .replace("duration = \"1h\"", "duration = \"10m\"")
+        .replace("max_duration = \"7d\"", "max_duration = \"1h\"")
+        .replace("memory = \"7d\"", "memory = \"30m\"");
+    std::fs::write(&config, text).unwrap();
+    let (state, a, r) = (dir.join("s"), dir.join("a"), dir.join("r"));
+    let p = |x: &Path| x.to_str().unwrap().to_string();
+    ok(&[
+        "analyze",
+        "--quiet",
+        "--config",
+        &p(&config),
+        "--state",
+        &p(&state),
+        "--out",
+        &p(&a),
+        "sample-logs",
+    ]);
+    ok(&["report", "--state", &p(&state), "--out", &p(&r)]);
+    let (ra, rr) = (report(&a), report(&r));
+    let view = |r: &serde_json::Value| -> Vec<String> {
+        r["bans"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| {
+                format!(
+                    "{} {} {} {}",
+                    b["cidr"], b["offences"], b["until"], b["active"]
+                )
+            })
+            .collect()
+    };
+    assert_eq!(view(&ra), view(&rr));
+    assert_eq!(ra["blocklist"], rr["blocklist"]);
+    let e: serde_json::Value = serde_json::from_str(&ok(&[
+        "explain",
+        "198.51.100.7",
+        "--state",
+        &p(&state),
+        "--json",
+    ]))
+    .unwrap();
+    let listed = ra["blocklist"]["ipv4"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c == "198.51.100.7/32");
+    assert_eq!(e["blocked"], listed);
+}
