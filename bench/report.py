@@ -302,7 +302,7 @@ if os.path.exists(so_path):
         p(f"decode, apply, encode, conditional write) plus the IP sets' ownership records, ~{cw[0]['wall_s'] / max(cw[0]['objects'], 1) * 1000:.0f} ms per event")
         p("with this 2 MB state, and a second invocation only adds conflicts. At ~1 MB per event that is")
         p(f"~{cw[0]['plain_mb_per_s'] * 60 / 1000:.2f} GB of WAF logs a minute, short of an attack's 1 GB: under attack, deliver WAF logs through")
-        p("S3 (a Kinesis event source can also batch up to 10,000 records per invocation), until the state is split (DESIGN, \"Scale\").")
+        p("S3 (a Kinesis event source can also batch up to 10,000 records per invocation), until the state is split (architecture.md, \"State and concurrency\").")
         p("")
     one = so[0]["plain_mb_per_s"]
     p(f"The model: one invocation sustains ~{one:.0f} MB/s of uncompressed WAF logs ({one * 60 / 1000:.1f} GB a minute) on")

@@ -286,7 +286,7 @@ export function resolveSettings(props: FloodgateSettings, stackName: string, reg
   check(stateKey.length > 0 && !stateKey.startsWith('/') && !stateKey.includes('*'), `bad stateKey ${stateKey}`);
   const reportsPrefix = props.reportsPrefix ?? DEFAULTS.reportsPrefix;
   check(reportsPrefix.endsWith('/') && !reportsPrefix.includes('*'), `reportsPrefix must end with / (got ${reportsPrefix})`);
-  // State writes are allowed on the state key's folder, so sharding the state (DESIGN "Scale") is config only.
+  // State writes are allowed on the state key's folder, so sharding the state (docs/architecture.md, "State and concurrency") is config only.
   const stateScope = stateKey.includes('/') ? stateKey.slice(0, stateKey.lastIndexOf('/') + 1) + '*' : stateKey;
   check(!stateScope.startsWith(reportsPrefix) && !reportsPrefix.startsWith(stateScope.replace(/\*$/, '')),
     'stateKey must not be under reportsPrefix (reports expire, state must not)');

@@ -60,3 +60,36 @@ pub async fn sdk_config_with(
     }
     loader.load().await
 }
+
+/// How long [`check_access`] waits for the credential chain (the instance metadata endpoint
+/// is its last and slowest link: off AWS it times out and retries).
+pub const CREDENTIALS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Fail fast, before any AWS call, when the SDK configuration has no region (where `region`
+/// is needed) or its credential chain finds no credentials within [`CREDENTIALS_TIMEOUT`]:
+/// one sentence saying what is missing and how to provide it. Without this check each call
+/// spends its retries resolving credentials and fails with the SDK's dispatch error.
+pub async fn check_access(sdk: &aws_config::SdkConfig, needs_region: bool) -> Result<(), String> {
+    use aws_sdk_s3::config::ProvideCredentials;
+    if needs_region && sdk.region().is_none() {
+        return Err("no AWS region found: give --region, or set AWS_REGION (or a region in ~/.aws/config for AWS_PROFILE)".to_string());
+    }
+    let Some(provider) = sdk.credentials_provider() else {
+        return Err(no_credentials("no credential provider is configured"));
+    };
+    match tokio::time::timeout(CREDENTIALS_TIMEOUT, provider.provide_credentials()).await {
+        Ok(Ok(_)) => Ok(()),
+        // The SDK's error is the last provider's, with its debug dump: not what a person needs.
+        Ok(Err(_)) => Err(no_credentials("none of them had any")),
+        Err(_) => Err(no_credentials(&format!(
+            "none answered within {} s",
+            CREDENTIALS_TIMEOUT.as_secs()
+        ))),
+    }
+}
+
+fn no_credentials(why: &str) -> String {
+    format!(
+        "no AWS credentials found (looked in the environment, ~/.aws (AWS_PROFILE), SSO, web identity, container and instance metadata: {why}): set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run `aws configure` / `aws sso login`; `sync --dry-run` reads the IP sets and needs them too, while analyze, report and explain of local files need none"
+    )
+}

@@ -14,7 +14,7 @@
 use crate::objects::{ObjectStore, PutCondition, StoreError};
 use crate::read::Pending;
 use crate::retry::RetryPolicy;
-use floodgate_core::config::Config;
+use floodgate_core::config::{Config, ConfigSource};
 use floodgate_core::decision::Decision;
 use floodgate_core::engine;
 use floodgate_core::state::State;
@@ -260,16 +260,22 @@ pub async fn commit_run<B: StateBackend>(
     now_ms: Option<i64>,
     dry_run: bool,
 ) -> Result<Updated<Decision>, StateStoreError> {
-    commit_run_from(backend, policy, None, config, pending, now_ms, dry_run).await
+    commit_run_from(
+        backend, policy, None, config, None, pending, now_ms, dry_run,
+    )
+    .await
 }
 
 /// [`commit_run`] starting from the state the caller loaded to read its objects (moved in, so
-/// the invocation holds one decoded state, not two).
+/// the invocation holds one decoded state, not two), recording `recorded` as the configuration
+/// the state was decided with (as the CLI records its `--config`).
+#[allow(clippy::too_many_arguments)]
 pub async fn commit_run_from<B: StateBackend>(
     backend: &B,
     policy: RetryPolicy,
     first: Option<(State, Version)>,
     config: &Config,
+    recorded: Option<&ConfigSource>,
     pending: &Pending,
     now_ms: Option<i64>,
     dry_run: bool,
@@ -281,25 +287,35 @@ pub async fn commit_run_from<B: StateBackend>(
             let again = engine::decide_again(config, state, state.last_run.now_ms);
             return Ok(Changed::no(again));
         }
-        engine::run(config, state, input, now_ms, dry_run)
-            .map(Changed::yes)
-            .map_err(|e| e.to_string())
+        let decision =
+            engine::run(config, state, input, now_ms, dry_run).map_err(|e| e.to_string())?;
+        record(state, recorded);
+        Ok(Changed::yes(decision))
     })
     .await
 }
 
-/// The scheduled run: expire bans at `now_ms` against the freshest state and write it.
+/// Record the configuration a state was decided with, when known.
+fn record(state: &mut State, recorded: Option<&ConfigSource>) {
+    if let Some(r) = recorded {
+        state.config = Some(r.clone());
+    }
+}
+
+/// The scheduled run: expire bans at `now_ms` against the freshest state and write it,
+/// recording `recorded` as the configuration it was decided with.
 pub async fn commit_expiry<B: StateBackend>(
     backend: &B,
     policy: RetryPolicy,
     config: &Config,
+    recorded: Option<&ConfigSource>,
     now_ms: i64,
     dry_run: bool,
 ) -> Result<Updated<Decision>, StateStoreError> {
     update(backend, policy, |state| {
-        engine::expire(config, state, now_ms, dry_run)
-            .map(Changed::yes)
-            .map_err(|e| e.to_string())
+        let decision = engine::expire(config, state, now_ms, dry_run).map_err(|e| e.to_string())?;
+        record(state, recorded);
+        Ok(Changed::yes(decision))
     })
     .await
 }

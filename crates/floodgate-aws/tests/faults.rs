@@ -200,7 +200,7 @@ async fn scheduled<S: ObjectStore, W: IpSetApi>(
         bucket: STATE_BUCKET.into(),
         key: STATE_KEY.into(),
     };
-    let done = commit_expiry(&backend, FAST, &ctx.config, now_ms, false)
+    let done = commit_expiry(&backend, FAST, &ctx.config, None, now_ms, false)
         .await
         .map_err(|e| e.to_string())?;
     let rep = sync_ip_sets(&ctx.waf, &backend, &done.state, &targets(), &sync_opts()).await;

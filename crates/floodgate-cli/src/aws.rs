@@ -9,9 +9,9 @@ use floodgate_aws::sinks::{deliver_all, DecisionSink, IpSetSink, NotifySink, Out
 use floodgate_aws::sns::{Publisher, SnsPublisher};
 use floodgate_aws::state_store::commit_expiry;
 use floodgate_aws::{
-    check_capacity, list_objects, parse_s3_url, read_objects, sdk_config_with, IpSetRef, IpVersion,
-    ReadOptions, RetryPolicy, S3State, S3Store, Scope, StateBackend, SyncOptions, SyncReport,
-    SyncTarget, WafIpSets,
+    check_access, check_capacity, list_objects, parse_s3_url, read_objects, sdk_config_with,
+    IpSetRef, IpVersion, ReadOptions, RetryPolicy, S3State, S3Store, Scope, StateBackend,
+    SyncOptions, SyncReport, SyncTarget, WafIpSets,
 };
 use floodgate_core::config::Config;
 use floodgate_core::engine::{self, RunInput};
@@ -44,6 +44,9 @@ pub fn read_s3(
     let rt = runtime()?;
     rt.block_on(async {
         let sdk = sdk_config_with(None, None).await;
+        check_access(&sdk, true)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         let store = S3Store::new(&sdk);
         let mut objects = Vec::new();
         for url in urls {
@@ -150,7 +153,7 @@ pub fn sync(args: SyncArgs) -> Result<u8, Failure> {
     }
     // `--config`, else the configuration the state was decided with (as every command).
     let recorded = crate::state_file::load_any(std::path::Path::new(&args.state))?.0;
-    let (mut config, _) =
+    let (mut config, source) =
         crate::config_for_state(args.config.as_deref(), &recorded.unwrap_or_default())?;
     check_capacity(&config.ban, &targets, ["--ipv4-set", "--ipv6-set"])
         .map_err(|p| Failure::usage(anyhow::anyhow!("{}", p.join("\n"))))?;
@@ -163,6 +166,11 @@ pub fn sync(args: SyncArgs) -> Result<u8, Failure> {
     let dry_run = args.dry_run;
     let report = rt.block_on(async {
         let sdk = sdk_config_with(args.region.clone(), args.endpoint_url.clone()).await;
+        // Without credentials (or a region) say so at once, instead of each call retrying.
+        let needs_region = scope == Scope::Regional || args.state.starts_with("s3://");
+        check_access(&sdk, needs_region)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         let waf = WafIpSets::new(&sdk, scope);
         let notify = args
             .notify_topic
@@ -170,6 +178,7 @@ pub fn sync(args: SyncArgs) -> Result<u8, Failure> {
             .map(|arn| Arc::new(SnsPublisher::new(&sdk, arn)) as Arc<dyn Publisher>);
         let run = SyncRun {
             config: &config,
+            source: &source,
             targets: &targets,
             opts,
             dry_run,
@@ -209,6 +218,8 @@ pub fn sync(args: SyncArgs) -> Result<u8, Failure> {
 /// topic is given), over the saved state's last decision.
 struct SyncRun<'a> {
     config: &'a Config,
+    /// The configuration as the state records it (as `analyze` records it).
+    source: &'a floodgate_core::config::ConfigSource,
     targets: &'a [SyncTarget],
     opts: SyncOptions,
     dry_run: bool,
@@ -232,9 +243,16 @@ impl SyncRun<'_> {
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             (state, decision)
         } else {
-            let done = commit_expiry(&backend, RetryPolicy::STATE, self.config, self.now, false)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let done = commit_expiry(
+                &backend,
+                RetryPolicy::STATE,
+                self.config,
+                Some(self.source),
+                self.now,
+                false,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
             (done.state, done.value)
         };
         let mut sinks: Vec<Box<dyn DecisionSink>> = vec![Box::new(IpSetSink {
@@ -314,6 +332,8 @@ fn s3_state(url: &str) -> Result<(S3State<S3Store>, tokio::runtime::Runtime), Fa
         })?;
     let rt = runtime()?;
     let sdk = rt.block_on(sdk_config_with(None, None));
+    rt.block_on(check_access(&sdk, true))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok((
         S3State {
             store: S3Store::new(&sdk),

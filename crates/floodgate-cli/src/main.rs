@@ -301,7 +301,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             let decision = engine::decide_again(&config, &st, now);
             let e = explain(&config, &st, &decision, ip);
             if json {
-                outln!("{}", serde_json::to_string_pretty(&e)?);
+                outln!("{}", serde_json::to_string_pretty(&e.to_json(now))?);
             } else {
                 out!("{}", e.to_text(now));
             }

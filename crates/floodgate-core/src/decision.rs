@@ -215,9 +215,18 @@ pub struct Decision {
     pub changes: Changes,
 }
 
-/// Replay one key's offences (sorted by time) into its ban.
-pub fn replay(config: &Config, key: Key, offences: &[Offence], peak: (u32, u32)) -> Option<Ban> {
+/// Replay one key's offences (sorted by time) into its ban at `now_ms`. Offences after `now_ms`
+/// have not happened yet at `now_ms` (`analyze --now` before the logs): they are left out, so a
+/// ban is active at `now` only if an offence at or before `now` holds it past `now`.
+pub fn replay(
+    config: &Config,
+    key: Key,
+    offences: &[Offence],
+    peak: (u32, u32),
+    now_ms: i64,
+) -> Option<Ban> {
     let b = &config.ban;
+    let offences = &offences[..offences.partition_point(|o| o.time_ms <= now_ms)];
     let last = offences.last()?;
     let mut until = i64::MIN;
     let mut since = last.time_ms;
@@ -519,4 +528,42 @@ fn guardrail(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn offence(time_ms: i64) -> Offence {
+        Offence {
+            time_ms,
+            rule: "login".to_string(),
+            count: 21,
+            limit: 20,
+            window_ms: 300_000,
+            peak: 21,
+        }
+    }
+
+    /// An offence after `now` has not happened at `now`: it neither starts a ban that is active
+    /// at `now` nor extends one (`analyze --now` before the logs).
+    #[test]
+    fn offences_after_now_do_not_count_at_now() {
+        let config = Config::default();
+        let key = Key::from_ip("192.0.2.50".parse().unwrap(), 32, 64);
+        let hour = 3_600_000;
+        let (t1, t2) = (10 * hour, 10 * hour + 30 * 60_000);
+        let both = [offence(t1), offence(t2)];
+        // Before either offence: no ban at all.
+        assert!(replay(&config, key, &both, (0, 0), t1 - 1).is_none());
+        // Between them: the first offence's one-hour ban, not escalated by the second.
+        let at = t1 + 10 * 60_000;
+        let ban = replay(&config, key, &both, (0, 0), at).unwrap();
+        assert_eq!((ban.offences, ban.last_offence_ms), (1, t1));
+        assert_eq!(ban.until_ms, t1 + config.ban.duration_ms);
+        // At the second offence it counts (at or before now) and escalates.
+        let ban = replay(&config, key, &both, (0, 0), t2).unwrap();
+        assert_eq!(ban.offences, 2);
+        assert!(ban.until_ms > t1 + config.ban.duration_ms);
+    }
 }

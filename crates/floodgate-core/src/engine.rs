@@ -112,7 +112,7 @@ fn offence(rule: &Rule, f: &Found, resolution_ms: i64, peak: u32) -> Offence {
     }
 }
 
-fn evaluate(config: &Config, state: &mut State) -> Evaluation {
+fn evaluate(config: &Config, state: &mut State, now_ms: i64) -> Evaluation {
     let res = config.engine.resolution_ms;
     // Hash maps: the order of `bans` does not matter (decide sorts them by a total order).
     let mut pending = FxHashMap::default();
@@ -174,7 +174,7 @@ fn evaluate(config: &Config, state: &mut State) -> Evaluation {
             consider(o.peak, o.limit);
         }
         let peak = if best.0 > 0 { best } else { (0, 0) };
-        if let Some(b) = decision::replay(config, key, &offences, peak) {
+        if let Some(b) = decision::replay(config, key, &offences, peak, now_ms) {
             bans.push(b);
         }
     }
@@ -344,7 +344,7 @@ pub fn run(
         state.processed.insert(id, watermark);
     }
     let now = now_ms.unwrap_or(watermark);
-    let eval = evaluate(config, state);
+    let eval = evaluate(config, state, now);
     // Settle first, then decide against the settled state: `decide_again` over the saved state
     // sees the same population and so reproduces this decision.
     settle(config, state, eval.pending);
@@ -394,7 +394,7 @@ pub fn run(
 pub fn decide_again(config: &Config, state: &State, now_ms: i64) -> Decision {
     // evaluate() refreshes peaks in place; work on a copy so this stays read-only.
     let mut state = state.clone();
-    let eval = evaluate(config, &mut state);
+    let eval = evaluate(config, &mut state, now_ms);
     let previous = Previous {
         active: &state.last_run.prev_active,
         blocklist: &state.last_run.prev_blocklist,

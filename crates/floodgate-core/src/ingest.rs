@@ -278,6 +278,14 @@ pub fn read_log<R: Read, F: FnMut(&Request<'_>)>(
             summary.rejected.record(path, line_no, reject, raw);
         }
     }
+    // Lines of a pretty-printed document kept as samples before a later line named its kind.
+    if let Some(detail) = parser.document_detail() {
+        for s in &mut summary.rejected.samples {
+            if s.detail == crate::formats::json_document::GENERIC {
+                s.detail = detail.to_string();
+            }
+        }
+    }
     summary.lines = lines.line_no();
     summary.bytes_decoded = lines.bytes();
     drop(lines);

@@ -12,6 +12,7 @@ pub mod decode;
 pub mod engine;
 pub mod evidence;
 pub mod explain;
+pub mod explain_json;
 pub mod formats;
 pub mod history;
 pub mod ingest;

@@ -383,3 +383,99 @@ fn records_match_what_the_source_projects_parsed() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert!(compared >= 60, "only {compared} rows compared");
 }
+
+/// Every line of `text`, read as one object, is rejected as `unsupported_format` and every
+/// sample's detail says `word`; the file is reported as `unsupported`.
+fn all_named(name: &str, text: &str, word: &str) {
+    let lines = text.lines().filter(|l| !l.trim().is_empty()).count() as u64;
+    let s = read_log(name, text.as_bytes(), &IngestOptions::default(), |_| {}).unwrap();
+    assert_eq!(s.records, 0, "{name}");
+    assert_eq!(s.format.map(|f| f.as_str()), Some("unsupported"), "{name}");
+    let got: Vec<(RejectReason, u64)> = s.rejected.counts.iter().map(|(k, v)| (*k, *v)).collect();
+    assert_eq!(got, vec![(UnsupportedFormat, lines)], "{name}");
+    assert!(!s.rejected.samples.is_empty());
+    for sample in &s.rejected.samples {
+        assert!(
+            sample.detail.contains(word),
+            "{name} line {}: {:?} does not say {word:?}",
+            sample.line,
+            sample.detail
+        );
+    }
+}
+
+/// The WAF records of AWS's logging examples as the documentation prints them, one object
+/// spread over many lines (SOURCES.md: the file holds them compacted): each line is said to
+/// be part of a pretty-printed WAF record, from the first `{` on, not "none of the formats".
+#[test]
+fn a_pretty_printed_waf_document_is_named() {
+    let Some(dir) = root() else { return };
+    let compact =
+        std::fs::read_to_string(dir.join("waf/awsdocs-waf-logging-examples.log")).unwrap();
+    let mut pretty = String::new();
+    for line in compact.lines().filter(|l| !l.is_empty()) {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        pretty.push_str(&serde_json::to_string_pretty(&v).unwrap());
+        pretty.push('\n');
+    }
+    all_named(
+        "waf-pretty.json",
+        &pretty,
+        "WAF log record spread over several lines",
+    );
+}
+
+/// Other AWS logs, as AWS documentation prints them (no such file is among the real-world
+/// samples): each is named for what it is.
+#[test]
+fn other_aws_logs_are_named_for_what_they_are() {
+    // A CloudTrail file, pretty-printed (CloudTrail user guide, "CloudTrail record contents").
+    let cloudtrail = r#"{"Records": [{
+    "eventVersion": "1.08",
+    "userIdentity": {
+        "type": "IAMUser",
+        "principalId": "AIDACKCEVSQ6C2EXAMPLE",
+        "arn": "arn:aws:iam::123456789012:user/Mary_Major",
+        "accountId": "123456789012"
+    },
+    "eventTime": "2023-07-19T21:17:28Z",
+    "eventSource": "ec2.amazonaws.com",
+    "eventName": "StartInstances",
+    "awsRegion": "us-east-1",
+    "sourceIPAddress": "192.0.2.0",
+    "eventType": "AwsApiCall",
+    "recipientAccountId": "123456789012"
+}]}
+"#;
+    all_named(
+        "cloudtrail.json",
+        cloudtrail,
+        "CloudTrail document spread over several lines",
+    );
+    // A JSON document of no known kind is still said to be pretty-printed.
+    all_named(
+        "doc.json",
+        "{\n  \"hello\": [\n    1,\n    2\n  ]\n}\n",
+        "pretty-printed",
+    );
+    // A VPC flow log file in S3: its header line, then records (VPC user guide, "Flow log
+    // records").
+    let vpc = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status
+2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK
+";
+    let s = read_log("vpc.log", vpc.as_bytes(), &IngestOptions::default(), |_| {}).unwrap();
+    let details: Vec<&str> = s
+        .rejected
+        .samples
+        .iter()
+        .map(|r| r.detail.as_str())
+        .collect();
+    assert_eq!(s.rejected.counts.get(&UnsupportedFormat), Some(&2));
+    assert!(details[0].contains("VPC flow log header"), "{details:?}");
+    assert!(details[1].contains("VPC flow log line"), "{details:?}");
+    // S3 server access logs, with AWS's canonical owner id and with one anonymised.
+    let s3 = r#"79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be DOC-EXAMPLE-BUCKET1 [06/Feb/2019:00:00:38 +0000] 192.0.2.3 79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be 3E57427F3EXAMPLE REST.GET.VERSIONING - "GET /DOC-EXAMPLE-BUCKET1?versioning HTTP/1.1" 200 - 113 - 7 - "-" "S3Console/0.4" - s9lzHYrFp76ZVxRcpX9+5cjAnEH2ROuNkd2BHfIa6UkFVdtjf5mKR3/eTPFvsiP/XV/VLi31234= SigV4 ECDHE-RSA-AES128-GCM-SHA256 AuthHeader DOC-EXAMPLE-BUCKET1.s3.us-west-1.amazonaws.com TLSV1.2 - -
+bucketowner DOC-EXAMPLE-BUCKET1 [06/Feb/2019:00:00:38 +0000] 192.0.2.3 - 891CE47D2EXAMPLE REST.GET.LOGGING_STATUS - "GET /DOC-EXAMPLE-BUCKET1?logging HTTP/1.1" 200 - 242 - 11 - "-" "S3Console/0.4" -
+"#;
+    all_named("s3-access.log", s3, "S3 server access log");
+}

@@ -94,6 +94,9 @@ pub struct App<S, W> {
     pub waf_write_interval: Duration,
     /// Where notifications go, when `FLOODGATE_NOTIFY_TOPIC_ARN` is set.
     pub notifier: Option<Arc<dyn Publisher>>,
+    /// The configuration as the state records it (see [`crate::recorded`]); `None` leaves the
+    /// state's record as it is.
+    pub recorded: Option<floodgate_core::config::ConfigSource>,
 }
 
 /// Time kept back from the invocation's deadline for the commit and the sinks: a sixth of
@@ -117,7 +120,14 @@ impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
             waf_retry: RetryPolicy::WAF,
             waf_write_interval: Duration::from_secs(1),
             notifier: None,
+            recorded: None,
         }
+    }
+
+    /// Record `source` in the state as the configuration it is decided with.
+    pub fn with_recorded(mut self, source: floodgate_core::config::ConfigSource) -> App<S, W> {
+        self.recorded = Some(source);
+        self
     }
 
     /// Notify through `publisher` (the notification sink).
@@ -318,6 +328,7 @@ impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
             self.state_retry,
             Some(loaded),
             &self.config,
+            self.recorded.as_ref(),
             pending,
             Some(now),
             self.dry_run(),
@@ -340,6 +351,7 @@ impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
             &self.backend(),
             self.state_retry,
             &self.config,
+            self.recorded.as_ref(),
             now,
             self.dry_run(),
         )

@@ -12,6 +12,7 @@
 mod delivery;
 pub mod events;
 pub mod handler;
+pub mod recorded;
 pub mod settings;
 pub mod sources;
 pub mod streams;
@@ -41,7 +42,7 @@ pub async fn init_with(
     let sdk = floodgate_aws::sdk_config().await;
     let store = floodgate_aws::S3Store::new(&sdk);
     let waf = floodgate_aws::WafIpSets::new(&sdk, settings.scope);
-    let mut config = settings.load_config(&store).await?;
+    let (mut config, recorded) = settings.load_config_recorded(&store).await?;
     settings.check_against(&config).map_err(|e| e.to_string())?;
     // Capacity follows the IP sets given where the configuration sets none.
     config.ban.ip_sets = Some((settings.ipv4_sets.len(), settings.ipv6_sets.len()));
@@ -49,7 +50,7 @@ pub async fn init_with(
         std::sync::Arc::new(floodgate_aws::sns::SnsPublisher::new(&sdk, arn))
             as std::sync::Arc<dyn floodgate_aws::sns::Publisher>
     });
-    let app = App::new(settings, config, store, waf);
+    let app = App::new(settings, config, store, waf).with_recorded(recorded);
     Ok(match notifier {
         Some(n) => app.with_notifier(n),
         None => app,

@@ -282,6 +282,17 @@ impl Settings {
     /// `[allow] files` (`s3://` URLs, or keys next to a `FLOODGATE_CONFIG_S3` object), the
     /// `FLOODGATE_ALLOW_FILES` and the environment's replacements of `[source]` keys.
     pub async fn load_config<S: ObjectStore>(&self, store: &S) -> Result<Config, String> {
+        Ok(self.load_config_recorded(store).await?.0)
+    }
+
+    /// [`Settings::load_config`] with the configuration as the state records it (extension
+    /// `config`, as the CLI records its `--config`): the text, with the environment's
+    /// replacements written into it, and every allowlist file it read. `floodgate report
+    /// --state s3://…` then decides with what the Lambda decided with.
+    pub async fn load_config_recorded<S: ObjectStore>(
+        &self,
+        store: &S,
+    ) -> Result<(Config, floodgate_core::config::ConfigSource), String> {
         let text = match &self.config {
             ConfigSource::Inline(text) => text.clone(),
             ConfigSource::S3 { bucket, key } => text_of(store, bucket, key)
@@ -320,11 +331,13 @@ impl Settings {
         })
         .map_err(invalid)?;
         let mut allow = std::mem::take(&mut config.allow);
+        let mut env_files = Vec::new();
         for (bucket, key) in &self.allow_files {
             let url = format!("s3://{bucket}/{key}");
             let text = text_of(store, bucket, key)
                 .await
                 .map_err(|e| format!("FLOODGATE_ALLOW_FILES {url}: {e}"))?;
+            env_files.push((url.clone(), text.clone()));
             let nets = floodgate_core::config::allow::parse_file(
                 &format!("FLOODGATE_ALLOW_FILES {url}"),
                 &text,
@@ -339,7 +352,18 @@ impl Settings {
         if let Some(fields) = &self.realtime_fields {
             config.source.realtime_fields = fields.clone();
         }
-        Ok(config)
+        let read: Vec<(String, String)> = files
+            .into_iter()
+            .filter_map(|(name, body)| body.ok().map(|b| (name, b)))
+            .collect();
+        let recorded = crate::recorded::record(
+            &text,
+            read,
+            env_files,
+            self.web_acl_arns.as_deref(),
+            self.realtime_fields.as_deref(),
+        )?;
+        Ok((config, recorded))
     }
 }
 

@@ -17,6 +17,7 @@ pub mod alb;
 pub mod cloudfront;
 pub mod cloudfront_json;
 pub mod cloudfront_realtime;
+pub mod json_document;
 pub mod unsupported;
 pub mod waf;
 
@@ -141,6 +142,8 @@ pub struct LineParser {
     parser: Option<Box<dyn FileParser>>,
     unusable: Option<String>,
     opts: ParseOptions,
+    /// A pretty-printed JSON document met before any format was recognised.
+    document: Option<json_document::Document>,
 }
 
 impl LineParser {
@@ -159,6 +162,7 @@ impl LineParser {
             parser: None,
             unusable: None,
             opts,
+            document: None,
         }
     }
 
@@ -177,9 +181,16 @@ impl LineParser {
         }
     }
 
-    /// The file's format once a line has revealed it.
+    /// The file's format once a line has revealed it (`unsupported` for a file that held only
+    /// a pretty-printed JSON document).
     pub fn format(&self) -> Option<Format> {
-        self.format
+        self.format.or(self.document.map(|_| unsupported::FORMAT))
+    }
+
+    /// What a pretty-printed JSON document in the file turned out to be, once a later line
+    /// named it: the detail for rejections kept with [`json_document::GENERIC`] before.
+    pub fn document_detail(&self) -> Option<&'static str> {
+        self.document.and_then(|d| d.final_detail())
     }
 
     /// Why the file cannot be read with this configuration, once its format is known.
@@ -202,8 +213,20 @@ impl LineParser {
             if line.trim() == "#" {
                 return Ok(());
             }
-            let found = detect(line)
-                .ok_or_else(|| Reject::new(RejectReason::UnknownFormat, unknown_detail(line)))?;
+            let Some(found) = detect(line) else {
+                // A document spread over several lines (as AWS documentation prints WAF records
+                // and CloudTrail files) is said to be one, naming its kind once a key shows it.
+                if self.document.is_none() && json_document::opens(line) {
+                    self.document = Some(json_document::Document::default());
+                }
+                return Err(match &mut self.document {
+                    Some(doc) => {
+                        doc.observe(line);
+                        Reject::new(RejectReason::UnsupportedFormat, doc.detail())
+                    }
+                    None => Reject::new(RejectReason::UnknownFormat, unknown_detail(line)),
+                });
+            };
             self.start(found);
         }
         match &mut self.parser {

@@ -39,6 +39,78 @@ const S3_ACCESS: Kind = Kind {
 const VPC_FLOW: Kind = Kind {
     what: "a VPC flow log line (version, account, eni-…): not supported",
 };
+const VPC_FLOW_HEADER: Kind = Kind {
+    what: "a VPC flow log header line (version account-id interface-id srcaddr …): VPC flow logs carry no HTTP request; not supported",
+};
+
+/// The field names of VPC flow logs, as the header line of a flow log file in S3 lists them.
+const VPC_FIELDS: &[&str] = &[
+    "version",
+    "account-id",
+    "interface-id",
+    "srcaddr",
+    "dstaddr",
+    "srcport",
+    "dstport",
+    "protocol",
+    "packets",
+    "bytes",
+    "start",
+    "end",
+    "action",
+    "log-status",
+    "vpc-id",
+    "subnet-id",
+    "instance-id",
+    "tcp-flags",
+    "type",
+    "pkt-srcaddr",
+    "pkt-dstaddr",
+    "region",
+    "az-id",
+    "sublocation-type",
+    "sublocation-id",
+    "pkt-src-aws-service",
+    "pkt-dst-aws-service",
+    "flow-direction",
+    "traffic-path",
+    "ecs-cluster-arn",
+    "ecs-cluster-name",
+    "ecs-container-instance-arn",
+    "ecs-container-instance-id",
+    "ecs-container-id",
+    "ecs-second-container-id",
+    "ecs-service-name",
+    "ecs-task-definition-arn",
+    "ecs-task-arn",
+    "ecs-task-id",
+    "reject-reason",
+];
+
+/// A VPC flow log header: only flow log field names, at least one of them an address.
+fn vpc_header(line: &str) -> bool {
+    let mut n = 0;
+    let mut address = false;
+    for f in line.split(' ').filter(|x| !x.is_empty()) {
+        if !VPC_FIELDS.contains(&f) {
+            return false;
+        }
+        address |= matches!(f, "srcaddr" | "dstaddr" | "interface-id");
+        n += 1;
+    }
+    n >= 3 && address
+}
+
+/// S3 server access log time, `[06/Feb/2019:00:00:38` then `+0000]`.
+fn s3_time(c: &str, d: Option<&str>) -> bool {
+    let b = c.as_bytes();
+    b.len() == 21
+        && b[0] == b'['
+        && b[3] == b'/'
+        && b[7] == b'/'
+        && b[12] == b':'
+        && d.is_some_and(|z| (z.starts_with('+') || z.starts_with('-')) && z.ends_with(']'))
+}
 const CLOUDTRAIL: Kind = Kind {
     what: "a CloudTrail record (Records[] of API events): not supported",
 };
@@ -91,11 +163,17 @@ pub fn identify(line: &str) -> Option<Kind> {
             return Some(CLASSIC_ELB);
         }
     }
-    if a.len() == 64
-        && a.bytes().all(|x| x.is_ascii_hexdigit())
-        && c.is_some_and(|c| c.starts_with('['))
+    // The bucket owner is a 64-hex canonical id in AWS's files, but other tools and examples
+    // anonymise it: the bracketed time in the third and fourth fields is signature enough.
+    if c.is_some_and(|c| s3_time(c, d))
+        || (a.len() == 64
+            && a.bytes().all(|x| x.is_ascii_hexdigit())
+            && c.is_some_and(|c| c.starts_with('[')))
     {
         return Some(S3_ACCESS);
+    }
+    if vpc_header(t) {
+        return Some(VPC_FLOW_HEADER);
     }
     if is_number(a) && b.is_some_and(is_number) && c.is_some_and(|c| c.starts_with("eni-")) {
         return Some(VPC_FLOW);
@@ -150,6 +228,8 @@ mod tests {
             ("79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be awsexamplebucket1 [06/Feb/2019:00:00:38 +0000] 192.0.2.3 arn:aws:iam::1:user/x 3E57427F3EXAMPLE REST.GET.VERSIONING - \"GET /awsexamplebucket1?versioning HTTP/1.1\" 200", S3_ACCESS),
             ("2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK", VPC_FLOW),
             (r#"{"Records":[{"eventVersion":"1.08","eventSource":"s3.amazonaws.com"}]}"#, CLOUDTRAIL),
+            ("version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status", VPC_FLOW_HEADER),
+            ("bucketowner my-bucket [06/Feb/2019:00:00:38 +0000] 192.0.2.3 - 3E57427F3EXAMPLE REST.GET.OBJECT key \"GET /key HTTP/1.1\" 200", S3_ACCESS),
         ];
         for (line, kind) in cases {
             assert_eq!(identify(line), Some(kind), "{line}");
@@ -158,6 +238,8 @@ mod tests {
             "http 2018-07-02T22:23:00.186641Z app/my-loadbalancer/50dc 192.168.131.39:2817 10.0.0.1:80 0.000 0.001 0.000 200 200 34 366 \"GET http://www.example.com:80/ HTTP/1.1\" \"curl/7.46.0\" - -",
             "2019-12-04\t21:02:31\tLAX1\t392\t192.0.2.100\tGET",
             r#"{"timestamp":1,"httpRequest":{}}"#,
+            "version start end",
+            "srcaddr dstaddr GET",
             "",
         ] {
             assert_eq!(identify(line), None, "{line}");

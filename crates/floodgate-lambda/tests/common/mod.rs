@@ -63,8 +63,8 @@ pub async fn app_with(
     waf: &MemoryIpSets,
     s: Settings,
 ) -> App<MemoryStore, MemoryIpSets> {
-    let config = s.load_config(store).await.unwrap();
-    let mut a = App::new(s, config, store.clone(), waf.clone());
+    let (config, recorded) = s.load_config_recorded(store).await.unwrap();
+    let mut a = App::new(s, config, store.clone(), waf.clone()).with_recorded(recorded);
     a.clock = Arc::new(|| NOW);
     a.state_retry = FAST;
     a.waf_retry = FAST;
