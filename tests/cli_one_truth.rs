@@ -304,10 +304,9 @@ fn explain_json_is_the_documented_schema() {
 /// state it saved shows 2 offences, until 09:30, and an empty blocklist: `engine::run` decides
 /// on the offences before `settle` prunes those older than `max(memory, max_duration)`, and
 /// `decide_again` on what is left, which has also lost the escalation of a ban still active.
-/// The fix is in engine.rs (`run`/`settle`), left to the change of its settling under way:
-/// ignored until then.
+/// Fixed in engine.rs: the run replays its bans from the settled state, and offences are kept
+/// for `max(memory, max_duration) + memory`.
 #[test]
-#[ignore = "needs engine.rs run/settle: decide on the settled state and keep offences for memory + max_duration"]
 fn analyze_report_and_explain_tell_the_same_bans_past_memory() {
     let dir = tmp("memory");
     let config = dir.join("c.toml");

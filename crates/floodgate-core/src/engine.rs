@@ -1,9 +1,12 @@
 //! One run: absorb a tally into the state, decide, settle. Shared by the CLI and the Lambda.
 //!
 //! ```text
-//! state ──absorb(tally)──▶ state' ──evaluate(now)──▶ bans ──decide──▶ Decision
-//!                              └──────────settle(decision)──────────▶ state''
+//! state ──absorb(tally)──▶ state' ──sweep──▶ pending offences ──settle──▶ state''
+//!                                                   state'' ──replay(now)──▶ bans ──decide──▶ Decision
 //! ```
+//!
+//! The bans are replayed from the settled state, so [`decide_again`] over the saved state
+//! gives the run's own decision.
 //!
 //! [`run`] does all three; [`decide_again`] re-evaluates a saved state without changing it
 //! (`floodgate report`, `floodgate explain`); [`expire`] is a run without new data (the
@@ -36,11 +39,8 @@ pub struct RunInput {
     pub skipped: Vec<String>,
 }
 
-/// Pending (unsettled) offences per rule name and key, and the replayed bans.
-struct Evaluation {
-    pending: FxHashMap<(usize, Key), Vec<Found>>,
-    bans: Vec<Ban>,
-}
+/// Unsettled offences per rule (index) and key.
+type Pending = FxHashMap<(usize, Key), Vec<Found>>;
 
 /// Move the tally's counts into the state (the tally's bucket vectors are moved, not copied,
 /// and each rule's map is freed as soon as it is absorbed: peak memory stays near one copy).
@@ -112,11 +112,10 @@ fn offence(rule: &Rule, f: &Found, resolution_ms: i64, peak: u32) -> Offence {
     }
 }
 
-fn evaluate(config: &Config, state: &mut State, now_ms: i64) -> Evaluation {
+/// The unsettled offences of every held window, per rule and key (and the peaks refreshed).
+fn sweep_all(config: &Config, state: &mut State) -> Pending {
     let res = config.engine.resolution_ms;
-    // Hash maps: the order of `bans` does not matter (decide sorts them by a total order).
     let mut pending = FxHashMap::default();
-    let mut by_key: FxHashMap<Key, Vec<Offence>> = FxHashMap::default();
     for (i, rule) in config.rules.iter().enumerate() {
         let Some(keys) = state.rules.get_mut(&rule.name) else {
             continue;
@@ -131,13 +130,29 @@ fn evaluate(config: &Config, state: &mut State, now_ms: i64) -> Evaluation {
             // The peak is a max over the same buckets: updating it here is idempotent, and
             // saves a per-key map (memory per key is the budget that matters at 1 M clients).
             kw.peak = kw.peak.max(s.peak);
-            if s.offences.is_empty() {
-                continue;
+            if !s.offences.is_empty() {
+                pending.insert((i, *key), s.offences);
             }
-            let list = by_key.entry(*key).or_default();
-            list.extend(s.offences.iter().map(|f| offence(rule, f, res, kw.peak)));
-            pending.insert((i, *key), s.offences);
         }
+    }
+    pending
+}
+
+/// Every key's ban, replayed from its settled offences and its `pending` ones, at `now_ms`;
+/// then the manual bans.
+fn replay_all(config: &Config, state: &State, pending: &Pending, now_ms: i64) -> Vec<Ban> {
+    let res = config.engine.resolution_ms;
+    // Hash maps: the order of `bans` does not matter (decide sorts them by a total order).
+    let mut by_key: FxHashMap<Key, Vec<Offence>> = FxHashMap::default();
+    for ((i, key), found) in pending {
+        let rule = &config.rules[*i];
+        let peak = state
+            .rules
+            .get(&rule.name)
+            .and_then(|m| m.get(key))
+            .map_or(0, |kw| kw.peak);
+        let list = by_key.entry(*key).or_default();
+        list.extend(found.iter().map(|f| offence(rule, f, res, peak)));
     }
     for (key, settled) in &state.offences {
         by_key
@@ -179,12 +194,12 @@ fn evaluate(config: &Config, state: &mut State, now_ms: i64) -> Evaluation {
         }
     }
     bans.extend(state.manual.as_bans(v4, v6));
-    Evaluation { pending, bans }
+    bans
 }
 
 /// Move offences before the new settled line into the state and drop what the horizon no
 /// longer needs (buckets, presence, offences, profiles, processed ids, minutes).
-fn settle(config: &Config, state: &mut State, pending: FxHashMap<(usize, Key), Vec<Found>>) {
+fn settle(config: &Config, state: &mut State, pending: &mut Pending) {
     let res = config.engine.resolution_ms;
     let Some(m) = state.watermark_ms else { return };
     let new_settled = crate::lateness::settled_line(config, state);
@@ -223,10 +238,19 @@ fn settle(config: &Config, state: &mut State, pending: FxHashMap<(usize, Key), V
             keep
         });
     }
+    // What was settled is in `state.offences` now; the rest is still pending.
+    pending.retain(|_, found| {
+        found.retain(|f| f.bucket >= new_settled);
+        !found.is_empty()
+    });
     state
         .rules
         .retain(|name, _| config.rules.iter().any(|r| &r.name == name));
-    let horizon = m - config.ban.memory_ms.max(config.ban.max_duration_ms);
+    // An offence counts for the escalation of the offences up to `memory` after it, whose bans
+    // last up to `max_duration`: kept that long, every ban still active at the watermark
+    // replays as it did with every offence (a shorter horizon lost the escalation of a ban
+    // still active, and `report` of the state disagreed with the run that wrote it).
+    let horizon = m - config.ban.memory_ms.max(config.ban.max_duration_ms) - config.ban.memory_ms;
     state.offences.retain(|_, list| {
         list.sort();
         list.retain(|o| o.time_ms > horizon);
@@ -344,16 +368,17 @@ pub fn run(
         state.processed.insert(id, watermark);
     }
     let now = now_ms.unwrap_or(watermark);
-    let eval = evaluate(config, state, now);
-    // Settle first, then decide against the settled state: `decide_again` over the saved state
-    // sees the same population and so reproduces this decision.
-    settle(config, state, eval.pending);
+    let mut pending = sweep_all(config, state);
+    // Settle first, then replay and decide on the settled state: `decide_again` over the saved
+    // state sees the same offences and population, and so reproduces this decision.
+    settle(config, state, &mut pending);
+    let bans = replay_all(config, state, &pending, now);
     let prev_active = std::mem::take(&mut state.active);
     let prev_blocklist = std::mem::take(&mut state.blocklist);
     let decision = decide_on(
         config,
         state,
-        eval.bans,
+        bans,
         now,
         Previous {
             active: &prev_active,
@@ -392,14 +417,15 @@ pub fn run(
 /// Re-evaluate a saved state at `now_ms` against the decision *before* its last run, which
 /// reproduces that run's decision (for re-rendering reports) when `now_ms` is the run's time.
 pub fn decide_again(config: &Config, state: &State, now_ms: i64) -> Decision {
-    // evaluate() refreshes peaks in place; work on a copy so this stays read-only.
+    // sweep_all() refreshes peaks in place; work on a copy so this stays read-only.
     let mut state = state.clone();
-    let eval = evaluate(config, &mut state, now_ms);
+    let pending = sweep_all(config, &mut state);
+    let bans = replay_all(config, &state, &pending, now_ms);
     let previous = Previous {
         active: &state.last_run.prev_active,
         blocklist: &state.last_run.prev_blocklist,
     };
-    decide_on(config, &state, eval.bans, now_ms, previous)
+    decide_on(config, &state, bans, now_ms, previous)
 }
 
 /// Evaluate a saved state at `now_ms` as a new run with no new data: expiry and the new-ban

@@ -1,8 +1,8 @@
 //! What a rule change does to running bans (docs/configuration.md, "Changing rules"): a
 //! removed rule's held windows are dropped at the next run, so its recent (not yet settled)
 //! offences ban nobody any more; its settled offences stay, keep their ban and keep naming the
-//! old rule until they are older than `max(ban.memory, ban.max_duration)` before the newest
-//! event.
+//! old rule until they are older than `max(ban.memory, ban.max_duration) + ban.memory` before
+//! the newest event.
 
 use floodgate_core::config::Config;
 use floodgate_core::decision::Decision;
@@ -67,10 +67,18 @@ fn a_removed_rule_drops_its_held_windows_and_keeps_its_settled_offences_until_th
     );
     assert!(!s.rules.contains_key("old"));
 
-    // Once the newest event is more than max(memory, max_duration) = 3h past it, it is gone.
-    // (Read back from the saved state: the run itself decides before it prunes.)
-    let now = T0 + 3 * HOUR + MIN;
-    run(&after, &mut s, &[(now, "192.0.2.9")], now);
+    // Once the newest event is more than max(memory, max_duration) + memory = 6h past it, it is
+    // gone, from the run's decision and from the saved state's alike.
+    let now = T0 + 5 * HOUR + MIN;
+    let d = run(&after, &mut s, &[(now, "192.0.2.9")], now);
+    assert_eq!(
+        rule_of(&d, "198.51.100.1/32"),
+        Some("old"),
+        "still within 6h"
+    );
+    let now = T0 + 6 * HOUR + MIN;
+    let d = run(&after, &mut s, &[(now, "192.0.2.9")], now);
+    assert_eq!(rule_of(&d, "198.51.100.1/32"), None);
     let d = engine::decide_again(&after, &s, now);
     assert_eq!(rule_of(&d, "198.51.100.1/32"), None);
 }
