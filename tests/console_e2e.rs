@@ -222,3 +222,30 @@ fn completions_and_the_man_page_print() {
         assert!(help.contains(cmd), "--help lists {cmd}");
     }
 }
+
+#[test]
+fn analyze_and_config_check_speak_json() {
+    let dir = tmp("console-json");
+    let out = dir.join("out").display().to_string();
+    let logs = sample().display().to_string();
+    let printed: Value =
+        serde_json::from_str(&ok(&["analyze", "--json", "--out", &out, &logs])).unwrap();
+    let written: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("out/report.json")).unwrap()).unwrap();
+    assert_eq!(printed, written, "analyze --json prints report.json");
+    assert_eq!(printed["summary"]["records"], 77_552);
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "[[rules]]\nname = \"x\"\n").unwrap();
+    let e = floodgate(&["config", "check", bad.to_str().unwrap(), "--json"]);
+    assert_eq!(e.status.code(), Some(2));
+    let j: Value = serde_json::from_slice(&e.stdout).unwrap();
+    assert_eq!(j["ok"], false);
+    assert!(j["error"].as_str().unwrap().contains("window"));
+    let good = dir.join("good.toml");
+    std::fs::write(&good, ok(&["config", "default"])).unwrap();
+    let j: Value =
+        serde_json::from_str(&ok(&["config", "check", good.to_str().unwrap(), "--json"])).unwrap();
+    assert_eq!(j["ok"], true);
+    assert_eq!(j["rules"][2]["name"], "login");
+    assert_eq!(j["rules"][2]["window_s"], 300);
+}

@@ -17,7 +17,9 @@ process gets the environment Lambda and infra give it and is fed, one invocation
 7. the schedule: nothing expires yet, the sets stay as they are;
 8. `floodgate ban` and `floodgate unban` on the Lambda's S3 state: the next run (the schedule)
    adds the manual ban to the set and removes the unbanned address, which a redelivered batch
-   does not ban again.
+   does not ban again;
+9. `floodgate stop`: the next run leaves only the foreign entries, a flood meanwhile is counted
+   but not enforced; `floodgate resume`: the next run puts the whole blocklist back.
 
 Every ban must be in the IPv4/IPv6 set right after the invocation that carried its flood,
 ordinary clients and refused sources never, the entries someone else added kept. A second
@@ -511,6 +513,24 @@ def main():
         kind, body, _ = invoke("redelivered sqs after the unban", ev1)
         check("the unbanned address stays out (its counted requests do not ban it again)",
               covered() == steered, show(covered()))
+
+        # 9. The emergency stop: `floodgate stop` empties floodgate's entries at the next run,
+        #    the foreign ones stay, counting goes on; `floodgate resume` puts them back.
+        r = subprocess.run([cli, "stop", "--state", url, "--reason", "e2e drill"], capture_output=True, text=True)
+        check("floodgate stop writes the Lambda's state", r.returncode == 0, r.stdout + r.stderr)
+        kind, body, _ = invoke("schedule after stop", schedule())
+        check("stopped: the sets hold only the foreign entries", covered() == expect(), show(covered()))
+        at = now_ms() - 2_000
+        stopped_flood = ["203.0.113.210"]
+        lines9 = [waf_line(ip, ms) for ip, ms in flood(stopped_flood, ORDINARY, at)]
+        kind, body, _ = invoke("cloudwatch logs while stopped", awslogs(GROUP, "us-east-1_site_0", lines9))
+        check("stopped: a new flood is counted but not enforced",
+              covered() == expect() and report_records() == len(lines9), show(covered()))
+        r = subprocess.run([cli, "resume", "--state", url], capture_output=True, text=True)
+        check("floodgate resume writes the Lambda's state", r.returncode == 0, r.stdout + r.stderr)
+        kind, body, _ = invoke("schedule after resume", schedule())
+        check("resumed: the sets hold the blocklist again, the flood counted while stopped included",
+              covered() == steered | expect(stopped_flood), show(covered()))
 
         check("the runtime is still polling", proc.poll() is None)
         check("no init error and no unexpected Runtime API call", not rt.init_errors and not rt.unexpected,

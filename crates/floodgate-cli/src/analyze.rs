@@ -58,6 +58,9 @@ pub struct AnalyzeArgs {
     /// Exit 3 when any line was rejected or any file was damaged.
     #[arg(long)]
     strict: bool,
+    /// Print report.json on stdout instead of the summary (schema: docs/report-schema.md).
+    #[arg(long)]
+    json: bool,
 }
 
 fn progress(total: u64, quiet: bool) -> ProgressBar {
@@ -233,7 +236,10 @@ pub fn run(args: AnalyzeArgs) -> Result<u8, Failure> {
     if let (Some(path), true) = (&args.state, save_state) {
         crate::state_file::save_any(path, &state, &version)?;
     }
-    if !args.quiet {
+    if args.json {
+        let report = floodgate_core::report::Report::build(&config, &state, &decision);
+        outln!("{}", report.to_json());
+    } else if !args.quiet {
         print_summary(
             &state,
             &decision,

@@ -9,7 +9,7 @@ use crate::{config_for_state, parse_now, wall_clock_ms, Failure};
 use clap::{Args, CommandFactory};
 use floodgate_core::config::{parse_duration, Config};
 use floodgate_core::engine;
-use floodgate_core::manual::{ManualBan, Unban};
+use floodgate_core::manual::{ManualBan, Stop, Unban};
 use floodgate_core::report::Report;
 use floodgate_core::state::State;
 use floodgate_core::timefmt::format_rfc3339_ms;
@@ -177,6 +177,53 @@ fn next_step() -> &'static str {
     ". The IP sets follow at the next Lambda run or `floodgate sync`."
 }
 
+/// `floodgate stop` and `floodgate resume`.
+#[derive(Args)]
+pub struct StopArgs {
+    /// State file or `s3://bucket/key`.
+    #[arg(long)]
+    state: PathBuf,
+    /// Why, for the audit trail.
+    #[arg(long, default_value = "")]
+    reason: String,
+}
+
+/// `floodgate stop` (`stop` true) / `floodgate resume`: the emergency stop, in the state.
+pub fn stop(args: StopArgs, stop: bool) -> Result<u8, Failure> {
+    let _lock = lock(&args.state)?;
+    let (loaded, version) = load_any(&args.state)?;
+    let mut state = loaded.ok_or_else(|| {
+        Failure::usage(anyhow::anyhow!("{}: no such state", args.state.display()))
+    })?;
+    match (stop, &state.manual.stopped) {
+        (true, Some(s)) => {
+            outln!(
+                "enforcement is already stopped (since {} by {})",
+                format_rfc3339_ms(s.since_ms),
+                s.by
+            );
+            return Ok(0);
+        }
+        (false, None) => {
+            outln!("enforcement is not stopped: nothing to resume");
+            return Ok(0);
+        }
+        _ => {}
+    }
+    state.manual.stopped = stop.then(|| Stop {
+        since_ms: wall_clock_ms(),
+        reason: args.reason.clone(),
+        by: who(),
+    });
+    save_any(&args.state, &state, &version)?;
+    if stop {
+        outln!("enforcement stopped: at the next run (the Lambda's next event or schedule, or `floodgate sync`) every entry floodgate added leaves the IP sets; entries others added stay; logs are still counted and bans still decided and reported. `floodgate resume` puts them back.");
+    } else {
+        outln!("enforcement resumed: the next run puts the blocklist back into the IP sets.");
+    }
+    Ok(0)
+}
+
 /// `floodgate bans`.
 pub fn bans(args: BansArgs) -> Result<u8, Failure> {
     let state = crate::state_file::load_existing_any(&args.state)?;
@@ -197,6 +244,11 @@ pub fn bans(args: BansArgs) -> Result<u8, Failure> {
             "now": format_rfc3339_ms(now),
             "bans": bans,
             "blocklist": d.blocklist,
+            "stopped": state.manual.stopped.as_ref().map(|s| json!({
+                "since": format_rfc3339_ms(s.since_ms),
+                "reason": s.reason,
+                "by": s.by,
+            })),
             "manual": {
                 "bans": manual.bans.iter().map(|m| json!({
                     "cidr": m.cidr.to_string(),
@@ -224,6 +276,14 @@ pub fn bans(args: BansArgs) -> Result<u8, Failure> {
         d.blocklist.ipv4.len(),
         d.blocklist.ipv6.len()
     );
+    if let Some(s) = &state.manual.stopped {
+        outln!(
+            "ENFORCEMENT STOPPED since {} by {} ({}): the IP sets hold none of floodgate's entries; `floodgate resume` puts them back",
+            format_rfc3339_ms(s.since_ms),
+            s.by,
+            if s.reason.is_empty() { "-" } else { &s.reason }
+        );
+    }
     if !shown.is_empty() {
         outln!();
         ban_table(&d, shown.into_iter());

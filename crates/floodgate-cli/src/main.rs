@@ -115,6 +115,10 @@ enum Command {
     /// Lift the bans of an address or CIDR now; the requests already counted do not ban it again.
     #[command(arg_required_else_help = true)]
     Unban(console::ManualArgs),
+    /// Emergency stop: take every entry floodgate added out of the IP sets at the next run (counting goes on).
+    Stop(console::StopArgs),
+    /// Undo `stop`: the next run puts the blocklist back into the IP sets.
+    Resume(console::StopArgs),
     /// Print a shell completion script: floodgate completions bash > /etc/bash_completion.d/floodgate
     Completions {
         /// bash, zsh, fish, elvish or powershell.
@@ -137,6 +141,9 @@ enum ConfigCommand {
     Check {
         /// The file.
         file: PathBuf,
+        /// Print JSON: {"file", "ok", "rules": [{"name", "window_s", "limit"}]} or {"file", "ok": false, "error"}.
+        #[arg(long)]
+        json: bool,
     },
     /// Print the built-in configuration.
     Default,
@@ -311,13 +318,39 @@ fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Bans(args) => console::bans(args),
         Command::Ban(args) => console::manual(args, true),
         Command::Unban(args) => console::manual(args, false),
+        Command::Stop(args) => console::stop(args, true),
+        Command::Resume(args) => console::stop(args, false),
         Command::Completions { shell } => console::completions(shell),
         Command::Man => console::man(),
         Command::Config(ConfigCommand::Default) => {
             out!("{DEFAULT_CONFIG_TOML}");
             Ok(0)
         }
-        Command::Config(ConfigCommand::Check { file }) => {
+        Command::Config(ConfigCommand::Check { file, json: true }) => {
+            let out = match load_config(Some(&file)) {
+                Ok(c) => serde_json::json!({
+                    "file": file.display().to_string(),
+                    "ok": true,
+                    "rules": c.rules.iter().map(|r| serde_json::json!({
+                        "name": r.name,
+                        "window_s": r.window_ms / 1000,
+                        "limit": r.limit,
+                    })).collect::<Vec<_>>(),
+                }),
+                Err(f) => {
+                    let out = serde_json::json!({
+                        "file": file.display().to_string(),
+                        "ok": false,
+                        "error": format!("{:#}", f.error),
+                    });
+                    outln!("{}", serde_json::to_string_pretty(&out)?);
+                    return Ok(f.code);
+                }
+            };
+            outln!("{}", serde_json::to_string_pretty(&out)?);
+            Ok(0)
+        }
+        Command::Config(ConfigCommand::Check { file, json: false }) => {
             let c = load_config(Some(&file))?;
             outln!(
                 "{}: ok ({} rules: {})",

@@ -17,6 +17,9 @@
 //! * Records are kept while they matter: an unban as long as the offences it lifts are kept
 //!   (`max(ban.memory, ban.max_duration)`), a manual ban until it has ended.
 //!
+//! * The **emergency stop** ([`Stop`]) takes floodgate's entries out of the IP sets until it
+//!   is lifted; deciding and counting go on.
+//!
 //! Who and why (`by`, `reason`, `recorded_ms` from the front end's clock) are kept for the
 //! audit trail and shown by `floodgate bans`. The core reads no clock: times are passed in.
 
@@ -61,6 +64,20 @@ pub struct Unban {
     pub by: String,
 }
 
+/// The emergency stop (`floodgate stop`): while it is set, every front end that writes the IP
+/// sets writes none of floodgate's entries (the entries others added stay), and everything else
+/// goes on: logs are counted, bans decided and reported. `floodgate resume` clears it, and the
+/// next run puts the blocklist back.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stop {
+    /// When it was recorded (the front end's clock), ms.
+    pub since_ms: i64,
+    /// Why (free text).
+    pub reason: String,
+    /// Who recorded it.
+    pub by: String,
+}
+
 /// Every manual decision a state holds.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Manual {
@@ -68,6 +85,9 @@ pub struct Manual {
     pub bans: Vec<ManualBan>,
     /// Unbans, in the order recorded.
     pub unbans: Vec<Unban>,
+    /// The emergency stop, when enforcement is stopped.
+    #[serde(default)]
+    pub stopped: Option<Stop>,
 }
 
 fn overlaps(a: &IpNet, b: &IpNet) -> bool {
@@ -77,7 +97,7 @@ fn overlaps(a: &IpNet, b: &IpNet) -> bool {
 impl Manual {
     /// Nothing recorded.
     pub fn is_empty(&self) -> bool {
-        self.bans.is_empty() && self.unbans.is_empty()
+        self.bans.is_empty() && self.unbans.is_empty() && self.stopped.is_none()
     }
 
     /// Record a manual ban (replacing an earlier manual ban of the same CIDR).

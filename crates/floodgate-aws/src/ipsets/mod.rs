@@ -343,8 +343,13 @@ pub fn place(sets: &[SetView<'_>], desired: &[String], capacity: usize) -> Vec<P
     plans
 }
 
-/// The entries desired for one IP version of the state's blocklist.
+/// The entries desired for one IP version of the state's blocklist: none while enforcement is
+/// stopped (`floodgate stop`, [`floodgate_core::manual::Stop`]), so every front end that syncs
+/// empties floodgate's entries and leaves the others.
 pub fn desired_of(state: &floodgate_core::state::State, version: IpVersion) -> &[String] {
+    if state.manual.stopped.is_some() {
+        return &[];
+    }
     match version {
         IpVersion::V4 => &state.blocklist.ipv4,
         IpVersion::V6 => &state.blocklist.ipv6,

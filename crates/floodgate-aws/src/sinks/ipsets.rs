@@ -43,7 +43,7 @@ impl<W: IpSetApi, B: StateBackend> DecisionSink for IpSetSink<W, B> {
             };
             let mut sync =
                 sync_ip_sets(&self.waf, &self.backend, o.state, &self.targets, &opts).await;
-            let mut synced = o.state.blocklist.clone();
+            let mut synced = (o.state.blocklist.clone(), o.state.manual.stopped.is_some());
             for _ in 0..MAX_RESYNCS {
                 if opts.dry_run || sync.failures() > 0 {
                     break; // nothing written on purpose, or the next run retries anyway
@@ -51,13 +51,14 @@ impl<W: IpSetApi, B: StateBackend> DecisionSink for IpSetSink<W, B> {
                 let Ok((current, _)) = self.backend.load().await else {
                     break;
                 };
-                if current.blocklist == synced {
+                let now_wanted = (current.blocklist.clone(), current.manual.stopped.is_some());
+                if now_wanted == synced {
                     break;
                 }
                 let again =
                     sync_ip_sets(&self.waf, &self.backend, &current, &self.targets, &opts).await;
                 sync = again.after(sync);
-                synced = current.blocklist;
+                synced = now_wanted;
             }
             Delivery {
                 sync: Some(sync),
