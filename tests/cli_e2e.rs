@@ -3,17 +3,13 @@
 //! `--jobs` and file order, incremental `--state` runs equal one run, `--dry-run` writes no
 //! state, exit codes.
 
+#[allow(dead_code)] // the helpers the corpus tests share; this file uses a few
+mod common;
+
+use common::{ok, root, run as floodgate};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
 
 fn samples() -> PathBuf {
     root().join("sample-logs")
@@ -24,24 +20,6 @@ fn tmp(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
-}
-
-fn floodgate(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_floodgate"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .unwrap()
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = floodgate(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 fn read_json(p: &Path) -> Value {

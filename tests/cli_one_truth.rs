@@ -5,35 +5,10 @@
 #[allow(dead_code)] // the helpers the corpus tests share; this file uses a few
 mod common;
 
-use common::{report, tmp};
+use common::{ok, report, root, tmp};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-fn floodgate(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_floodgate"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .unwrap()
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = floodgate(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 /// A state decided over the sample logs, in a fresh folder.
 fn sample_state(name: &str) -> (PathBuf, PathBuf) {

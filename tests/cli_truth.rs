@@ -4,34 +4,9 @@
 #[allow(dead_code)] // the helpers the corpus tests share; this file uses a few
 mod common;
 
-use common::{report, tmp};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-fn floodgate(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_floodgate"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .unwrap()
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = floodgate(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+use common::{ok, report, root, run as floodgate, tmp};
+use std::path::Path;
+use std::process::Command;
 
 fn blocklist(dir: &Path) -> String {
     std::fs::read_to_string(dir.join("blocklist-ipv4.txt")).unwrap()

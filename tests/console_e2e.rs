@@ -7,18 +7,15 @@ mod common;
 use common::tmp;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn sample() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sample-logs")
 }
 
+/// The binary as the operator on call runs it (`ban` and `unban` record who).
 fn floodgate(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_floodgate"))
-        .args(args)
-        .env("USER", "ops-on-call")
-        .output()
-        .unwrap()
+    common::run_env(args, &[("USER", "ops-on-call")])
 }
 
 fn ok(args: &[&str]) -> String {

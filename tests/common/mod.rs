@@ -5,7 +5,7 @@ use ipnet::IpNet;
 use serde_json::Value;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 
 /// A fresh, empty folder for this test process.
 pub fn tmp(name: &str) -> PathBuf {
@@ -15,18 +15,43 @@ pub fn tmp(name: &str) -> PathBuf {
     d
 }
 
-/// Runs the binary, asserts it succeeded, returns its stdout.
-pub fn floodgate(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_floodgate"))
+/// The repository root: the binary runs from it, as a user in a checkout does.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+/// Runs the binary from the repository root with extra environment; returns what it did.
+pub fn run_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_floodgate"))
         .args(args)
+        .envs(env.iter().copied())
+        .current_dir(root())
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+/// Runs the binary from the repository root; returns what it did.
+pub fn run(args: &[&str]) -> Output {
+    run_env(args, &[])
+}
+
+/// Runs the binary, asserts it succeeded, returns its stdout.
+pub fn ok(args: &[&str]) -> String {
+    let out = run(args);
     assert!(
         out.status.success(),
         "{args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
+}
+
+/// [`ok`], under the name the corpus tests use.
+pub fn floodgate(args: &[&str]) -> String {
+    ok(args)
 }
 
 /// `report.json` of an output folder.
