@@ -246,3 +246,33 @@ fn analyze_and_config_check_speak_json() {
     assert_eq!(j["rules"][2]["name"], "login");
     assert_eq!(j["rules"][2]["window_s"], 300);
 }
+
+#[test]
+fn compare_shows_the_entries_a_rule_change_adds_and_removes() {
+    let dir = tmp("console-compare");
+    let proposed = dir.join("proposed.toml");
+    // flood 600 → 400 catches the NAT'd office (~420 per 5 min); errors 100 → 200 lets the
+    // scanner (153) go.
+    let text = ok(&["config", "default"])
+        .replace("limit = 600", "limit = 400")
+        .replace("limit = 100", "limit = 200");
+    std::fs::write(&proposed, text).unwrap();
+    let logs = sample().display().to_string();
+    let p = proposed.display().to_string();
+    let said = ok(&["compare", "--config", &p, &logs]);
+    assert!(said.contains("1 added, 1 removed"), "{said}");
+    assert!(
+        said.contains("+ 198.18.7.7/32") && said.contains("- 198.51.100.7/32"),
+        "{said}"
+    );
+    let j: Value =
+        serde_json::from_str(&ok(&["compare", "--config", &p, "--json", &logs])).unwrap();
+    assert_eq!(j["added"][0]["cidr"], "198.18.7.7/32");
+    assert_eq!(j["added"][0]["rule"], "flood");
+    assert_eq!(j["removed"][0]["cidr"], "198.51.100.7/32");
+    assert_eq!(j["removed"][0]["rule"], "errors");
+    assert_eq!(j["current"]["entries"], 5);
+    // Against itself: nothing changes.
+    let same = ok(&["compare", "--config", &p, "--against", &p, &logs]);
+    assert!(same.contains("0 added, 0 removed"), "{same}");
+}

@@ -38,6 +38,7 @@ fn stdout_failed(e: std::io::Error) -> ! {
 
 mod analyze;
 mod aws;
+mod compare;
 mod console;
 mod inputs;
 mod output;
@@ -107,6 +108,8 @@ enum Command {
     /// Check or print configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Try a rule change on past logs: the blocklist entries a proposed configuration would add and remove.
+    Compare(compare::CompareArgs),
     /// List the active bans of a state (with --all also the ended ones within memory).
     Bans(console::BansArgs),
     /// Ban an address or CIDR now, for a duration (recorded in the state as rule "manual").
@@ -315,6 +318,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             Ok(0)
         }
         Command::Sync(args) => aws::sync(args),
+        Command::Compare(args) => compare::run(args),
         Command::Bans(args) => console::bans(args),
         Command::Ban(args) => console::manual(args, true),
         Command::Unban(args) => console::manual(args, false),
