@@ -276,3 +276,28 @@ fn compare_shows_the_entries_a_rule_change_adds_and_removes() {
     let same = ok(&["compare", "--config", &p, "--against", &p, &logs]);
     assert!(same.contains("0 added, 0 removed"), "{same}");
 }
+
+#[test]
+fn near_misses_name_the_clients_close_to_a_limit() {
+    let dir = tmp("console-near");
+    let out = dir.join("out").display().to_string();
+    let logs = sample().display().to_string();
+    let said = ok(&["analyze", "--near-misses", "--out", &out, &logs]);
+    // The NAT'd office peaks at 420 of flood's 600 (70 %); every background user stays below
+    // half of every limit by construction, and offenders are not near misses.
+    assert!(said.contains("near misses: 1 client(s)"), "{said}");
+    assert!(
+        said.contains("198.18.7.7/32") && said.contains("420/600"),
+        "{said}"
+    );
+    let r: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("out/report.json")).unwrap()).unwrap();
+    assert_eq!(r["near_misses"].as_array().unwrap().len(), 1);
+    assert_eq!(r["near_misses"][0]["cidr"], "198.18.7.7/32");
+    assert_eq!(r["near_misses"][0]["rule"], "flood");
+    assert_eq!(r["near_misses"][0]["peak"], 420);
+    let md = std::fs::read_to_string(dir.join("out/report.md")).unwrap();
+    assert!(md.contains("## Near misses") && md.contains("198.18.7.7/32"));
+    let html = std::fs::read_to_string(dir.join("out/report.html")).unwrap();
+    assert!(html.contains("id=\"near-misses\"") && html.contains("198.18.7.7/32"));
+}

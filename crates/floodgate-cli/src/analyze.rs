@@ -61,6 +61,9 @@ pub struct AnalyzeArgs {
     /// Print report.json on stdout instead of the summary (schema: docs/report-schema.md).
     #[arg(long)]
     json: bool,
+    /// Also list the near misses: clients at half a rule's limit or more without an offence.
+    #[arg(long)]
+    near_misses: bool,
 }
 
 fn progress(total: u64, quiet: bool) -> ProgressBar {
@@ -248,6 +251,9 @@ pub fn run(args: AnalyzeArgs) -> Result<u8, Failure> {
             started.elapsed().as_secs_f64(),
         );
     }
+    if args.near_misses && !args.json {
+        print_near_misses(&state.last_run.near_misses);
+    }
     let run = &state.last_run;
     let damaged = run.rejected.total() > 0 || run.files.iter().any(|f| !f.complete);
     if args.strict && damaged {
@@ -265,6 +271,33 @@ pub fn run(args: AnalyzeArgs) -> Result<u8, Failure> {
         return Ok(3);
     }
     Ok(0)
+}
+
+/// `analyze --near-misses`: the run's near misses (floodgate_core::near_miss), one a line.
+fn print_near_misses(near: &[floodgate_core::near_miss::NearMiss]) {
+    outln!(
+        "\n  near misses: {} client(s) at half a rule's limit or more without an offence",
+        near.len()
+    );
+    if near.is_empty() {
+        return;
+    }
+    outln!(
+        "  {:<8} {:<24} {:>13} {:>8}",
+        "RULE",
+        "CLIENT",
+        "PEAK/LIMIT",
+        "OF LIMIT"
+    );
+    for n in near {
+        outln!(
+            "  {:<8} {:<24} {:>13} {:>7.0}%",
+            n.rule,
+            n.cidr,
+            format!("{}/{}", int(n.peak.into()), int(n.limit.into())),
+            f64::from(n.peak) * 100.0 / f64::from(n.limit.max(1))
+        );
+    }
 }
 
 /// The bans table `analyze` and `bans` print: one line a ban, with its status in `d`.

@@ -369,6 +369,8 @@ pub fn run(
     }
     let now = now_ms.unwrap_or(watermark);
     let mut pending = sweep_all(config, state);
+    let near_misses =
+        crate::near_miss::collect(config, state, &|i, key| pending.contains_key(&(i, *key)));
     // Settle first, then replay and decide on the settled state: `decide_again` over the saved
     // state sees the same offences and population, and so reproduces this decision.
     settle(config, state, &mut pending);
@@ -410,6 +412,7 @@ pub fn run(
         distinct_keys,
         first_ms,
         last_ms,
+        near_misses,
     };
     Ok(decision)
 }

@@ -20,6 +20,7 @@ pub mod key;
 pub mod lateness;
 pub mod lines;
 pub mod manual;
+pub mod near_miss;
 pub mod paths;
 pub mod pipeline;
 pub mod ranges;

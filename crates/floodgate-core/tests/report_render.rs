@@ -83,6 +83,7 @@ fn empty_report() -> Report {
         dropped: vec![],
         changes: Changes::default(),
         timeline: Timeline::default(),
+        near_misses: Vec::new(),
         ranges: vec![],
         guardrail: vec![],
         attack: Attack::default(),
@@ -189,6 +190,12 @@ fn hostile_report() -> Report {
             ban_starts: vec![(1_793_606_400_000, hostile("ban-start"))],
             bans_per_minute: vec![(1_793_606_400_000, u64::MAX), (i64::MAX, 3)],
         },
+        near_misses: vec![floodgate_core::near_miss::NearMiss {
+            rule: hostile("rule"),
+            cidr: hostile("near"),
+            peak: u32::MAX,
+            limit: 0,
+        }],
         ranges: vec![RangeEntry {
             cidr: hostile("range"),
             members: u64::MAX,

@@ -223,6 +223,7 @@ impl Report {
                 ban_starts,
                 bans_per_minute: per_minute.into_iter().collect(),
             },
+            near_misses: state.last_run.near_misses.clone(),
             ranges: decision
                 .ranges
                 .iter()

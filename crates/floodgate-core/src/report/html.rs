@@ -43,6 +43,7 @@ pub fn render(report: &Report) -> String {
     blocklist(&mut o, report);
     changes(&mut o, report);
     rules(&mut o, report);
+    html_attack::near_misses(&mut o, report);
     rejected(&mut o, report);
     files(&mut o, report);
     let _ = writeln!(
@@ -87,6 +88,7 @@ fn head(o: &mut String, r: &Report) {
         ("blocklist", "Blocklist"),
         ("changes", "Changes"),
         ("rules", "Rules"),
+        ("near-misses", "Near misses"),
         ("rejected", "Rejected input"),
         ("files", "Files"),
     ] {

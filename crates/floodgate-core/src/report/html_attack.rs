@@ -159,3 +159,33 @@ pub fn ranges(o: &mut String, r: &Report) {
     }
     o.push_str("</section>");
 }
+
+/// Near misses: clients at half a rule's limit or more without an offence (tuning).
+pub fn near_misses(o: &mut String, r: &Report) {
+    let title = format!("Near misses ({})", int(r.near_misses.len() as u64));
+    panel(o, "near-misses", &title, "Clients that reached half a rule's limit or more without offending it: what a lower limit would catch, and who they are. Try a change on these logs with floodgate compare.");
+    if r.near_misses.is_empty() {
+        empty(o, "No client reached half a limit without offending.");
+    } else {
+        table(
+            o,
+            "near-misses",
+            &["Rule", "Client", "Peak#", "Limit#", "Of limit#"],
+        );
+        for n in &r.near_misses {
+            let share = f64::from(n.peak) / f64::from(n.limit.max(1));
+            let _ = write!(
+                o,
+                "<tr><td class=\"mono\">{}</td><td class=\"mono\">{}</td>",
+                esc(&n.rule),
+                esc(&n.cidr)
+            );
+            num(o, n.peak, &int(n.peak.into()));
+            num(o, n.limit, &int(n.limit.into()));
+            num(o, finite(share), &format!("{:.0} %", finite(share) * 100.0));
+            o.push_str("</tr>");
+        }
+        end_table(o);
+    }
+    o.push_str("</section>");
+}

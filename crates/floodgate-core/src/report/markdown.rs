@@ -253,7 +253,31 @@ fn summary(o: &mut String, r: &Report) {
     }
 }
 
+fn near_misses(o: &mut String, r: &Report, caps: Caps) {
+    if r.near_misses.is_empty() {
+        return;
+    }
+    o.push_str("\n## Near misses\n\nClients that reached half a rule's limit or more without offending it: what a lower limit would catch.\n\n");
+    table(
+        o,
+        caps.rows,
+        &["rule", "client", "peak / limit", "of limit"],
+        r.near_misses.iter().map(|n| {
+            vec![
+                cell(&n.rule),
+                code(&n.cidr),
+                format!("{} / {}", int(n.peak.into()), int(n.limit.into())),
+                format!(
+                    "{:.0} %",
+                    f64::from(n.peak) * 100.0 / f64::from(n.limit.max(1))
+                ),
+            ]
+        }),
+    );
+}
+
 fn rules_and_input(o: &mut String, r: &Report, caps: Caps) {
+    near_misses(o, r, caps);
     o.push_str("\n## Rules\n\n");
     table(
         o,

@@ -40,6 +40,9 @@ pub struct Report {
     pub changes: crate::decision::Changes,
     /// Requests per minute and ban starts, for charts.
     pub timeline: Timeline,
+    /// Clients that reached half a rule's limit without offending it, per rule highest first.
+    #[serde(default)]
+    pub near_misses: Vec<crate::near_miss::NearMiss>,
 }
 
 /// `summary`.

@@ -112,6 +112,9 @@ pub struct LastRun {
     pub first_ms: Option<i64>,
     /// See `first_ms`.
     pub last_ms: Option<i64>,
+    /// Clients that reached half a rule's limit without offending it ([`crate::near_miss`]).
+    #[serde(default)]
+    pub near_misses: Vec<crate::near_miss::NearMiss>,
 }
 
 /// See the module docs.
