@@ -19,7 +19,10 @@ process gets the environment Lambda and infra give it and is fed, one invocation
    adds the manual ban to the set and removes the unbanned address, which a redelivered batch
    does not ban again;
 9. `floodgate stop`: the next run leaves only the foreign entries, a flood meanwhile is counted
-   but not enforced; `floodgate resume`: the next run puts the whole blocklist back.
+   but not enforced; `floodgate resume`: the next run puts the whole blocklist back;
+10. `floodgate rollback --to VERSION` (the state bucket is versioned): the state before 8 comes
+    back with today's IP set ownership and manual decisions, and the next run drops the flood
+    counted since from the sets.
 
 Every ban must be in the IPv4/IPv6 set right after the invocation that carried its flood,
 ordinary clients and refused sources never, the entries someone else added kept. A second
@@ -305,6 +308,8 @@ s3 = boto3.client("s3", endpoint_url=ENDPOINT)
 waf = boto3.client("wafv2", endpoint_url=ENDPOINT)
 for b in (LOGS, OTHER, STATE):
     s3.create_bucket(Bucket=b)
+# The stack's state bucket is versioned (rollback, below).
+s3.put_bucket_versioning(Bucket=STATE, VersioningConfiguration={"Status": "Enabled"})
 v4 = waf.create_ip_set(Name=f"boot-v4-{RUN}", Scope="REGIONAL", IPAddressVersion="IPV4", Addresses=[FOREIGN4])["Summary"]
 v6 = waf.create_ip_set(Name=f"boot-v6-{RUN}", Scope="REGIONAL", IPAddressVersion="IPV6", Addresses=[FOREIGN6])["Summary"]
 
@@ -496,6 +501,8 @@ def main():
         check("nothing expires within the ban duration", isinstance(body, dict) and body.get("expired") == [], f"{body}")
         check("the schedule leaves the sets as they are", covered() == everything, show(covered()))
 
+        before_console = s3.head_object(Bucket=STATE, Key=STATE_KEY)["VersionId"]
+
         # 8. The operator's console on the Lambda's own state: `floodgate ban` and `unban`
         #    write the S3 state; the next run (the schedule) puts them in the sets.
         cli = str(ROOT / "target" / "debug" / "floodgate")
@@ -531,6 +538,16 @@ def main():
         kind, body, _ = invoke("schedule after resume", schedule())
         check("resumed: the sets hold the blocklist again, the flood counted while stopped included",
               covered() == steered | expect(stopped_flood), show(covered()))
+
+        # 10. Rollback to the state before the console steps: `floodgate rollback --to VERSION`
+        #     puts that version back (keeping today's ownership and manual records), and the next
+        #     run takes the entries of the later decisions out of the sets, foreign ones kept.
+        r = subprocess.run([cli, "rollback", "--state", url, "--to", before_console], capture_output=True, text=True)
+        check("floodgate rollback puts an earlier version back", r.returncode == 0, r.stdout + r.stderr)
+        kind, body, _ = invoke("schedule after rollback", schedule())
+        rolled = (everything - {entry(WAF_S3[0])}) | {entry("192.0.2.77")}
+        check("rolled back: the flood counted since is gone from the sets, the manual decisions kept",
+              covered() == rolled, show(covered()))
 
         check("the runtime is still polling", proc.poll() is None)
         check("no init error and no unexpected Runtime API call", not rt.init_errors and not rt.unexpected,

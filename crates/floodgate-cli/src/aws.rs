@@ -372,3 +372,44 @@ pub fn save_s3_state(
         })?;
     Ok(())
 }
+
+/// `floodgate rollback`: put version `version_id` of the state at `url` back as the current
+/// one, written conditionally on the current version. What must not go back in time is kept from
+/// the current state: the IP set entries floodgate owns (an entry added since would otherwise
+/// become "someone else's" and never be removed) and the operator's manual decisions (bans,
+/// unbans, the emergency stop). Returns the restored state's last decision time.
+pub fn rollback_s3_state(url: &str, version_id: &str) -> Result<i64, Failure> {
+    let (backend, rt) = s3_state(url)?;
+    let (current, version) = rt
+        .block_on(backend.load())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let object = floodgate_aws::objects::ObjectRef {
+        version_id: Some(version_id.to_string()),
+        ..floodgate_aws::objects::ObjectRef::new(&backend.bucket, &backend.key)
+    };
+    let bytes = rt.block_on(async {
+        use floodgate_aws::objects::ObjectStore as _;
+        let mut body = backend.store.open(&object).await?;
+        let mut bytes = Vec::new();
+        while let Some(chunk) = body.chunks.recv().await {
+            bytes.extend_from_slice(&chunk.map_err(|e| {
+                floodgate_aws::objects::StoreError::Other(e.to_string())
+            })?);
+        }
+        Ok::<_, floodgate_aws::objects::StoreError>(bytes)
+    });
+    let bytes = bytes.map_err(|e| anyhow::anyhow!("{url} version {version_id}: {e}"))?;
+    let mut restored = State::load(&bytes)
+        .map_err(|e| anyhow::anyhow!("{url} version {version_id} is not a state: {e}"))?;
+    for (set, owned) in &current.ip_sets {
+        restored
+            .ip_sets
+            .entry(set.clone())
+            .or_default()
+            .extend(owned.iter().cloned());
+    }
+    restored.manual = current.manual;
+    let now = restored.last_run.now_ms;
+    save_s3_state(url, &restored, &version)?;
+    Ok(now)
+}

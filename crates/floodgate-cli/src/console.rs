@@ -326,3 +326,31 @@ pub fn man() -> Result<u8, Failure> {
     out!("{}", String::from_utf8_lossy(&buf));
     Ok(0)
 }
+
+/// `floodgate rollback`.
+#[derive(Args)]
+pub struct RollbackArgs {
+    /// The Lambda's state, `s3://bucket/key` (the bucket keeps earlier versions).
+    #[arg(long)]
+    state: PathBuf,
+    /// The version to put back (`aws s3api list-object-versions --bucket B --prefix KEY`).
+    #[arg(long = "to", value_name = "VERSION_ID")]
+    version: String,
+}
+
+/// `floodgate rollback --state s3://… --to VERSION`: see [`crate::aws::rollback_s3_state`].
+pub fn rollback(args: RollbackArgs) -> Result<u8, Failure> {
+    let Some(url) = args.state.to_str().filter(|p| p.starts_with("s3://")) else {
+        return Err(Failure::usage(anyhow::anyhow!(
+            "{}: a local state file has no versions to roll back to; rollback takes the Lambda's s3://bucket/key",
+            args.state.display()
+        )));
+    };
+    let decided = crate::aws::rollback_s3_state(url, &args.version)?;
+    outln!(
+        "{url} is version {} again (last decided at {}), with today's IP set ownership and manual decisions kept. The IP sets follow at the next run.",
+        args.version,
+        format_rfc3339_ms(decided)
+    );
+    Ok(0)
+}

@@ -122,6 +122,8 @@ enum Command {
     Stop(console::StopArgs),
     /// Undo `stop`: the next run puts the blocklist back into the IP sets.
     Resume(console::StopArgs),
+    /// Put an earlier version of the Lambda's S3 state back (IP set ownership and manual decisions kept).
+    Rollback(console::RollbackArgs),
     /// Print a shell completion script: floodgate completions bash > /etc/bash_completion.d/floodgate
     Completions {
         /// bash, zsh, fish, elvish or powershell.
@@ -324,6 +326,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Unban(args) => console::manual(args, false),
         Command::Stop(args) => console::stop(args, true),
         Command::Resume(args) => console::stop(args, false),
+        Command::Rollback(args) => console::rollback(args),
         Command::Completions { shell } => console::completions(shell),
         Command::Man => console::man(),
         Command::Config(ConfigCommand::Default) => {
