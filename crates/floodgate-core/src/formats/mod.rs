@@ -210,7 +210,9 @@ impl LineParser {
             return Ok(());
         }
         if self.format.is_none() {
-            if line.trim() == "#" {
+            // (Inside a pretty-printed document, whose file is then `unsupported`, it is a
+            // line of the document like any other.)
+            if line.trim() == "#" && self.document.is_none() {
                 return Ok(());
             }
             let Some(found) = detect(line) else {
@@ -330,6 +332,19 @@ mod tests {
                 Some(f.format())
             );
         }
+    }
+
+    /// Found by the read_log fuzz target: once a pretty-printed document made the file
+    /// `unsupported`, a bare `#` was still skipped silently as before any format (a line that
+    /// is neither a record nor a rejection): it is a line of the document.
+    #[test]
+    fn a_pretty_printed_document_rejects_every_line_it_holds() {
+        let mut p = LineParser::new(ClientIpSource::Source);
+        for line in ["{", "#", "  \"a\": 1", "}"] {
+            let e = p.parse(line, &mut |_r: Request<'_>| {}).unwrap_err();
+            assert_eq!(e.reason, RejectReason::UnsupportedFormat, "{line}");
+        }
+        assert_eq!(p.format(), Some(unsupported::FORMAT));
     }
 
     #[test]
