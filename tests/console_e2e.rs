@@ -7,7 +7,7 @@ mod common;
 use common::tmp;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Command, Output};
 
 fn sample() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sample-logs")
@@ -300,4 +300,42 @@ fn near_misses_name_the_clients_close_to_a_limit() {
     assert!(md.contains("## Near misses") && md.contains("198.18.7.7/32"));
     let html = std::fs::read_to_string(dir.join("out/report.html")).unwrap();
     assert!(html.contains("id=\"near-misses\"") && html.contains("198.18.7.7/32"));
+}
+
+#[test]
+fn analyze_follow_keeps_watching_a_folder_and_bans_what_arrives() {
+    let dir = tmp("console-follow");
+    let logs = dir.join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let (state, out) = (dir.join("state.bin"), dir.join("out"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_floodgate"))
+        .args(["analyze", "--quiet", "--follow", "1s", "--state"])
+        .arg(&state)
+        .arg("--out")
+        .arg(&out)
+        .arg(&logs)
+        .spawn()
+        .unwrap();
+    // An empty folder is "nothing to read yet", not the end.
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    assert!(child.try_wait().unwrap().is_none(), "still watching");
+    // The WAF files of the flood (08:20–08:23) arrive.
+    let waf =
+        sample().join("AWSLogs/123456789012/WAFLogs/us-east-1/floodgate-demo-acl/2026/11/02/08/20");
+    for f in walk(&waf) {
+        std::fs::copy(&f, logs.join(f.file_name().unwrap())).unwrap();
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let banned = loop {
+        let list = std::fs::read_to_string(out.join("blocklist-ipv4.txt")).unwrap_or_default();
+        if list.contains("203.0.113.12/32") || std::time::Instant::now() > deadline {
+            break list;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    };
+    let alive = child.try_wait().unwrap().is_none();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(banned.contains("203.0.113.12/32"), "{banned}");
+    assert!(alive, "still watching after the run");
 }

@@ -29,7 +29,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 /// Arguments of `analyze`.
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 pub struct AnalyzeArgs {
     /// Log files or folders (read recursively); gzip or plain; format detected from content.
     #[arg(required = true)]
@@ -64,6 +64,11 @@ pub struct AnalyzeArgs {
     /// Also list the near misses: clients at half a rule's limit or more without an offence.
     #[arg(long)]
     near_misses: bool,
+    /// Keep watching: analyze what is new in PATH… every INTERVAL ("30s", "5m") on --state,
+    /// for people who do not run the Lambda. Stops on Ctrl-C or an error other than "nothing
+    /// to read yet".
+    #[arg(long, value_name = "INTERVAL", requires = "state")]
+    follow: Option<String>,
 }
 
 fn progress(total: u64, quiet: bool) -> ProgressBar {
@@ -188,7 +193,7 @@ pub fn read_paths(
     };
     if files.is_empty() && s3.is_empty() {
         return Err(Failure::usage(anyhow::anyhow!(
-            "no files found under the given paths"
+            "{NO_FILES}"
         )));
     }
     let mut input = read_inputs(config, state, &files, jobs, quiet)?;
@@ -200,7 +205,40 @@ pub fn read_paths(
 }
 
 /// Run `analyze`; returns the exit code.
+/// Why a run over folders that hold no file yet fails (`--follow` waits instead).
+const NO_FILES: &str = "no files found under the given paths";
+
 pub fn run(args: AnalyzeArgs) -> Result<u8, Failure> {
+    let Some(every) = args.follow.clone() else {
+        return run_once(args);
+    };
+    let ms = floodgate_core::config::parse_duration("--follow", &every).map_err(Failure::usage)?;
+    if ms <= 0 {
+        return Err(Failure::usage(anyhow::anyhow!(
+            "--follow must be longer than 0"
+        )));
+    }
+    if !args.quiet {
+        outln!(
+            "watching {} path(s) every {every}; Ctrl-C stops",
+            args.paths.len()
+        );
+    }
+    loop {
+        match run_once(args.clone()) {
+            // Nothing to read yet (an empty folder, or only files already counted at first):
+            // keep watching; anything else (usage, I/O, a state changed under us) stops.
+            Err(f) if f.code == 1 && !args.quiet => eprintln!("floodgate: {:#}", f.error),
+            Err(f) if f.code == 1 => {}
+            Err(f) if f.error.to_string() == NO_FILES => {}
+            Err(f) => return Err(f),
+            Ok(_) => {}
+        }
+        std::thread::sleep(std::time::Duration::from_millis(ms as u64));
+    }
+}
+
+fn run_once(args: AnalyzeArgs) -> Result<u8, Failure> {
     let started = Instant::now();
     let now = parse_now(args.now.as_deref())?;
     // One run at a time per state file: held until this run has saved (or failed).
@@ -242,7 +280,7 @@ pub fn run(args: AnalyzeArgs) -> Result<u8, Failure> {
     if args.json {
         let report = floodgate_core::report::Report::build(&config, &state, &decision);
         outln!("{}", report.to_json());
-    } else if !args.quiet {
+    } else if !args.quiet && !(args.follow.is_some() && state.last_run.files.is_empty()) {
         print_summary(
             &state,
             &decision,

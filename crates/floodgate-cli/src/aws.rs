@@ -392,9 +392,9 @@ pub fn rollback_s3_state(url: &str, version_id: &str) -> Result<i64, Failure> {
         let mut body = backend.store.open(&object).await?;
         let mut bytes = Vec::new();
         while let Some(chunk) = body.chunks.recv().await {
-            bytes.extend_from_slice(&chunk.map_err(|e| {
-                floodgate_aws::objects::StoreError::Other(e.to_string())
-            })?);
+            bytes.extend_from_slice(
+                &chunk.map_err(|e| floodgate_aws::objects::StoreError::Other(e.to_string()))?,
+            );
         }
         Ok::<_, floodgate_aws::objects::StoreError>(bytes)
     });
