@@ -280,7 +280,7 @@ fn run_once(args: AnalyzeArgs) -> Result<u8, Failure> {
     if args.json {
         let report = floodgate_core::report::Report::build(&config, &state, &decision);
         outln!("{}", report.to_json());
-    } else if !args.quiet && !(args.follow.is_some() && state.last_run.files.is_empty()) {
+    } else if !(args.quiet || args.follow.is_some() && state.last_run.files.is_empty()) {
         print_summary(
             &state,
             &decision,
