@@ -152,8 +152,8 @@ export class FloodgateMonitoring extends Construct {
     });
     anyOf('GuardrailTripped', 'A rule tripped the guardrail: its new bans were held back (report dropped[] reason guardrail; ' +
       'EMF metric GuardrailTripped). A broken rule, or an attack shaped to look like one.');
-    anyOf('BansHeldBack', 'Active bans were left out of the blocklist (report dropped[]: guardrail, max_new_per_run, max_entries, ' +
-      'allowlisted; EMF metric BansHeldBack).');
+    anyOf('BansHeldBack', 'Active bans were left out of the blocklist (report dropped[]: guardrail, max_new_per_run, max_entries; ' +
+      'allowlisted ones are not counted; EMF metric BansHeldBack).');
     anyOf('Refused', 'floodgate refused events naming a bucket, prefix, log group or stream it does not read (EMF metric Refused): ' +
       'a misconfigured source, or someone invoking the function with logs it must not trust.');
     anyOf('SinkFailures', 'Reports or ban notifications could not be delivered (EMF metric SinkFailures); they are retried with the next run.');
