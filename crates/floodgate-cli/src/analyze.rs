@@ -265,6 +265,11 @@ fn run_once(args: AnalyzeArgs) -> Result<u8, Failure> {
         .check_resolution(config.engine.resolution_ms)
         .map_err(Failure::usage)?;
     let input = read_paths(&config, &state, &args.paths, args.jobs, args.quiet)?;
+    if args.follow.is_some() && input.processed_ids.is_empty() {
+        // Watching and nothing new: the decision (at the newest event) is what it was, so the
+        // state and the reports are left as they are instead of rewritten every interval.
+        return Ok(0);
+    }
     if let Some(why) = no_log_records(&input) {
         // Nothing to decide on: earlier reports, blocklists and the state are left as they are
         // (writing empty ones "decided at 1970" looked like success and erased a review).
