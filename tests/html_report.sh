@@ -106,6 +106,25 @@ descending() { # the probe's order= list is non-empty and non-increasing
 check "rows are in descending offence order" descending
 check "filtering 'login' hides the other bans" grep -Eq 'shown=[1-5] of 6' <<<"$PROBED"
 
+# --- layout at a 1920-pixel screen: the page uses the width, no table needs a scrollbar ------
+LAYOUT='<script>(function(){var m=document.querySelector("main");
+var wide=[].filter.call(document.querySelectorAll(".scroll"),function(s){return s.scrollWidth>s.clientWidth+1})
+.map(function(s){var t=s.querySelector("table");return t?t.getAttribute("data-name"):"?"});
+var p=document.createElement("pre");p.id="layout";p.textContent="main="+Math.round(m.getBoundingClientRect().width)+" scrolling="+(wide.join(",")||"none");
+document.body.appendChild(p)})()</script>'
+sed -e 's|<meta http-equiv="Content-Security-Policy"[^>]*>||' "$SAMPLE" >"$WORK/layout.html"
+printf '%s\n' "$LAYOUT" >>"$WORK/layout.html"
+browser "$WORK/layout.dom" "$WORK/layout.err" --window-size=1920,1080 --dump-dom "file://$WORK/layout.html"
+LAID=$(grep -o '<pre id="layout">[^<]*' "$WORK/layout.dom" | sed 's/.*>//')
+echo "# layout at 1920 px: $LAID"
+wide_main() { local w; w=$(sed -n 's/.*main=\([0-9]*\).*/\1/p' <<<"$LAID"); [ -n "$w" ] && [ "$w" -gt 1600 ]; }
+check "at 1920 px the page is not capped at 1,200 px" wide_main
+check "at 1920 px no table needs a horizontal scrollbar" grep -q 'scrolling=none' <<<"$LAID"
+browser "$WORK/shot1920.out" "$WORK/shot1920.err" --hide-scrollbars --window-size=1920,1400 \
+  --screenshot="$WORK/report-1920.png" "file://$SAMPLE"
+check "1920-pixel screenshot written" test -s "$WORK/report-1920.png"
+cp "$WORK/report-1920.png" "$ROOT/target/report-1920.png" 2>/dev/null || true
+
 # --- hostile report: payloads are text, nothing injected -----------------------------------
 browser "$WORK/hostile.dom" "$WORK/hostile.err" --dump-dom "file://$HOSTILE"
 HDOM=$WORK/hostile.dom

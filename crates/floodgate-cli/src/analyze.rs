@@ -192,9 +192,7 @@ pub fn read_paths(
         inputs::collect(&local).map_err(|e| Failure::usage(anyhow::Error::from(e)))?
     };
     if files.is_empty() && s3.is_empty() {
-        return Err(Failure::usage(anyhow::anyhow!(
-            "{NO_FILES}"
-        )));
+        return Err(Failure::usage(anyhow::anyhow!("{NO_FILES}")));
     }
     let mut input = read_inputs(config, state, &files, jobs, quiet)?;
     if !s3.is_empty() {

@@ -182,7 +182,10 @@ fn cards(o: &mut String, r: &Report) {
         "",
         "Distinct clients",
         &int(s.distinct_clients),
-        &format!("{} allowlisted requests", int(s.allowlisted)),
+        &format!(
+            "read in this run · {} allowlisted requests",
+            int(s.allowlisted)
+        ),
     );
     card(
         o,
@@ -301,14 +304,32 @@ pub(super) fn num(o: &mut String, sort: impl std::fmt::Display, shown: &str) {
     let _ = write!(o, "<td class=\"n\" data-sort=\"{sort}\">{shown}</td>");
 }
 
-fn counted(o: &mut String, items: &[Counted]) {
+/// Escaped text with a line-break opportunity after each path or query separator, so a long
+/// path wraps at `/` rather than mid-word. Only after characters that never occur inside an
+/// entity (`&lt;`, `&#39;`), so the escaping is left whole.
+fn breakable(escaped: &str) -> String {
+    let mut out = String::with_capacity(escaped.len() + escaped.len() / 8);
+    for ch in escaped.chars() {
+        out.push(ch);
+        if matches!(ch, '/' | '?' | '=' | ',') {
+            out.push_str("<wbr>");
+        }
+    }
+    out
+}
+
+fn counted(o: &mut String, items: &[Counted], paths: bool) {
     o.push_str("<td><ul class=\"counted\">");
     for c in items {
         let _ = write!(
             o,
             "<li><span class=\"c\">{}</span><span class=\"mono\">{}</span></li>",
             int(c.count),
-            esc(&text::short(&c.value, MAX_TEXT))
+            if paths {
+                breakable(&esc(&text::short(&c.value, MAX_TEXT)))
+            } else {
+                esc(&text::short(&c.value, MAX_TEXT))
+            }
         );
     }
     o.push_str("</ul></td>");
@@ -398,8 +419,8 @@ fn bans(o: &mut String, r: &Report) {
                 ),
             );
             let _ = write!(o, "<td>{}</td>", esc(b.country.as_deref().unwrap_or("–")));
-            counted(o, &b.top_paths);
-            counted(o, &b.top_user_agents);
+            counted(o, &b.top_paths, true);
+            counted(o, &b.top_user_agents, false);
             o.push_str("</tr>");
         }
         end_table(o);

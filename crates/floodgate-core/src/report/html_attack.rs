@@ -67,7 +67,7 @@ pub fn attack(o: &mut String, r: &Report) {
     let pct = finite(a.coverage) * 100.0;
     let _ = write!(
         o,
-        "<div class=\"coverage\"><svg class=\"coverbar\" viewBox=\"0 0 100 4\" preserveAspectRatio=\"none\" role=\"img\" aria-label=\"coverage\"><rect class=\"bg\" width=\"100\" height=\"4\"/><rect class=\"fg\" width=\"{:.2}\" height=\"4\"/></svg><p><b>{pct:.1} %</b> of {} offenders are blocked: {} by {} range entries, {} by single entries, out of {} clients seen.</p></div>",
+        "<div class=\"coverage\"><svg class=\"coverbar\" viewBox=\"0 0 100 4\" preserveAspectRatio=\"none\" role=\"img\" aria-label=\"coverage\"><rect class=\"bg\" width=\"100\" height=\"4\"/><rect class=\"fg\" width=\"{:.2}\" height=\"4\"/></svg><p><b>{pct:.1} %</b> of {} offenders are blocked: {} by {} range entries, {} by single entries, out of {} clients seen in the windows the decision holds (offenders and the clients of the last longest window plus lateness; the Distinct clients card counts every client this run read).</p></div>",
         pct.clamp(0.0, 100.0),
         int(a.offenders),
         int(a.blocked - a.single_entries.min(a.blocked)),

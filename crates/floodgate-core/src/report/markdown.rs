@@ -84,7 +84,7 @@ fn render_with(r: &Report, caps: Caps) -> String {
         o.push_str("\n## The attack\n\n");
         let _ = writeln!(
             o,
-            "- **Coverage:** {:.1} % of {} offenders blocked ({} range entries, {} single entries; {} clients seen)",
+            "- **Coverage:** {:.1} % of {} offenders blocked ({} range entries, {} single entries; {} clients seen in the windows the decision holds, where `distinct_clients` counts every client the run read)",
             a.coverage * 100.0,
             int(a.offenders),
             int(a.range_entries),
