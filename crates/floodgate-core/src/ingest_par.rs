@@ -33,7 +33,7 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 /// Default decompressed bytes per chunk: large enough that handing a chunk over costs nothing
 /// next to parsing it (~3,000 WAF records), small enough that a few queued chunks stay a few
 /// MB of memory per thread.
-pub const DEFAULT_CHUNK_BYTES: usize = 4 << 20;
+pub const DEFAULT_CHUNK_BYTES: usize = 1 << 20;
 
 /// How to read one object with several threads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,6 +97,7 @@ pub fn read_log_par<R: Read, F: FnMut(&Request<'_>) + Send>(
         failed: AtomicBool::new(false),
         path,
         backlog: par.threads,
+        free: Mutex::new(Vec::new()),
     };
     let mut producer = Producer {
         shared: &shared,
@@ -106,6 +107,7 @@ pub fn read_log_par<R: Read, F: FnMut(&Request<'_>) + Send>(
         lines: 0,
         bytes: 0,
         parquet: false,
+        records: Vec::new(),
     };
     let end = std::thread::scope(|s| {
         for _ in 1..par.threads {
@@ -114,8 +116,9 @@ pub fn read_log_par<R: Read, F: FnMut(&Request<'_>) + Send>(
         let end = producer.run(&mut reader);
         shared.close();
         // Help with what is left; the workers end once the queue is empty.
+        let mut records = Vec::new();
         while let Some(job) = shared.pop(false) {
-            shared.process(job);
+            records = shared.process(job, records);
         }
         end
     });
@@ -187,6 +190,8 @@ struct Shared<'o, F> {
     failed: AtomicBool,
     /// Queued chunks beyond which the decompressing thread parses one itself.
     backlog: usize,
+    /// Chunk buffers parsed and counted, for the next chunks: fresh ones cost page faults.
+    free: Mutex<Vec<Vec<u8>>>,
 }
 
 /// A poisoned lock only means another thread panicked; its panic reaches the caller through
@@ -197,8 +202,24 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl<F: FnMut(&Request<'_>) + Send> Shared<'_, F> {
     fn work(&self) {
+        let mut records = Vec::new();
         while let Some(job) = self.pop(true) {
-            self.process(job);
+            records = self.process(job, records);
+        }
+    }
+
+    /// An empty buffer for a chunk of about `bytes`.
+    fn buffer(&self, bytes: usize) -> Vec<u8> {
+        let mut b = lock(&self.free).pop().unwrap_or_default();
+        b.reserve(bytes + decode::BUFFER_BYTES);
+        b
+    }
+
+    fn recycle(&self, mut b: Vec<u8>) {
+        b.clear();
+        let mut free = lock(&self.free);
+        if free.len() <= self.backlog * 2 + 2 {
+            free.push(b);
         }
     }
 
@@ -232,12 +253,14 @@ impl<F: FnMut(&Request<'_>) + Send> Shared<'_, F> {
 
     /// Parse a chunk, then wait for its turn and hand its records to the sink. Chunks are
     /// taken oldest first, so the chunk whose turn it is is always being parsed or done.
-    fn process(&self, job: Job) {
+    /// `store` is an empty vector whose allocation is reused for the records (it is handed
+    /// back, empty, for the next chunk).
+    fn process(&self, job: Job, store: Vec<Request<'static>>) -> Vec<Request<'static>> {
         let max = self.opts.max_line_bytes;
         let mut part = Part::new(self.path, self.opts);
         part.parquet = job.parquet;
         let mut parser = job.parser;
-        let mut records: Vec<Request<'_>> = Vec::new();
+        let mut records: Vec<Request<'_>> = reuse(store);
         let mut error = None;
         let mut keep = |r| records.push(r);
         match &job.body {
@@ -274,6 +297,11 @@ impl<F: FnMut(&Request<'_>) + Send> Shared<'_, F> {
         turn.next += 1;
         drop(turn);
         self.turned.notify_all();
+        let store = reuse(records);
+        if let Body::Lines(text) = job.body {
+            self.recycle(text);
+        }
+        store
     }
 }
 
@@ -286,6 +314,8 @@ struct Producer<'s, 'o, F> {
     lines: u64,
     bytes: u64,
     parquet: bool,
+    /// Allocation for the records of the chunks this thread parses.
+    records: Vec<Request<'static>>,
 }
 
 impl<F: FnMut(&Request<'_>) + Send> Producer<'_, '_, F> {
@@ -293,7 +323,7 @@ impl<F: FnMut(&Request<'_>) + Send> Producer<'_, '_, F> {
     /// line), dispatching chunks of whole lines.
     fn run<B: BufRead>(&mut self, reader: &mut B) -> Option<(io::Error, u64)> {
         let max = self.shared.opts.max_line_bytes;
-        let mut chunk: Vec<u8> = Vec::with_capacity(self.chunk_bytes);
+        let mut chunk: Vec<u8> = self.shared.buffer(self.chunk_bytes);
         // End of the last whole line in `chunk`.
         let mut whole = 0;
         // A line past the cap, streaming by: its head and its length so far.
@@ -343,21 +373,21 @@ impl<F: FnMut(&Request<'_>) + Send> Producer<'_, '_, F> {
             chunk.extend_from_slice(avail);
             reader.consume(n);
             self.bytes += n as u64;
-            // Cut chunks at the first line end past each `chunk_bytes`.
+            // Cut chunks at the first line end past each `chunk_bytes`, the last one at the
+            // last line end: what stays behind is the start of one line.
             let mut cuts = Vec::new();
             let mut start = 0;
-            while chunk.len() - start >= self.chunk_bytes {
+            while whole - start >= self.chunk_bytes {
                 let from = start + self.chunk_bytes - 1;
-                match memchr(b'\n', &chunk[from..]) {
-                    Some(i) => {
-                        cuts.push(start..from + i + 1);
-                        start = from + i + 1;
-                    }
-                    None => break,
-                }
+                let end = match memchr(b'\n', &chunk[from..whole]) {
+                    Some(i) if whole - (from + i + 1) >= self.chunk_bytes => from + i + 1,
+                    _ => whole,
+                };
+                cuts.push(start..end);
+                start = end;
             }
             if start > 0 {
-                let mut next = Vec::with_capacity(self.chunk_bytes.max(chunk.len() - start));
+                let mut next = self.shared.buffer(self.chunk_bytes);
                 next.extend_from_slice(&chunk[start..]);
                 whole -= start;
                 if cuts.len() == 1 {
@@ -365,9 +395,11 @@ impl<F: FnMut(&Request<'_>) + Send> Producer<'_, '_, F> {
                     self.dispatch(Body::Lines(std::mem::replace(&mut chunk, next)));
                 } else {
                     for cut in cuts {
-                        self.dispatch(Body::Lines(chunk[cut].to_vec()));
+                        let mut piece = self.shared.buffer(cut.len());
+                        piece.extend_from_slice(&chunk[cut]);
+                        self.dispatch(Body::Lines(piece));
                     }
-                    chunk = next;
+                    self.shared.recycle(std::mem::replace(&mut chunk, next));
                 }
             }
             // The line being read is past the cap: measure the rest of it, keep only its head.
@@ -375,7 +407,7 @@ impl<F: FnMut(&Request<'_>) + Send> Producer<'_, '_, F> {
                 let head = chunk[whole..whole + max].to_vec();
                 long = Some((head, (chunk.len() - whole) as u64));
                 chunk.truncate(whole);
-                let next = Vec::with_capacity(self.chunk_bytes);
+                let next = self.shared.buffer(self.chunk_bytes);
                 self.dispatch(Body::Lines(std::mem::replace(&mut chunk, next)));
                 whole = 0;
             }
@@ -420,11 +452,21 @@ impl<F: FnMut(&Request<'_>) + Send> Producer<'_, '_, F> {
         self.lines += n_lines;
         while self.shared.backlog() > self.shared.backlog {
             match self.shared.pop(false) {
-                Some(job) => self.shared.process(job),
+                Some(job) => {
+                    let store = std::mem::take(&mut self.records);
+                    self.records = self.shared.process(job, store);
+                }
                 None => break,
             }
         }
     }
+}
+
+/// The allocation of `v` for records of another lifetime (every record is dropped first).
+fn reuse<'b>(mut v: Vec<Request<'_>>) -> Vec<Request<'b>> {
+    v.clear();
+    // An empty vector collected in place: same layout, so std keeps the allocation.
+    v.into_iter().filter_map(|_| None).collect()
 }
 
 /// Bring `master` past the lines of `text` as the one-thread read would: every line until the

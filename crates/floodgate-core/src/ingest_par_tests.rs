@@ -52,11 +52,8 @@ fn same(data: &[u8], opts: &IngestOptions, chunks: &[usize]) -> Read {
 const SIZES: &[usize] = &[1, 2, 3, 5, 17, 64, 333, 4096, 1 << 20];
 
 fn loggen(format: GenFormat, seed: u64) -> Vec<u8> {
-    let dir = std::env::temp_dir().join(format!(
-        "fg-par-{}-{seed}-{}",
-        format!("{format:?}"),
-        std::process::id()
-    ));
+    let pid = std::process::id();
+    let dir = std::env::temp_dir().join(format!("fg-par-{format:?}-{seed}-{pid}"));
     let opts = Options {
         scenario: Scenario::Mixed,
         formats: vec![format],
@@ -155,7 +152,7 @@ fn cloudfront_header_and_a_header_change_mid_file() {
     assert_eq!(s.rejected.total(), 1);
     assert_eq!(s.rejected.samples[0].line, 1);
     assert!(records[41].contains("/s1\""), "{}", records[41]);
-    same(&gzip(text.as_bytes()), &opts, &[1, 9, 100]);
+    let _ = same(&gzip(text.as_bytes()), &opts, &[1, 9, 100]);
     // The same swap read without its header: every swapped line is rejected, at its number.
     let headerless = format!("{}{}", cf(10, false), cf(10, true));
     let (h, _) = same(headerless.as_bytes(), &opts, SIZES);
@@ -179,13 +176,13 @@ fn lines_over_the_cap_anywhere_and_longer_than_a_chunk() {
     let (s, _) = same(text.as_bytes(), &opts, SIZES);
     let s = s.unwrap();
     assert_eq!(s.rejected.counts[&crate::RejectReason::LineTooLong], 4);
-    same(&gzip(text.as_bytes()), &opts, &[1, 13, 4096]);
+    let _ = same(&gzip(text.as_bytes()), &opts, &[1, 13, 4096]);
     // A line exactly at the cap with a CR, and one byte over it.
     let edge = format!("{V}{F1}{}\r\n{}\r\n", "z".repeat(70), "z".repeat(71));
-    same(edge.as_bytes(), &opts, SIZES);
+    let _ = same(edge.as_bytes(), &opts, SIZES);
     // Cut inside a long line: the truncated count is the line's bytes so far.
     let gz = gzip(text.as_bytes());
-    same(&gz[..gz.len() / 2], &opts, &[1, 50, 4096]);
+    let _ = same(&gz[..gz.len() / 2], &opts, &[1, 50, 4096]);
 }
 
 #[test]
@@ -206,7 +203,7 @@ fn cap_parquet_invalid_utf8_and_an_unusable_format() {
         &text.as_bytes()[300..],
     ]
     .concat();
-    same(&bad, &opts, SIZES);
+    let _ = same(&bad, &opts, SIZES);
     // ALB has no X-Forwarded-For: a configuration error, after any number of bad lines.
     let xff = IngestOptions {
         client_ip: ClientIpSource::ForwardedFor {
@@ -219,8 +216,8 @@ fn cap_parquet_invalid_utf8_and_an_unusable_format() {
     let junk = [&b"junk\n".repeat(100)[..], &alb].concat();
     let (e, _) = same(&junk, &xff, &[1, 64, 4096]);
     assert!(matches!(e, Err(IngestError::Unusable { .. })));
-    same(b"", &opts, SIZES);
-    same(b"\n", &opts, SIZES);
+    let _ = same(b"", &opts, SIZES);
+    let _ = same(b"\n", &opts, SIZES);
 }
 
 #[test]
