@@ -267,3 +267,14 @@ proptest::proptest! {
         proptest::prop_assert_eq!(got.1, want.1);
     }
 }
+
+#[test]
+fn record_vectors_keep_their_allocation() {
+    let mut v: Vec<Request<'_>> = Vec::with_capacity(100);
+    let ip = "192.0.2.1".parse().unwrap();
+    v.push(Request::minimal(1, ip));
+    let ptr = v.as_ptr() as usize;
+    let w: Vec<Request<'static>> = reuse(v);
+    assert!(w.is_empty() && w.capacity() >= 100);
+    assert_eq!(w.as_ptr() as usize, ptr);
+}
