@@ -25,7 +25,8 @@ use crate::ingest::{read_log, FileSummary, IngestError, IngestOptions, Part, PAR
 use crate::lines::{classify, Line, SliceLines};
 use crate::request::Request;
 use memchr::{memchr, memchr_iter, memmem, memrchr};
-use std::collections::VecDeque;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, VecDeque};
 use std::io::{self, BufRead, Read};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
@@ -92,8 +93,8 @@ pub fn read_log_par<R: Read, F: FnMut(&Request<'_>) + Send>(
             part: Part::new(path, opts),
             sink,
             error: None,
+            parked: BTreeMap::new(),
         }),
-        turned: Condvar::new(),
         failed: AtomicBool::new(false),
         path,
         backlog: par.threads,
@@ -176,6 +177,40 @@ struct Turn<'o, F> {
     part: Part<'o>,
     sink: F,
     error: Option<IngestError>,
+    /// Chunks parsed before their turn, records made owned: whoever counts the chunk before
+    /// one counts it too, so no thread ever waits for another's chunk.
+    parked: BTreeMap<usize, Parsed<'o, 'static>>,
+}
+
+/// A parsed chunk waiting for (or at) its turn.
+struct Parsed<'o, 't> {
+    part: Part<'o>,
+    records: Vec<Request<'t>>,
+    error: Option<IngestError>,
+}
+
+impl<'o, F: FnMut(&Request<'_>)> Turn<'o, F> {
+    /// Count the chunk whose turn it is, then every parked chunk that follows it.
+    fn count(&mut self, parsed: Parsed<'o, '_>) -> Vec<Request<'static>> {
+        let store = self.absorb(parsed);
+        while let Some(next) = self.parked.remove(&self.next) {
+            self.absorb(next);
+        }
+        store
+    }
+
+    fn absorb(&mut self, mut parsed: Parsed<'o, '_>) -> Vec<Request<'static>> {
+        if self.error.is_none() {
+            for r in &parsed.records {
+                (self.sink)(r);
+            }
+            self.part.append(parsed.part);
+            self.error = parsed.error;
+        }
+        self.next += 1;
+        parsed.records.clear();
+        reuse(parsed.records)
+    }
 }
 
 struct Shared<'o, F> {
@@ -184,7 +219,6 @@ struct Shared<'o, F> {
     queue: Mutex<Queue>,
     queued: Condvar,
     turn: Mutex<Turn<'o, F>>,
-    turned: Condvar,
     /// A chunk met a format the configuration cannot read: the result is that error, so
     /// reading on is pointless.
     failed: AtomicBool,
@@ -251,8 +285,8 @@ impl<F: FnMut(&Request<'_>) + Send> Shared<'_, F> {
         self.queued.notify_all();
     }
 
-    /// Parse a chunk, then wait for its turn and hand its records to the sink. Chunks are
-    /// taken oldest first, so the chunk whose turn it is is always being parsed or done.
+    /// Parse a chunk, then hand its records to the sink if it is its turn (and the chunks
+    /// parked behind it), or park it for the thread whose chunk comes before: no thread waits.
     /// `store` is an empty vector whose allocation is reused for the records (it is handed
     /// back, empty, for the next chunk).
     fn process(&self, job: Job, store: Vec<Request<'static>>) -> Vec<Request<'static>> {
@@ -280,24 +314,41 @@ impl<F: FnMut(&Request<'_>) + Send> Shared<'_, F> {
                     .err();
             }
         }
+        let parsed = Parsed {
+            part,
+            records,
+            error,
+        };
         let mut turn = lock(&self.turn);
-        while turn.next != job.index {
-            turn = self.turned.wait(turn).unwrap_or_else(|e| e.into_inner());
-        }
-        if turn.error.is_none() {
-            for r in &records {
-                (turn.sink)(r);
+        let store = if turn.next == job.index {
+            turn.count(parsed)
+        } else {
+            // Not its turn yet: own the records (the chunk's text goes back to the pool) and
+            // leave them for the thread that counts the chunk before.
+            drop(turn);
+            let Parsed {
+                part,
+                mut records,
+                error,
+            } = parsed;
+            let owned: Vec<Request<'static>> = records.drain(..).map(owned).collect();
+            let parsed = Parsed {
+                part,
+                records: owned,
+                error,
+            };
+            turn = lock(&self.turn);
+            if turn.next == job.index {
+                turn.count(parsed);
+            } else {
+                turn.parked.insert(job.index, parsed);
             }
-            turn.part.append(part);
-            if error.is_some() {
-                turn.error = error;
-                self.failed.store(true, Ordering::Relaxed);
-            }
+            reuse(records)
+        };
+        if turn.error.is_some() {
+            self.failed.store(true, Ordering::Relaxed);
         }
-        turn.next += 1;
         drop(turn);
-        self.turned.notify_all();
-        let store = reuse(records);
         if let Body::Lines(text) = job.body {
             self.recycle(text);
         }
@@ -459,6 +510,28 @@ impl<F: FnMut(&Request<'_>) + Send> Producer<'_, '_, F> {
                 None => break,
             }
         }
+    }
+}
+
+/// `r` with its text copied out of the chunk, to outlive it.
+fn owned(r: Request<'_>) -> Request<'static> {
+    fn own(c: Cow<'_, str>) -> Cow<'static, str> {
+        Cow::Owned(c.into_owned())
+    }
+    Request {
+        time_ms: r.time_ms,
+        client: r.client,
+        method: own(r.method),
+        host: own(r.host),
+        path: own(r.path),
+        query: own(r.query),
+        status: r.status,
+        origin_status: r.origin_status,
+        waf_action: r.waf_action.map(own),
+        terminating_rule: r.terminating_rule.map(own),
+        country: r.country.map(own),
+        user_agent: own(r.user_agent),
+        labels: r.labels.into_iter().map(own).collect(),
     }
 }
 
