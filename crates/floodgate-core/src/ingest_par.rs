@@ -24,7 +24,7 @@ use crate::formats::LineParser;
 use crate::ingest::{read_log, FileSummary, IngestError, IngestOptions, Part, PARQUET_MAGIC};
 use crate::lines::{classify, Line, SliceLines};
 use crate::request::Request;
-use memchr::{memchr, memchr_iter, memmem, memrchr};
+use memchr::{memchr, memmem, memrchr};
 use std::borrow::Cow;
 use std::collections::{BTreeMap, VecDeque};
 use std::io::{self, BufRead, Read};
@@ -93,6 +93,7 @@ pub fn read_log_par<R: Read, F: FnMut(&Request<'_>) + Send>(
             part: Part::new(path, opts),
             sink,
             error: None,
+            lines: 0,
             parked: BTreeMap::new(),
         }),
         failed: AtomicBool::new(false),
@@ -105,7 +106,6 @@ pub fn read_log_par<R: Read, F: FnMut(&Request<'_>) + Send>(
         master: opts.line_parser(),
         chunk_bytes: par.chunk_bytes.max(1),
         index: 0,
-        lines: 0,
         bytes: 0,
         parquet: false,
         records: Vec::new(),
@@ -126,7 +126,6 @@ pub fn read_log_par<R: Read, F: FnMut(&Request<'_>) + Send>(
     drop(reader);
     let Producer {
         master,
-        lines,
         bytes,
         parquet,
         ..
@@ -135,7 +134,7 @@ pub fn read_log_par<R: Read, F: FnMut(&Request<'_>) + Send>(
     if let Some(e) = turn.error {
         return Err(e);
     }
-    let mut part = turn.part;
+    let (mut part, lines) = (turn.part, turn.lines);
     part.parquet = parquet;
     if let Some((e, partial)) = end {
         part.damaged(&mut summary, &e, bytes, lines + 1, partial);
@@ -159,7 +158,6 @@ enum Body {
 /// A chunk to parse, with everything the one-thread read would know when it got there.
 struct Job {
     index: usize,
-    first_line: u64,
     body: Body,
     parser: LineParser,
     parquet: bool,
@@ -177,6 +175,8 @@ struct Turn<'o, F> {
     part: Part<'o>,
     sink: F,
     error: Option<IngestError>,
+    /// Lines in the chunks counted so far.
+    lines: u64,
     /// Chunks parsed before their turn, records made owned: whoever counts the chunk before
     /// one counts it too, so no thread ever waits for another's chunk.
     parked: BTreeMap<usize, Parsed<'o, 'static>>,
@@ -184,9 +184,12 @@ struct Turn<'o, F> {
 
 /// A parsed chunk waiting for (or at) its turn.
 struct Parsed<'o, 't> {
+    /// Rejected lines numbered from 1 within the chunk.
     part: Part<'o>,
     records: Vec<Request<'t>>,
     error: Option<IngestError>,
+    /// Lines in the chunk.
+    lines: u64,
 }
 
 impl<'o, F: FnMut(&Request<'_>)> Turn<'o, F> {
@@ -204,9 +207,13 @@ impl<'o, F: FnMut(&Request<'_>)> Turn<'o, F> {
             for r in &parsed.records {
                 (self.sink)(r);
             }
+            for s in &mut parsed.part.rejected.samples {
+                s.line += self.lines;
+            }
             self.part.append(parsed.part);
             self.error = parsed.error;
         }
+        self.lines += parsed.lines;
         self.next += 1;
         parsed.records.clear();
         reuse(parsed.records)
@@ -297,11 +304,14 @@ impl<F: FnMut(&Request<'_>) + Send> Shared<'_, F> {
         let mut records: Vec<Request<'_>> = reuse(store);
         let mut error = None;
         let mut keep = |r| records.push(r);
+        // Line numbers within the chunk: the chunk's place in the file is known when its
+        // turn comes (the decompressing thread does not count lines).
+        let mut lines = 0;
         match &job.body {
             Body::Lines(text) => {
-                for (i, line) in SliceLines::new(text, max).enumerate() {
-                    let line_no = job.first_line + i as u64;
-                    if let Err(e) = part.take(&mut parser, line_no, line, &mut keep) {
+                for line in SliceLines::new(text, max) {
+                    lines += 1;
+                    if let Err(e) = part.take(&mut parser, lines, line, &mut keep) {
                         error = Some(e);
                         break;
                     }
@@ -309,15 +319,15 @@ impl<F: FnMut(&Request<'_>) + Send> Shared<'_, F> {
             }
             Body::TooLong { head, len } => {
                 let line = Line::TooLong { head, len: *len };
-                error = part
-                    .take(&mut parser, job.first_line, line, &mut keep)
-                    .err();
+                lines = 1;
+                error = part.take(&mut parser, 1, line, &mut keep).err();
             }
         }
         let parsed = Parsed {
             part,
             records,
             error,
+            lines,
         };
         let mut turn = lock(&self.turn);
         let store = if turn.next == job.index {
@@ -330,12 +340,14 @@ impl<F: FnMut(&Request<'_>) + Send> Shared<'_, F> {
                 part,
                 mut records,
                 error,
+                lines,
             } = parsed;
             let owned: Vec<Request<'static>> = records.drain(..).map(owned).collect();
             let parsed = Parsed {
                 part,
                 records: owned,
                 error,
+                lines,
             };
             turn = lock(&self.turn);
             if turn.next == job.index {
@@ -362,7 +374,6 @@ struct Producer<'s, 'o, F> {
     master: LineParser,
     chunk_bytes: usize,
     index: usize,
-    lines: u64,
     bytes: u64,
     parquet: bool,
     /// Allocation for the records of the chunks this thread parses.
@@ -474,13 +485,9 @@ impl<F: FnMut(&Request<'_>) + Send> Producer<'_, '_, F> {
     /// past it; parse the oldest chunk here when chunks queue up.
     fn dispatch(&mut self, body: Body) {
         let max = self.shared.opts.max_line_bytes;
-        let n_lines = match &body {
-            Body::Lines(t) if t.is_empty() => return,
-            Body::Lines(t) => {
-                memchr_iter(b'\n', t).count() as u64 + u64::from(t.last() != Some(&b'\n'))
-            }
-            Body::TooLong { .. } => 1,
-        };
+        if matches!(&body, Body::Lines(t) if t.is_empty()) {
+            return;
+        }
         if self.index == 0 {
             let head = match &body {
                 Body::Lines(t) => SliceLines::new(t, max).next().map_or(&[][..], |l| l.head()),
@@ -494,13 +501,11 @@ impl<F: FnMut(&Request<'_>) + Send> Producer<'_, '_, F> {
         }
         self.shared.push(Job {
             index: self.index,
-            first_line: self.lines + 1,
             body,
             parser,
             parquet: self.parquet,
         });
         self.index += 1;
-        self.lines += n_lines;
         while self.shared.backlog() > self.shared.backlog {
             match self.shared.pop(false) {
                 Some(job) => {
