@@ -1,14 +1,15 @@
 //! One log object read by several threads, with the one-thread read's exact result.
 //!
 //! Lambda gives a function two vCPUs from 1,769 MB, and one big object (a 300 MB hour of WAF
-//! logs) is read by one thread in [`read_log`]: a quarter of the time inflating, the rest
-//! parsing. [`read_log_par`] overlaps them: the calling thread decompresses and cuts the
-//! stream into chunks of whole lines (a few MB, each with its first line number), workers parse
-//! the chunks, and the calling thread parses too whenever chunks queue up. Records reach the
-//! sink in file order, one chunk after the other, so a [`Tally`](crate::tally::Tally) (whose
-//! profiles depend on the order requests arrive) is the one a single thread would build; the
-//! chunks' counts and rejections are added in chunk order, so rejected-line numbers, samples,
-//! first and last times are identical too.
+//! logs) is read by one thread in [`read_log`]: a fifth to a third of the time inflating, the
+//! rest parsing. [`read_log_par`] overlaps them: the calling thread decompresses and cuts the
+//! stream into chunks of whole lines (1 MiB), workers parse the chunks, and the calling thread
+//! parses too whenever chunks queue up. Records reach the sink in file order, one chunk after
+//! the other, so a [`Tally`](crate::tally::Tally) (whose profiles depend on the order requests
+//! arrive) is the one a single thread would build; the chunks' counts and rejections (lines
+//! numbered within the chunk, shifted when its turn comes) are added in chunk order, so
+//! rejected-line numbers, samples, first and last times are identical too. A chunk parsed
+//! before its turn is parked with its records copied out, so no thread waits for another.
 //!
 //! A format's per-file state (CloudFront's `#Fields`, the format detected on the first
 //! recognisable line) is carried by a *master* parser on the reading thread: it reads the lines
