@@ -46,7 +46,7 @@ quiet() {
 # --- build ------------------------------------------------------------------------------
 log "building release binaries"
 cargo build --release -q -p floodgate-cli -p floodgate-loggen
-cargo build --release -q -p floodgate-core --example key_memory --example invocation_cost
+cargo build --release -q -p floodgate-core --example key_memory --example invocation_cost --example read_split
 cargo build --release -q -p floodgate-lambda --example scale_out
 FG=$ROOT/target/release/floodgate
 GEN=$ROOT/target/release/floodgate-loggen
@@ -136,6 +136,18 @@ DIRS="$CORPUS/waf $CORPUS/cloudfront $CORPUS/alb"
 hf jobs --runs 3 \
     -n jobs1 "$FG analyze --jobs 1 --quiet --out $RES/reports $DIRS" \
     -n jobs2 "$FG analyze --jobs 2 --quiet --out $RES/reports $DIRS"
+
+# One big object, the Lambda's case at 1,769 MB (two vCPUs): --jobs 2 inflates on one core and
+# parses on both (read_object_par). The load seen before each run is kept beside the timings.
+for f in waf cloudfront alb; do
+    quiet
+    uptime >"$RES/onefile-$f.load"
+    hf "onefile-$f" --runs "$RUNS" \
+        -n jobs1 "$FG analyze --jobs 1 --quiet --out $RES/reports $CORPUS/$f.log.gz" \
+        -n jobs2 "$FG analyze --jobs 2 --quiet --out $RES/reports $CORPUS/$f.log.gz"
+    # Where the time goes in the read itself: inflating alone, one thread, two threads.
+    "$ROOT/target/release/examples/read_split" "$CORPUS/$f.log.gz" >"$RES/read_split-$f.json"
+done
 
 hf linear --runs "$RUNS" \
     -n third "$A $CORPUS/lin-third.log.gz" \

@@ -210,6 +210,40 @@ fn jobs_and_file_order_do_not_change_the_output() {
     assert_eq!(outputs(&one), outputs(&shuffled));
 }
 
+/// One big object (every WAF sample concatenated: a multi-member gzip of ~21 MB, about twenty
+/// chunks) read on two threads gives the reports of the one-thread read, byte for byte.
+#[test]
+fn one_object_on_two_threads_gives_the_same_output() {
+    let dir = tmp("one-object");
+    let mut waf: Vec<String> = sample_files()
+        .into_iter()
+        .filter(|f| f.contains("WAFLogs"))
+        .collect();
+    waf.sort();
+    let mut all = Vec::new();
+    for f in &waf {
+        all.extend(std::fs::read(root().join(f)).unwrap());
+    }
+    let big = dir.join("all-waf.log.gz");
+    std::fs::write(&big, all).unwrap();
+    let big = big.to_str().unwrap();
+    let (one, two) = (dir.join("jobs1"), dir.join("jobs2"));
+    for (out, jobs) in [(&one, "1"), (&two, "2")] {
+        ok(&[
+            "analyze",
+            "--quiet",
+            "--jobs",
+            jobs,
+            "--out",
+            out.to_str().unwrap(),
+            big,
+        ]);
+    }
+    let r = read_json(&one.join("report.json"));
+    assert!(r["summary"]["records"].as_u64().unwrap() > 10_000, "{r}");
+    assert_eq!(outputs(&one), outputs(&two));
+}
+
 fn decision_view(r: &Value) -> Vec<String> {
     r["bans"]
         .as_array()

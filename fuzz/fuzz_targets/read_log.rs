@@ -1,34 +1,62 @@
 //! `read_log` over arbitrary bytes: as given (gzip or plain, as sniffed), then the same bytes
 //! in one of four views: gzip-wrapped in one member, in two members split anywhere, truncated,
 //! or under a decompressed-size cap.
+//! Every input is also read by `read_log_par` (2 or 3 threads, chunks of 1 to 64 bytes), which
+//! must give the identical summary and records.
 //! Checks that each line read is a record, a rejection or a blank/header line, exactly once,
 //! against a naive model; that gzip changes nothing; and that damage is never silent.
 #![no_main]
 
-use floodgate_core::{read_log, FileSummary, IngestError, IngestOptions};
+use floodgate_core::{read_log, read_log_par, FileSummary, IngestError, IngestOptions, Parallel};
 use floodgate_fuzz::{check_request, gzip_stored, model, options};
 use libfuzzer_sys::fuzz_target;
 
 fn read(data: &[u8], opts: &IngestOptions) -> Result<FileSummary, IngestError> {
-    let mut seen = 0u64;
-    let s = read_log("fuzz.log", data, opts, |r| {
+    read_with(data, opts, None).0
+}
+
+/// `read_log`, or `read_log_par` with `par`; also the records emitted, in order.
+fn read_with(
+    data: &[u8],
+    opts: &IngestOptions,
+    par: Option<Parallel>,
+) -> (Result<FileSummary, IngestError>, Vec<String>) {
+    let mut seen = Vec::new();
+    let sink = |r: &floodgate_core::Request<'_>| {
         check_request(r);
-        seen += 1;
-    })?;
-    assert_eq!(s.records, seen, "records counted = records emitted");
+        seen.push(format!("{r:?}"));
+    };
+    let s = match par {
+        None => read_log("fuzz.log", data, opts, sink),
+        Some(par) => read_log_par("fuzz.log", data, opts, par, sink),
+    };
+    let s = match s {
+        Ok(s) => s,
+        Err(e) => return (Err(e), seen),
+    };
+    assert_eq!(s.records, seen.len() as u64, "records counted = records emitted");
     // Reading stops at damage or the cap, so only a complete read has seen every byte.
     assert!(s.bytes_in <= data.len() as u64, "no byte counted twice");
     if s.complete {
         assert_eq!(s.bytes_in, data.len() as u64, "every input byte counted");
     }
     assert_eq!(s.complete, s.damage.is_none(), "damage is always explained");
-    Ok(s)
+    (Ok(s), seen)
 }
 
 fuzz_target!(|input: &[u8]| {
     let [b0, b1, data @ ..] = input else { return };
     let opts = options(*b0, *b1);
-    let raw = read(data, &opts);
+    let (raw, records) = read_with(data, &opts, None);
+    // Read by two or three threads in chunks cut anywhere: the identical result, records in
+    // the same order.
+    let par = Parallel {
+        threads: 2 + usize::from(*b0 & 1),
+        chunk_bytes: 1 + usize::from(*b0 >> 1) % 64,
+    };
+    let (par_raw, par_records) = read_with(data, &opts, Some(par));
+    assert_eq!(par_raw, raw, "parallel read differs, {par:?}");
+    assert_eq!(par_records, records, "parallel records differ, {par:?}");
     if data.starts_with(&[0x1f, 0x8b]) {
         return; // gzip of fuzz bytes: the checks inside `read` are all we can say
     }

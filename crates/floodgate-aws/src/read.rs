@@ -12,7 +12,7 @@ use bytes::{Buf, Bytes};
 use floodgate_core::config::Config;
 use floodgate_core::engine::RunInput;
 use floodgate_core::lateness::LateLines;
-use floodgate_core::pipeline::{read_object, read_object_with};
+use floodgate_core::pipeline::{read_object_par, read_object_with};
 use floodgate_core::reject::{Reject, RejectReason};
 use floodgate_core::state::State;
 use floodgate_core::tally::Tally;
@@ -178,7 +178,9 @@ fn unread(id: String, path: String, why: String, config: &Config) -> ReadObject 
     }
 }
 
-/// Read one object: stream it through the core's decoder on a blocking thread.
+/// Read one object: stream it through the core's decoder on a blocking thread, with
+/// `threads` threads in all parsing it (a Lambda of 1,769 MB or more has two vCPUs, and a
+/// batch of one big object would leave one idle).
 ///
 /// `Ok` with `complete: false` for an object over `max_object_bytes` (not read) or gone
 /// (deleted before it was read): retrying would not help, so they count as processed.
@@ -191,6 +193,7 @@ pub async fn read_one<S: ObjectStore>(
     late: LateLines,
     object: &ObjectRef,
     max_object_bytes: u64,
+    threads: usize,
 ) -> Result<ReadObject, NotRead> {
     let mut id = object.id();
     let path = object.url();
@@ -229,7 +232,7 @@ pub async fn read_one<S: ObjectStore>(
     let task_path = path.clone();
     let joined = tokio::task::spawn_blocking(move || {
         let mut reader = ChannelReader::new(chunks, max_object_bytes);
-        let result = read_object(&config, &late, &task_path, &mut reader);
+        let result = read_object_par(&config, &late, &task_path, &mut reader, threads);
         (result, reader.failed)
     })
     .await;
@@ -287,6 +290,19 @@ pub async fn read_objects<S: ObjectStore>(
     let permits = Arc::new(Semaphore::new(opts.concurrency.max(1)));
     let mut tasks = JoinSet::new();
     let mut seen = std::collections::BTreeSet::new();
+    // Fewer objects than readers: the idle readers' cores parse beside the ones reading.
+    let to_read = {
+        let mut ids = std::collections::BTreeSet::new();
+        objects
+            .iter()
+            .filter(|o| {
+                let id = o.id();
+                !state.is_processed(&id) && ids.insert(id)
+            })
+            .count()
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = (opts.concurrency.min(cores) / to_read.max(1)).max(1);
     for object in objects {
         let id = object.id();
         if state.is_processed(&id) || !seen.insert(id.clone()) {
@@ -303,7 +319,7 @@ pub async fn read_objects<S: ObjectStore>(
         tasks.spawn(async move {
             let read = async {
                 let _permit = permits.acquire_owned().await;
-                read_one(&store, config, late, &object, max).await
+                read_one(&store, config, late, &object, max, threads).await
             };
             let r = match until {
                 None => read.await,

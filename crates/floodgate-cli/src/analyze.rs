@@ -15,7 +15,7 @@ use floodgate_core::decode::CountingReader;
 use floodgate_core::engine::{self, RunInput};
 use floodgate_core::ingest::{FileSummary, IngestError};
 use floodgate_core::lateness::LateLines;
-use floodgate_core::pipeline::read_object;
+use floodgate_core::pipeline::read_object_par;
 use floodgate_core::report::text::{bytes as bytes_text, int};
 use floodgate_core::state::State;
 use floodgate_core::tally::Tally;
@@ -83,12 +83,16 @@ fn progress(total: u64, quiet: bool) -> ProgressBar {
     pb
 }
 
-/// Read one file; an unreadable file becomes an incomplete summary, never a lost one. Returns
-/// the content id computed while reading when the input could not be hashed beforehand (a pipe).
+/// Read one file on `threads` threads (more than one when there are fewer files than
+/// `--jobs`: one big file is then inflated on one core and parsed on the others, with the
+/// one-thread result); an unreadable file becomes an incomplete summary, never a lost one.
+/// Returns the content id computed while reading when the input could not be hashed
+/// beforehand (a pipe).
 fn read_one(
     config: &Config,
     late: &LateLines,
     input: &Input,
+    threads: usize,
     pb: &ProgressBar,
     records: &AtomicU64,
 ) -> Result<(FileSummary, Tally, Option<String>), IngestError> {
@@ -103,7 +107,7 @@ fn read_one(
     let pb2 = pb.clone();
     let mut hashing = HashingReader::new(file, !input.regular);
     let counted = CountingReader::new(&mut hashing, Some(Box::new(move |n| pb2.inc(n))));
-    let (summary, tally) = read_object(config, late, &shown, counted)?;
+    let (summary, tally) = read_object_par(config, late, &shown, counted, threads)?;
     let id = hashing.id();
     let total = records.fetch_add(summary.records, Ordering::Relaxed) + summary.records;
     let secs = pb.elapsed().as_secs_f64().max(0.001);
@@ -153,11 +157,13 @@ pub fn read_inputs(
     let pb = progress(todo.iter().map(|(f, _)| f.size).sum(), quiet);
     let records = Arc::new(AtomicU64::new(0));
     let late = LateLines::of(config, state);
+    // Cores the files alone would leave idle go to reading each file on several threads.
+    let threads = (jobs / todo.len().max(1)).max(1);
     for chunk in todo.chunks(jobs * 4) {
         let results: Vec<_> = pool.install(|| {
             chunk
                 .par_iter()
-                .map(|(f, _)| read_one(config, &late, f, &pb, &records))
+                .map(|(f, _)| read_one(config, &late, f, threads, &pb, &records))
                 .collect()
         });
         for ((f, id), result) in chunk.iter().zip(results) {

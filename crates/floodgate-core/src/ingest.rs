@@ -175,8 +175,7 @@ pub fn read_log<R: Read, F: FnMut(&Request<'_>)>(
         opts.max_line_bytes,
     );
     let mut parser = opts.line_parser();
-    let mut parquet = false;
-    let (mut first, mut last) = (i64::MAX, i64::MIN);
+    let mut part = Part::new(path, opts);
     loop {
         // next_line counts exactly one line per line it returns.
         let line_no = lines.line_no() + 1;
@@ -184,69 +183,96 @@ pub fn read_log<R: Read, F: FnMut(&Request<'_>)>(
             Ok(Some(line)) => line,
             Ok(None) => break,
             Err(e) => {
-                summary.complete = false;
-                summary.damage = Some(if e.kind() == CAP_EXCEEDED {
-                    format!(
-                        "stopped at the decompressed size cap of {} bytes",
-                        opts.max_decoded_bytes
-                    )
-                } else {
-                    format!(
-                        "damaged input after {} decompressed bytes: {e}",
-                        lines.bytes()
-                    )
-                });
-                if lines.partial_len() > 0 {
-                    let reject = Reject::new(
-                        RejectReason::Truncated,
-                        format!("{} bytes before the damage", lines.partial_len()),
-                    );
-                    summary.rejected.record(path, line_no, reject, b"");
-                }
+                let partial = lines.partial_len();
+                part.damaged(&mut summary, &e, lines.bytes(), line_no, partial);
                 break;
             }
         };
         // A Parquet object (CloudFront standard logging v2 can write Parquet to S3) has no
         // lines: said once per line for what it is, instead of as invalid UTF-8.
-        let head = match &line {
-            Line::Text(raw) => raw,
-            Line::TooLong { head, .. } => head,
-        };
-        if line_no == 1 && head.starts_with(PARQUET_MAGIC) {
-            parquet = true;
+        if line_no == 1 && line.head().starts_with(PARQUET_MAGIC) {
+            part.parquet = true;
         }
-        if parquet {
+        part.take(&mut parser, line_no, line, &mut |r| sink(&r))?;
+    }
+    summary.lines = lines.line_no();
+    summary.bytes_decoded = lines.bytes();
+    drop(lines);
+    summary.bytes_in = counted.count();
+    part.finish(&mut summary, &parser);
+    Ok(summary)
+}
+
+/// What reading some lines of an object produced: the whole object, or one chunk of it in a
+/// parallel read ([`crate::ingest_par`]), whose parts are added up in chunk order.
+pub(crate) struct Part<'o> {
+    path: &'o str,
+    opts: &'o IngestOptions,
+    not_after: i64,
+    /// The object is Parquet: every line is rejected as such.
+    pub(crate) parquet: bool,
+    pub(crate) records: u64,
+    pub(crate) rejected: RejectStats,
+    pub(crate) first: i64,
+    pub(crate) last: i64,
+}
+
+impl<'o> Part<'o> {
+    pub(crate) fn new(path: &'o str, opts: &'o IngestOptions) -> Self {
+        Part {
+            path,
+            opts,
+            not_after: opts
+                .wall_clock_ms
+                .map_or(i64::MAX, |w| w.saturating_add(FUTURE_TOLERANCE_MS)),
+            parquet: false,
+            records: 0,
+            rejected: RejectStats::default(),
+            first: i64::MAX,
+            last: i64::MIN,
+        }
+    }
+
+    /// Read one line: records to `emit`, everything else counted as a rejection. `Err` when
+    /// the line revealed a format the configuration cannot read.
+    pub(crate) fn take<'t>(
+        &mut self,
+        parser: &mut LineParser,
+        line_no: u64,
+        line: Line<'t>,
+        emit: &mut impl FnMut(Request<'t>),
+    ) -> Result<(), IngestError> {
+        let path = self.path;
+        if self.parquet {
             let reason = RejectReason::UnsupportedFormat;
-            summary
-                .rejected
+            self.rejected
                 .record_with(path, line_no, reason, || PARQUET, b"PAR1");
-            continue;
+            return Ok(());
         }
         let raw = match line {
             Line::Text(raw) => raw,
             Line::TooLong { head, len } => {
-                let detail = || format!("{len} bytes, limit {}", opts.max_line_bytes);
+                let max = self.opts.max_line_bytes;
+                let detail = || format!("{len} bytes, limit {max}");
                 let reason = RejectReason::LineTooLong;
-                summary
-                    .rejected
+                self.rejected
                     .record_with(path, line_no, reason, detail, head);
-                continue;
+                return Ok(());
             }
         };
         let text = match std::str::from_utf8(raw) {
             Ok(t) => t,
             Err(e) => {
                 let reason = RejectReason::InvalidUtf8;
-                summary
-                    .rejected
+                self.rejected
                     .record_with(path, line_no, reason, || e.to_string(), raw);
-                continue;
+                return Ok(());
             }
         };
-        let not_after = opts
-            .wall_clock_ms
-            .map_or(i64::MAX, |w| w.saturating_add(FUTURE_TOLERANCE_MS));
-        let mut emit = |r: Request<'_>| {
+        let not_after = self.not_after;
+        let (rejected, records) = (&mut self.rejected, &mut self.records);
+        let (first, last) = (&mut self.first, &mut self.last);
+        let mut keep = |r: Request<'t>| {
             if r.time_ms > not_after {
                 let detail = || {
                     format!(
@@ -257,17 +283,15 @@ pub fn read_log<R: Read, F: FnMut(&Request<'_>)>(
                     )
                 };
                 let reason = RejectReason::FutureTime;
-                summary
-                    .rejected
-                    .record_with(path, line_no, reason, detail, raw);
+                rejected.record_with(path, line_no, reason, detail, raw);
                 return;
             }
-            first = first.min(r.time_ms);
-            last = last.max(r.time_ms);
-            summary.records += 1;
-            sink(&r);
+            *first = (*first).min(r.time_ms);
+            *last = (*last).max(r.time_ms);
+            *records += 1;
+            emit(r);
         };
-        let result = parser.parse(text, &mut emit);
+        let result = parser.parse(text, &mut keep);
         if let Some(why) = parser.unusable() {
             return Err(IngestError::Unusable {
                 path: path.to_string(),
@@ -275,29 +299,65 @@ pub fn read_log<R: Read, F: FnMut(&Request<'_>)>(
             });
         }
         if let Err(reject) = result {
-            summary.rejected.record(path, line_no, reject, raw);
+            self.rejected.record(path, line_no, reject, raw);
+        }
+        Ok(())
+    }
+
+    /// The read stopped at `e` after `bytes` decompressed bytes, `partial` of them the start
+    /// of line `line_no`: the file is incomplete, and that unfinished line is truncated.
+    pub(crate) fn damaged(
+        &mut self,
+        summary: &mut FileSummary,
+        e: &std::io::Error,
+        bytes: u64,
+        line_no: u64,
+        partial: u64,
+    ) {
+        summary.complete = false;
+        summary.damage = Some(if e.kind() == CAP_EXCEEDED {
+            format!(
+                "stopped at the decompressed size cap of {} bytes",
+                self.opts.max_decoded_bytes
+            )
+        } else {
+            format!("damaged input after {bytes} decompressed bytes: {e}")
+        });
+        if partial > 0 {
+            let detail = format!("{partial} bytes before the damage");
+            let reject = Reject::new(RejectReason::Truncated, detail);
+            self.rejected.record(self.path, line_no, reject, b"");
         }
     }
-    // Lines of a pretty-printed document kept as samples before a later line named its kind.
-    if let Some(detail) = parser.document_detail() {
-        for s in &mut summary.rejected.samples {
-            if s.detail == crate::formats::json_document::GENERIC {
-                s.detail = detail.to_string();
+
+    /// Add a later chunk's part (parallel reads add them in chunk order).
+    pub(crate) fn append(&mut self, later: Part<'_>) {
+        self.records += later.records;
+        self.rejected.append(&later.rejected);
+        self.first = self.first.min(later.first);
+        self.last = self.last.max(later.last);
+    }
+
+    /// Move the counts into `summary`, with the format `parser` detected.
+    pub(crate) fn finish(mut self, summary: &mut FileSummary, parser: &LineParser) {
+        // Lines of a pretty-printed document kept as samples before a later line named its kind.
+        if let Some(detail) = parser.document_detail() {
+            for s in &mut self.rejected.samples {
+                if s.detail == crate::formats::json_document::GENERIC {
+                    s.detail = detail.to_string();
+                }
             }
         }
+        summary.format = if self.parquet {
+            Some(crate::formats::unsupported::FORMAT)
+        } else {
+            parser.format()
+        };
+        summary.records = self.records;
+        summary.rejected = self.rejected;
+        if self.records > 0 {
+            summary.first_time_ms = Some(self.first);
+            summary.last_time_ms = Some(self.last);
+        }
     }
-    summary.lines = lines.line_no();
-    summary.bytes_decoded = lines.bytes();
-    drop(lines);
-    summary.bytes_in = counted.count();
-    summary.format = if parquet {
-        Some(crate::formats::unsupported::FORMAT)
-    } else {
-        parser.format()
-    };
-    if summary.records > 0 {
-        summary.first_time_ms = Some(first);
-        summary.last_time_ms = Some(last);
-    }
-    Ok(summary)
 }

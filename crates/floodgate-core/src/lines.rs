@@ -22,6 +22,16 @@ pub enum Line<'a> {
     },
 }
 
+impl<'a> Line<'a> {
+    /// The line, or the kept start of a line over the cap: what is known of its beginning.
+    pub fn head(&self) -> &'a [u8] {
+        match *self {
+            Line::Text(t) => t,
+            Line::TooLong { head, .. } => head,
+        }
+    }
+}
+
 /// Splits a [`BufRead`] into lines of at most `max_line_bytes`.
 pub struct LineReader<R> {
     inner: R,
@@ -144,6 +154,60 @@ impl<R: BufRead> LineReader<R> {
     }
 }
 
+/// The lines of a buffer of whole lines (one chunk of a parallel read), split exactly as
+/// [`LineReader`] splits the same bytes (same `\r\n` handling, same [`Line::TooLong`] heads and
+/// lengths) but borrowing from the buffer, so a chunk's records may outlive the iteration
+/// until their turn to be counted comes.
+pub struct SliceLines<'t> {
+    rest: &'t [u8],
+    max: usize,
+}
+
+impl<'t> SliceLines<'t> {
+    /// Split `text` into lines of at most `max_line_bytes` bytes (excluding the line ending).
+    pub fn new(text: &'t [u8], max_line_bytes: usize) -> Self {
+        SliceLines {
+            rest: text,
+            max: max_line_bytes,
+        }
+    }
+}
+
+impl<'t> Iterator for SliceLines<'t> {
+    type Item = Line<'t>;
+
+    fn next(&mut self) -> Option<Line<'t>> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        let (raw, rest) = match memchr(b'\n', self.rest) {
+            Some(i) => (&self.rest[..i], &self.rest[i + 1..]),
+            None => (self.rest, &[][..]),
+        };
+        self.rest = rest;
+        Some(classify(raw, self.max))
+    }
+}
+
+/// One line's bytes (without its `\n`) as [`LineReader`] returns them: a `\r` before the
+/// newline is dropped when the line fits in `max + 1` bytes (LineReader keeps no more), and a
+/// line still longer than `max` is [`Line::TooLong`] with its first `max` bytes.
+pub(crate) fn classify(raw: &[u8], max: usize) -> Line<'_> {
+    let line = if raw.len() <= max.saturating_add(1) {
+        trim_cr(raw)
+    } else {
+        raw
+    };
+    if line.len() <= max {
+        Line::Text(line)
+    } else {
+        Line::TooLong {
+            head: &line[..max],
+            len: line.len() as u64,
+        }
+    }
+}
+
 fn fill<R: BufRead>(r: &mut R) -> io::Result<&[u8]> {
     loop {
         match r.fill_buf() {
@@ -248,6 +312,32 @@ mod tests {
         }
         assert!(lr.buf.capacity() < 64 * 1024);
         assert!(lr.next_line().unwrap().is_none());
+    }
+
+    fn owned(l: Line<'_>) -> (Vec<u8>, Option<u64>) {
+        match l {
+            Line::Text(t) => (t.to_vec(), None),
+            Line::TooLong { head, len } => (head.to_vec(), Some(len)),
+        }
+    }
+
+    proptest::proptest! {
+        /// A chunk of a parallel read is split exactly as the one-thread reader splits it.
+        #[test]
+        fn slice_lines_split_as_the_line_reader_does(
+            data in proptest::collection::vec(
+                proptest::sample::select(vec![b'a', b'b', b'\r', b'\n']), 0..200),
+            max in 0usize..12,
+            cap in 1usize..9,
+        ) {
+            let mut lr = LineReader::new(BufReader::with_capacity(cap, &data[..]), max);
+            let mut want = Vec::new();
+            while let Some(l) = lr.next_line().unwrap() {
+                want.push(owned(l));
+            }
+            let got: Vec<_> = SliceLines::new(&data, max).map(owned).collect();
+            proptest::prop_assert_eq!(got, want);
+        }
     }
 
     #[test]

@@ -175,6 +175,25 @@ impl RejectStats {
         }
     }
 
+    /// Add the rejections of the lines that follow in the same file (a later chunk of a
+    /// parallel read): the result is what recording them all in order would have kept, the
+    /// first samples per reason of the whole file, not a re-sorted mix.
+    pub fn append(&mut self, later: &RejectStats) {
+        let mut seen: BTreeMap<RejectReason, u64> = BTreeMap::new();
+        for s in &later.samples {
+            let n = seen
+                .entry(s.reason)
+                .or_insert_with(|| self.counts.get(&s.reason).copied().unwrap_or(0));
+            *n += 1;
+            if *n as usize <= SAMPLES_PER_REASON {
+                self.samples.push(s.clone());
+            }
+        }
+        for (reason, n) in &later.counts {
+            *self.counts.entry(*reason).or_insert(0) += n;
+        }
+    }
+
     /// Add another file's (or run's) rejections. Commutative: samples are re-sorted by
     /// (file, line) and cut to the limit per reason.
     pub fn merge(&mut self, other: &RejectStats) {

@@ -52,9 +52,13 @@ impl LogFormat for Alb {
     }
 }
 
+#[derive(Clone)]
 struct AlbParser;
 
 impl FileParser for AlbParser {
+    fn fork(&self) -> Box<dyn FileParser> {
+        Box::new(self.clone())
+    }
     fn parse<'a>(
         &mut self,
         line: &'a str,

@@ -104,12 +104,19 @@ impl LogFormat for Cloudfront {
     }
 }
 
+#[derive(Clone)]
 struct CloudfrontParser {
     columns: Columns,
     client: ClientIpSource,
 }
 
 impl FileParser for CloudfrontParser {
+    fn fork(&self) -> Box<dyn FileParser> {
+        Box::new(self.clone())
+    }
+    fn header_prefix(&self) -> Option<&'static str> {
+        Some("#")
+    }
     fn parse<'a>(
         &mut self,
         line: &'a str,

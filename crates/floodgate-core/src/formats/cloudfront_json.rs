@@ -66,9 +66,13 @@ impl LogFormat for CloudfrontJson {
     }
 }
 
+#[derive(Clone)]
 struct JsonParser(ClientIpSource);
 
 impl FileParser for JsonParser {
+    fn fork(&self) -> Box<dyn FileParser> {
+        Box::new(self.clone())
+    }
     fn parse<'a>(
         &mut self,
         line: &'a str,

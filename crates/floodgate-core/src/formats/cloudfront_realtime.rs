@@ -183,6 +183,7 @@ impl LogFormat for CloudfrontRealtime {
 
 /// Column indices of: timestamp, c-ip, cs-method, cs-host, x-host-header, cs-uri-stem,
 /// cs-uri-query, sc-status, cs-user-agent, x-forwarded-for, c-country.
+#[derive(Clone)]
 struct RealtimeParser {
     cols: [Option<usize>; 11],
     width: usize,
@@ -190,6 +191,9 @@ struct RealtimeParser {
 }
 
 impl FileParser for RealtimeParser {
+    fn fork(&self) -> Box<dyn FileParser> {
+        Box::new(self.clone())
+    }
     fn parse<'a>(
         &mut self,
         line: &'a str,

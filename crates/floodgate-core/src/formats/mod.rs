@@ -102,6 +102,16 @@ pub trait FileParser: Send {
     /// several (WAF objects back to back) and then fail on a later one (the emitted ones count).
     fn parse<'a>(&mut self, line: &'a str, emit: &mut dyn FnMut(Request<'a>))
         -> Result<(), Reject>;
+    /// A copy of this parser in its current state: a parallel read hands each later chunk of
+    /// the file a parser that has seen what the file declared before that chunk.
+    fn fork(&self) -> Box<dyn FileParser>;
+    /// Lines starting with this may change how the file's later lines are read (CloudFront's
+    /// `#Fields`). A parallel read replays such lines in order before it forks the parser for
+    /// the next chunk, and needs to look at no other line. `None` (the default): every line is
+    /// read on its own.
+    fn header_prefix(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 /// Every format floodgate reads, in tie-break order.
@@ -179,6 +189,32 @@ impl LineParser {
             Ok(parser) => self.parser = Some(parser),
             Err(why) => self.unusable = Some(why),
         }
+    }
+
+    /// A parser for a later part of the same file, in this parser's state: the format it
+    /// detected (if any) and what the file declared so far. Lets a parallel read give every
+    /// chunk after the first the parser the one-thread read would have there.
+    pub fn fork(&self) -> LineParser {
+        LineParser {
+            format: self.format,
+            parser: self.parser.as_ref().map(|p| p.fork()),
+            unusable: self.unusable.clone(),
+            opts: self.opts.clone(),
+            document: self.document,
+        }
+    }
+
+    /// Whether a pretty-printed JSON document is open and no line has named its kind yet: a
+    /// parallel read then keeps showing this parser every line, so the kind (and the detail of
+    /// the rejections) is the one-thread read's.
+    pub fn document_unnamed(&self) -> bool {
+        self.document.is_some_and(|d| d.final_detail().is_none())
+    }
+
+    /// What lines may change how later lines are read, once the format is known (see
+    /// [`FileParser::header_prefix`]); `None` before, and for formats without such lines.
+    pub fn header_prefix(&self) -> Option<&'static str> {
+        self.parser.as_ref().and_then(|p| p.header_prefix())
     }
 
     /// The file's format once a line has revealed it (`unsupported` for a file that held only

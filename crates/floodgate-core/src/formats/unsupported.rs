@@ -202,9 +202,13 @@ impl LogFormat for Unsupported {
     }
 }
 
+#[derive(Clone)]
 struct UnsupportedParser;
 
 impl FileParser for UnsupportedParser {
+    fn fork(&self) -> Box<dyn FileParser> {
+        Box::new(self.clone())
+    }
     fn parse<'a>(
         &mut self,
         line: &'a str,

@@ -58,6 +58,7 @@ impl LogFormat for Waf {
     }
 }
 
+#[derive(Clone)]
 struct WafParser {
     client: ClientIpSource,
     /// `[source] web_acls`: empty reads every web ACL's records.
@@ -65,6 +66,9 @@ struct WafParser {
 }
 
 impl FileParser for WafParser {
+    fn fork(&self) -> Box<dyn FileParser> {
+        Box::new(self.clone())
+    }
     fn parse<'a>(
         &mut self,
         line: &'a str,
