@@ -148,6 +148,38 @@ pub const PARQUET_MAGIC: &[u8] = b"PAR1";
 /// Why a Parquet object's lines are rejected.
 pub const PARQUET: &str = "a Parquet object (CloudFront standard logging v2's Parquet output): not supported; choose JSON or W3C (plain) output in the distribution's standard logging";
 
+/// An object opened for reading: its summary so far and its decompressed, capped stream.
+pub(crate) type Opened<'a, R> = (
+    FileSummary,
+    CappedReader<decode::Decoded<&'a mut CountingReader<R>>>,
+);
+
+/// The summary of an object about to be read and its decompressed stream, capped at
+/// `opts.max_decoded_bytes`; `Err` with the summary of an object that could not even be opened
+/// (reported with the reason, never lost). The one- and the many-thread read both start here.
+pub(crate) fn open_object<'a, R: Read>(
+    path: &str,
+    counted: &'a mut CountingReader<R>,
+    opts: &IngestOptions,
+) -> Result<Opened<'a, R>, Box<FileSummary>> {
+    let mut summary = FileSummary {
+        path: path.to_string(),
+        complete: true,
+        ..FileSummary::default()
+    };
+    match decode::open(counted) {
+        Ok((encoding, decoded)) => {
+            summary.gzip = encoding == Encoding::Gzip;
+            Ok((summary, CappedReader::new(decoded, opts.max_decoded_bytes)))
+        }
+        Err(e) => {
+            summary.complete = false;
+            summary.damage = Some(format!("read error: {e}"));
+            Err(Box::new(summary))
+        }
+    }
+}
+
 /// Read one log object from `input`, calling `sink` for every record.
 pub fn read_log<R: Read, F: FnMut(&Request<'_>)>(
     path: &str,
@@ -155,25 +187,12 @@ pub fn read_log<R: Read, F: FnMut(&Request<'_>)>(
     opts: &IngestOptions,
     mut sink: F,
 ) -> Result<FileSummary, IngestError> {
-    let mut summary = FileSummary {
-        path: path.to_string(),
-        complete: true,
-        ..FileSummary::default()
-    };
     let mut counted = CountingReader::new(input, None);
-    let (encoding, decoded) = match decode::open(&mut counted) {
+    let (mut summary, decoded) = match open_object(path, &mut counted, opts) {
         Ok(x) => x,
-        Err(e) => {
-            summary.complete = false;
-            summary.damage = Some(format!("read error: {e}"));
-            return Ok(summary);
-        }
+        Err(unopened) => return Ok(*unopened),
     };
-    summary.gzip = encoding == Encoding::Gzip;
-    let mut lines = LineReader::new(
-        CappedReader::new(decoded, opts.max_decoded_bytes),
-        opts.max_line_bytes,
-    );
+    let mut lines = LineReader::new(decoded, opts.max_line_bytes);
     let mut parser = opts.line_parser();
     let mut part = Part::new(path, opts);
     loop {

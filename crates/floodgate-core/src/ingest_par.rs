@@ -20,9 +20,11 @@
 //!
 //! [`LineReader`]: crate::lines::LineReader
 
-use crate::decode::{self, CappedReader, CountingReader, Encoding};
+use crate::decode::{self, CountingReader};
 use crate::formats::LineParser;
-use crate::ingest::{read_log, FileSummary, IngestError, IngestOptions, Part, PARQUET_MAGIC};
+use crate::ingest::{
+    open_object, read_log, FileSummary, IngestError, IngestOptions, Part, PARQUET_MAGIC,
+};
 use crate::lines::{classify, Line, SliceLines};
 use crate::request::Request;
 use memchr::{memchr, memmem, memrchr};
@@ -69,22 +71,11 @@ pub fn read_log_par<R: Read, F: FnMut(&Request<'_>) + Send>(
     if par.threads <= 1 {
         return read_log(path, input, opts, sink);
     }
-    let mut summary = FileSummary {
-        path: path.to_string(),
-        complete: true,
-        ..FileSummary::default()
-    };
     let mut counted = CountingReader::new(input, None);
-    let (encoding, decoded) = match decode::open(&mut counted) {
+    let (mut summary, mut reader) = match open_object(path, &mut counted, opts) {
         Ok(x) => x,
-        Err(e) => {
-            summary.complete = false;
-            summary.damage = Some(format!("read error: {e}"));
-            return Ok(summary);
-        }
+        Err(unopened) => return Ok(*unopened),
     };
-    summary.gzip = encoding == Encoding::Gzip;
-    let mut reader = CappedReader::new(decoded, opts.max_decoded_bytes);
     let shared = Shared {
         opts,
         queue: Mutex::new(Queue::default()),
