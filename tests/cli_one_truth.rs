@@ -160,6 +160,7 @@ fn explain_json_is_the_documented_schema() {
             "dropped",
             "guardrail",
             "ip",
+            "manual",
             "now",
             "profile",
             "range",

@@ -181,6 +181,21 @@ fn an_unban_survives_the_next_run_over_the_same_logs() {
     assert_eq!(j["manual"]["unbans"][0]["reason"], "a customer");
     // The others stay banned.
     assert!(blocklist(Path::new(&out)).contains("192.0.2.50/32"));
+    // explain says who lifted it, not "no rule's limit was exceeded".
+    let e = ok(&["explain", "198.51.100.7", "--state", &state]);
+    assert!(e.contains("NOT BANNED: unbanned by an operator"), "{e}");
+    assert!(
+        e.contains("by ops-on-call") && e.contains("a customer"),
+        "{e}"
+    );
+    // A manual ban of a whole /24 holds every address in it.
+    ok(&["ban", "192.0.2.0/24", "--state", &state, "--for", "12h"]);
+    let e = ok(&["explain", "192.0.2.99", "--state", &state]);
+    assert!(
+        e.contains("BANNED until") && e.contains("rule manual"),
+        "{e}"
+    );
+    assert!(e.contains("manual ban of 192.0.2.0/24"), "{e}");
 }
 
 #[test]

@@ -64,6 +64,8 @@ pub struct Explanation {
     pub profile: Option<Profile>,
     /// The network a range ban would cover, and whether (and why) it is banned whole.
     pub range: Option<RangeVerdict>,
+    /// The operator's decisions that cover it (`floodgate ban`, `unban`), one sentence each.
+    pub manual: Vec<String>,
 }
 
 /// Explain `ip` against `state` and its `decision` (from `engine::decide_again`).
@@ -112,14 +114,28 @@ pub fn explain(config: &Config, state: &State, decision: &Decision, ip: IpAddr) 
             }
         })
         .collect();
-    let ban = decision.bans.iter().find(|b| b.key == key).cloned();
+    // Its own ban, else a manual ban of a wider CIDR holding it.
+    let manual_ban = |b: &&Ban| b.rule == crate::manual::RULE && b.cidr.contains(&ip);
+    let ban = decision
+        .bans
+        .iter()
+        .find(|b| b.key == key)
+        .or_else(|| decision.bans.iter().find(manual_ban))
+        .cloned();
+    let blocked_by_manual = decision
+        .bans
+        .iter()
+        .filter(manual_ban)
+        .any(|b| b.active && decision.kept.binary_search(&b.key).is_ok());
+    let manual = manual_notes(state, ip);
     // A network is worth a word only when something happened in it: for an address never seen
     // in a quiet network, talk of offender shares would only confuse.
     let range = ranges::network_of(config, key).and_then(|net| {
         let offenders = decision
             .bans
             .iter()
-            .filter(|b| b.active && ranges::network_of(config, b.key) == Some(net))
+            .filter(|b| b.active && b.rule != crate::manual::RULE)
+            .filter(|b| ranges::network_of(config, b.key) == Some(net))
             .count() as u32;
         let seen = engine::population(config, state, &[net].into_iter().collect()).seen_in(&net);
         let range_ban = decision.ranges.iter().find(|r| r.cidr == net);
@@ -152,7 +168,7 @@ pub fn explain(config: &Config, state: &State, decision: &Decision, ip: IpAddr) 
             .find(|n| n.contains(&ip))
             .map(|n| n.to_string()),
         rules,
-        blocked: decision.kept.binary_search(&key).is_ok(),
+        blocked: decision.kept.binary_search(&key).is_ok() || blocked_by_manual,
         dropped: decision
             .dropped
             .iter()
@@ -169,7 +185,50 @@ pub fn explain(config: &Config, state: &State, decision: &Decision, ip: IpAddr) 
         ban,
         profile: state.profiles.get(&key).cloned(),
         range,
+        manual,
     }
+}
+
+/// The manual bans and unbans of `state` that cover `ip`, as sentences.
+fn manual_notes(state: &State, ip: IpAddr) -> Vec<String> {
+    let or_dash = |s: &str| {
+        if s.is_empty() {
+            "-".to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    let bans = state
+        .manual
+        .bans
+        .iter()
+        .filter(|m| m.cidr.contains(&ip))
+        .map(|m| {
+            format!(
+                "manual ban of {} from {} until {} by {}: {}",
+                m.cidr,
+                format_rfc3339_ms(m.since_ms),
+                format_rfc3339_ms(m.until_ms),
+                m.by,
+                or_dash(&m.reason)
+            )
+        });
+    let unbans = state
+        .manual
+        .unbans
+        .iter()
+        .filter(|u| u.cidr.contains(&ip))
+        .map(|u| {
+            format!(
+                "unbanned ({}) at {} by {}: offences up to {} no longer count: {}",
+                u.cidr,
+                format_rfc3339_ms(u.recorded_ms),
+                u.by,
+                format_rfc3339_ms(u.counted_to_ms),
+                or_dash(&u.reason)
+            )
+        });
+    bans.chain(unbans).collect()
 }
 
 impl Explanation {
@@ -199,6 +258,8 @@ impl Explanation {
                 "NOT BANNED: its last ban ended {}",
                 format_rfc3339_ms(b.until_ms)
             )
+        } else if self.manual.iter().any(|n| n.starts_with("unbanned")) {
+            "NOT BANNED: unbanned by an operator (below); the offences counted before it no longer count".to_string()
         } else {
             "NOT BANNED: no rule's limit was exceeded".to_string()
         };
@@ -209,6 +270,9 @@ impl Explanation {
             self.key,
             format_rfc3339_ms(now_ms)
         );
+        for note in &self.manual {
+            let _ = writeln!(s, "  {note}");
+        }
         for why in &self.tripped {
             let _ = writeln!(
                 s,

@@ -41,6 +41,8 @@ pub struct ExplainJson {
     pub range: Option<RangeJson>,
     /// What it requested, if it was suspicious enough to be profiled.
     pub profile: Option<ProfileJson>,
+    /// The operator's manual bans and unbans that cover it, one sentence each.
+    pub manual: Vec<String>,
 }
 
 /// `ban`.
@@ -222,6 +224,7 @@ impl Explanation {
                 top_paths: top(&p.paths),
                 top_user_agents: top(&p.user_agents),
             }),
+            manual: self.manual.clone(),
         }
     }
 }
