@@ -545,7 +545,7 @@ fn reuse<'b>(mut v: Vec<Request<'_>>) -> Vec<Request<'b>> {
 /// format is detected, then only the lines that may declare something.
 fn advance(master: &mut LineParser, text: &[u8], max: usize) {
     let mut pos = 0;
-    while pos < text.len() && (master.format().is_none() || master.document_unnamed()) {
+    while pos < text.len() && !master.detected() {
         let end = memchr(b'\n', &text[pos..]).map_or(text.len(), |i| pos + i);
         feed(master, &text[pos..end], max);
         pos = end + 1;

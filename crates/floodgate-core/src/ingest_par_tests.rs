@@ -294,3 +294,22 @@ fn a_pretty_printed_document_is_named_as_the_one_thread_read_names_it() {
         .iter()
         .all(|s| s.detail.contains("WAF log record")));
 }
+
+/// Found by the read_log fuzz target: a line that opens a pretty-printed document (it ends
+/// with `{`), a line naming it, then a line of a format floodgate reads: the one-thread read
+/// starts that format there, so every chunk after it must too.
+#[test]
+fn a_format_that_starts_inside_a_document_starts_in_every_chunk_after_it() {
+    let data = concat!(
+        "{\"timestamp\":1682374606245,,\"httpVersion\":\"HTTP/1.1\"}}{\n",
+        "\"timestamp\":1682374617200,\"cs(User-Agent)\":\"x\",\"c-ip\":\"01.0.1.10\"}\n",
+        "{\"cs-method\":\"GET\",\"timestamp(ms)\":\"1793606400893\",\"c-ip\":\"192.0.2.1\",\"cs-uri-stem\":\"/\"}\n",
+        "{\"cs-method\":\"GET\",\"timestamp(ms)\":\"1793606400894\",\"c-ip\":\"192.0.2.2\",\"cs-uri-stem\":\"/a\"}\n",
+    );
+    let r = same(
+        data.as_bytes(),
+        &IngestOptions::default(),
+        &[1, 5, 9, 40, 100],
+    );
+    assert!(r.0.is_ok());
+}

@@ -204,11 +204,13 @@ impl LineParser {
         }
     }
 
-    /// Whether a pretty-printed JSON document is open and no line has named its kind yet: a
-    /// parallel read then keeps showing this parser every line, so the kind (and the detail of
-    /// the rejections) is the one-thread read's.
-    pub fn document_unnamed(&self) -> bool {
-        self.document.is_some_and(|d| d.final_detail().is_none())
+    /// Whether a line has revealed a format this parser reads. Until then every line may still
+    /// start one (also inside a pretty-printed JSON document, which [`LineParser::format`]
+    /// already reports as `unsupported`, and whose kind a later line may name): a parallel read
+    /// shows this parser every line until it is true, so each chunk starts where the one-thread
+    /// read would be.
+    pub fn detected(&self) -> bool {
+        self.format.is_some()
     }
 
     /// What lines may change how later lines are read, once the format is known (see
