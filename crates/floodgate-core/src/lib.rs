@@ -22,6 +22,7 @@ pub mod lateness;
 pub mod lines;
 pub mod manual;
 pub mod near_miss;
+pub mod partial;
 pub mod paths;
 pub mod pipeline;
 pub mod ranges;

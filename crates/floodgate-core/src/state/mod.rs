@@ -29,6 +29,8 @@
 mod codec;
 pub mod streams;
 
+pub(crate) use codec::delta;
+
 use crate::decision::{Blocklist, Offence};
 use crate::ingest::FileSummary;
 use crate::key::Key;
