@@ -4,6 +4,8 @@
 //!   ([`read::read_objects`], [`read::list_objects`]);
 //! * [`state_store`]: the state object with conditional writes and re-apply on conflict
 //!   ([`state_store::commit_run`], [`state_store::commit_expiry`], [`state_store::update`]);
+//! * [`partials`]: ingesting invocations write their counts as immutable partials, one
+//!   reducer merges them into the state ([`partials::Partials`]);
 //! * [`ipsets`]: WAF IP set sync that only touches floodgate's own entries
 //!   ([`ipsets::sync_ip_sets`]);
 //! * [`sinks`]: where a committed decision goes — the IP sets, the report files, SNS
@@ -19,6 +21,7 @@ pub mod ipsets;
 pub mod memory;
 pub mod metrics;
 pub mod objects;
+pub mod partials;
 pub mod read;
 pub mod retry;
 pub mod s3;

@@ -229,6 +229,15 @@ impl ObjectStore for MemoryStore {
             })
             .collect())
     }
+
+    async fn delete(&self, bucket: &str, keys: &[String]) -> Result<(), StoreError> {
+        let mut g = lock(&self.inner);
+        for k in keys {
+            g.objects.remove(&(bucket.to_string(), k.clone()));
+            g.versions.remove(&(bucket.to_string(), k.clone()));
+        }
+        Ok(())
+    }
 }
 
 #[derive(Default)]

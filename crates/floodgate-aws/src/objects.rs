@@ -154,6 +154,14 @@ pub trait ObjectStore: Clone + Send + Sync + 'static {
         bucket: &str,
         prefix: &str,
     ) -> impl Future<Output = Result<Vec<ObjectRef>, StoreError>> + Send;
+
+    /// Delete `keys` (absent ones are not an error): the reducer removes the partials it
+    /// merged ([`crate::partials`]).
+    fn delete(
+        &self,
+        bucket: &str,
+        keys: &[String],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// Split `s3://bucket/key-or-prefix` into its parts.

@@ -177,4 +177,38 @@ impl ObjectStore for S3Store {
         out.sort();
         Ok(out)
     }
+
+    async fn delete(&self, bucket: &str, keys: &[String]) -> Result<(), StoreError> {
+        use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+        // DeleteObjects takes at most 1,000 keys a call.
+        for chunk in keys.chunks(1000) {
+            let what = format!("s3://{bucket}/ ({} keys)", chunk.len());
+            let ids = chunk
+                .iter()
+                .map(|k| ObjectIdentifier::builder().key(k).build())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| StoreError::Other(format!("{what}: {e}")))?;
+            let delete = Delete::builder()
+                .set_objects(Some(ids))
+                .quiet(true)
+                .build()
+                .map_err(|e| StoreError::Other(format!("{what}: {e}")))?;
+            let out = self
+                .client
+                .delete_objects()
+                .bucket(bucket)
+                .delete(delete)
+                .send()
+                .await
+                .map_err(|e| map_err(&what, e))?;
+            if let Some(e) = out.errors().first() {
+                return Err(StoreError::Other(format!(
+                    "{what}: {} {}",
+                    e.key().unwrap_or_default(),
+                    e.message().unwrap_or_default()
+                )));
+            }
+        }
+        Ok(())
+    }
 }

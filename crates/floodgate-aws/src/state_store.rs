@@ -296,7 +296,7 @@ pub async fn commit_run_from<B: StateBackend>(
 }
 
 /// Record the configuration a state was decided with, when known.
-fn record(state: &mut State, recorded: Option<&ConfigSource>) {
+pub(crate) fn record(state: &mut State, recorded: Option<&ConfigSource>) {
     if let Some(r) = recorded {
         state.config = Some(r.clone());
     }

@@ -355,6 +355,9 @@ impl ObjectStore for FaultyStore {
     async fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<ObjectRef>, StoreError> {
         self.inner.list(bucket, prefix).await
     }
+    async fn delete(&self, bucket: &str, keys: &[String]) -> Result<(), StoreError> {
+        self.inner.delete(bucket, keys).await
+    }
 }
 
 /// The concurrent writer's view of the store: no faults, but its state writes are counted too.
@@ -389,6 +392,9 @@ impl ObjectStore for FaultyStoreWitness {
     }
     async fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<ObjectRef>, StoreError> {
         self.0.inner.list(bucket, prefix).await
+    }
+    async fn delete(&self, bucket: &str, keys: &[String]) -> Result<(), StoreError> {
+        self.0.inner.delete(bucket, keys).await
     }
 }
 

@@ -110,7 +110,12 @@ impl ObjectStore for Slow {
         r
     }
     async fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<ObjectRef>, StoreError> {
+        tokio::time::sleep(delay(20, 0, 90.0)).await;
         self.inner.list(bucket, prefix).await
+    }
+    async fn delete(&self, bucket: &str, keys: &[String]) -> Result<(), StoreError> {
+        tokio::time::sleep(delay(20, 0, 90.0)).await;
+        self.inner.delete(bucket, keys).await
     }
 }
 

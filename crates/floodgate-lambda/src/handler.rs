@@ -13,6 +13,7 @@ use crate::settings::Settings;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse};
 use floodgate_aws::ipsets::IpSetApi;
 use floodgate_aws::metrics::Metrics;
+use floodgate_aws::partials::Partials;
 use floodgate_aws::read::{read_objects, Pending, ReadOptions};
 use floodgate_aws::sns::Publisher;
 use floodgate_aws::state_store::{commit_expiry, commit_run_from, StateStoreError, Version};
@@ -149,6 +150,32 @@ impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
         }
     }
 
+    /// Where this deployment's partials go, when it splits reading from committing
+    /// (`FLOODGATE_PARTIALS_PREFIX`).
+    pub(crate) fn partials(&self) -> Option<Partials<S>> {
+        self.settings
+            .partials_prefix
+            .as_ref()
+            .map(|prefix| Partials {
+                store: self.store.clone(),
+                bucket: self.settings.state_bucket.clone(),
+                prefix: prefix.clone(),
+            })
+    }
+
+    /// The state objects are read against: the stored one, or, when partials are written, an
+    /// empty one (the reducer judges processed ids and lateness), so reading never decodes the
+    /// state. `ranges` asks for the stored one anyway (a Kinesis shard's committed ranges).
+    pub(crate) async fn load_for_reading(
+        &self,
+        ranges: bool,
+    ) -> Result<(State, Version), HandlerError> {
+        if self.partials().is_some() && !ranges {
+            return Ok((State::default(), None));
+        }
+        Ok(self.backend().load().await?)
+    }
+
     /// The configuration records are read with: `[source]` with the wall clock of this
     /// invocation, so a record dated in the future is rejected as `future_time` and cannot move
     /// the watermark (the core reads no clock).
@@ -260,8 +287,15 @@ impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
         let mut refused = Vec::new();
         let mut wanted = Vec::new();
         let mut ignored = Vec::new();
+        let partials = self.partials();
+        let mut reduce = false;
         for o in objects {
-            if let Some(why) = self.settings.refuses_object(&o.bucket, &o.key) {
+            if partials
+                .as_ref()
+                .is_some_and(|p| p.holds(&o.bucket, &o.key))
+            {
+                reduce = true;
+            } else if let Some(why) = self.settings.refuses_object(&o.bucket, &o.key) {
                 refused.push(format!("{}: {why}", o.url()));
             } else if self.settings.wants_key(&o.key) {
                 wanted.push(o);
@@ -273,10 +307,13 @@ impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
         if !ignored.is_empty() {
             info!(ignored_keys = ?ignored, message = "not log keys (FLOODGATE_LOG_SUFFIXES)");
         }
+        if reduce {
+            self.reduce(request_id, start).await?;
+        }
         if wanted.is_empty() {
             return Ok(Vec::new());
         }
-        let (state, version) = self.backend().load().await?;
+        let (state, version) = self.load_for_reading(false).await?;
         let pending: Pending = read_objects(
             &self.store,
             &Arc::new(self.reading_config()),
@@ -323,6 +360,24 @@ impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
             return Ok(());
         }
         let now = (self.clock)();
+        if let Some(partials) = self.partials() {
+            let ids: Vec<&str> = pending.read.iter().map(|o| o.id.as_str()).collect();
+            let key = partials.key_for(now, &ids);
+            let written = partials
+                .write(&self.reading_config(), pending, key)
+                .await
+                .map_err(|error| StateStoreError::Store {
+                    location: format!("s3://{}/{}", partials.bucket, partials.prefix),
+                    error,
+                })?;
+            info!(
+                partial = ?written,
+                objects = pending.read.len(),
+                ms = start.elapsed().as_millis() as u64,
+                message = "counts written for the reducer"
+            );
+            return Ok(());
+        }
         let done = commit_run_from(
             &self.backend(),
             self.state_retry,
@@ -346,6 +401,8 @@ impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
     /// The scheduled event: expire bans, deliver to the sinks.
     async fn scheduled(&self, request_id: &str) -> Result<Value, HandlerError> {
         let start = Instant::now();
+        // Partials whose reducer never ran (a lost notification, a failed invocation).
+        self.reduce(request_id, start).await?;
         let now = (self.clock)();
         let done = commit_expiry(
             &self.backend(),
@@ -359,5 +416,47 @@ impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
         let deliveries = self.deliver(&done, now, request_id, start).await;
         let sync = deliveries.iter().find_map(|d| d.sync.clone());
         Ok(json!({ "expired": done.value.changes.removed, "sync": sync }))
+    }
+
+    /// Merge every pending partial into the state and deliver the decision (a no-op without
+    /// partials). Started by the S3 notifications of the partials prefix, and by the schedule.
+    pub(crate) async fn reduce(
+        &self,
+        request_id: &str,
+        start: Instant,
+    ) -> Result<(), HandlerError> {
+        let Some(partials) = self.partials() else {
+            return Ok(());
+        };
+        loop {
+            let now = (self.clock)();
+            let r = partials
+                .reduce(
+                    &self.backend(),
+                    self.state_retry,
+                    &self.config,
+                    self.recorded.as_ref(),
+                    now,
+                    self.dry_run(),
+                )
+                .await?;
+            for d in &r.damaged {
+                error!(partial = %d, message = "partial not merged (damaged): left in place");
+            }
+            if let Some(e) = &r.undeleted {
+                warn!(error = %e, message = "merged partials not deleted: the next reducer skips them");
+            }
+            match &r.done {
+                Some(done) if done.written => {
+                    info!(partials = r.merged, message = "partials merged");
+                    self.deliver(done, now, request_id, start).await;
+                }
+                Some(done) => self.reconcile(&done.state, start).await,
+                None => {}
+            }
+            if !r.more {
+                return Ok(());
+            }
+        }
     }
 }

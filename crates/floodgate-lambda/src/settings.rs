@@ -64,6 +64,11 @@ pub struct Settings {
     pub realtime_fields: Option<Vec<String>>,
     /// `FLOODGATE_ALLOW_FILES`: `s3://` allowlist files added to the configuration's `[allow]`.
     pub allow_files: Vec<(String, String)>,
+    /// `FLOODGATE_PARTIALS_PREFIX` (ends with `/`): when set, an invocation that reads logs
+    /// writes its counts under this prefix of the state bucket instead of committing them, and
+    /// the S3 notifications of that prefix start the reducer that commits them all
+    /// ([`floodgate_aws::partials`]). Unset: every invocation commits its own batch.
+    pub partials_prefix: Option<String>,
 }
 
 /// What is wrong with the environment: every problem, one per line.
@@ -220,7 +225,28 @@ impl Settings {
         if !reports_prefix.is_empty() && !reports_prefix.ends_with('/') {
             reports_prefix.push('/');
         }
+        let partials_prefix = match get("FLOODGATE_PARTIALS_PREFIX") {
+            None => None,
+            Some(p) => {
+                let mut p = p.trim().trim_start_matches('/').to_string();
+                if !p.is_empty() && !p.ends_with('/') {
+                    p.push('/');
+                }
+                if p.is_empty() {
+                    problems.push("FLOODGATE_PARTIALS_PREFIX: empty (unset it to commit every batch directly)".to_string());
+                } else if state_key.starts_with(&p)
+                    || (!reports_prefix.is_empty()
+                        && (reports_prefix.starts_with(&p) || p.starts_with(&reports_prefix)))
+                {
+                    problems.push(format!(
+                        "FLOODGATE_PARTIALS_PREFIX: {p:?} must not hold the state key or the reports"
+                    ));
+                }
+                Some(p)
+            }
+        };
         let settings = Settings {
+            partials_prefix,
             state_bucket,
             state_key,
             reports_prefix,
@@ -419,6 +445,27 @@ pub(crate) mod tests {
                 key: "floodgate.toml".into()
             }
         );
+    }
+
+    #[test]
+    fn the_partials_prefix_is_a_folder_apart_from_the_state_and_the_reports() {
+        let with = |p: &str| {
+            let mut pairs = OK.to_vec();
+            pairs.push(("FLOODGATE_PARTIALS_PREFIX", p));
+            Settings::from_lookup(env(&pairs))
+        };
+        assert_eq!(
+            Settings::from_lookup(env(OK)).unwrap().partials_prefix,
+            None
+        );
+        assert_eq!(
+            with("/partials").unwrap().partials_prefix.as_deref(),
+            Some("partials/")
+        );
+        for bad in ["state", "reports/", "reports/x", "/"] {
+            let e = with(bad).unwrap_err().to_string();
+            assert!(e.contains("FLOODGATE_PARTIALS_PREFIX"), "{bad:?}: {e}");
+        }
     }
 
     #[test]

@@ -23,7 +23,7 @@ use crate::handler::{App, HandlerError};
 use floodgate_aws::ipsets::IpSetApi;
 use floodgate_aws::read::{read_batch, Pending, StreamBatch};
 use floodgate_aws::state_store::Version;
-use floodgate_aws::{ObjectStore, StateBackend};
+use floodgate_aws::ObjectStore;
 use floodgate_core::formats::{self, cloudfront_realtime};
 use floodgate_core::state::streams::{kinesis_id, kinesis_ranges, payload_id, seq_cmp};
 use floodgate_core::state::State;
@@ -301,7 +301,7 @@ impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
         }
         let b = logs_batch(&batch);
         let id = b.id.clone();
-        let loaded = self.backend().load().await?;
+        let loaded = self.load_for_reading(false).await?;
         if past(until) {
             return Err(HandlerError::OutOfTime(format!(
                 "CloudWatch Logs payload {id} not read before the invocation's deadline; \
@@ -335,7 +335,8 @@ impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
         if accepted.is_empty() {
             return Ok(json!({ "batchItemFailures": [] }));
         }
-        let (state, version) = self.backend().load().await?;
+        // With partials too: the shard's committed ranges drop records counted before.
+        let (state, version) = self.load_for_reading(true).await?;
         let KinesisBatches {
             batches,
             dropped,

@@ -1,0 +1,193 @@
+//! Partials on S3: ingesting invocations write their counts, one reducer commits them.
+//!
+//! ```text
+//! ingest (any concurrency)                     reducer (S3 notification of the prefix)
+//! read objects → tallies ──PUT──▶ partials/…  ──▶ LIST → GET each → merge → decide
+//!                 (no state read, no condition)        → conditional PUT of the state
+//!                                                      → IP sets, reports → DELETE merged
+//! ```
+//!
+//! An ingesting invocation's cost is its batch (read, encode, one PUT): K of them never
+//! conflict. The reducer pays for the state once per cycle, however many partials it merges,
+//! so its cost per log object falls as the flow grows. Every partial's notification starts a
+//! reducer, which lists what is pending when it runs: a partial is always merged by the
+//! reducer its own notification started, if not by an earlier one. Two reducers at once (an
+//! SQS event source runs at least two) are safe: the state's conditional write makes the
+//! second re-read and find the ids already processed, and deleting a merged partial twice is
+//! harmless. A reducer that dies between its commit and its deletes leaves partials whose ids
+//! the state already has: the next one skips and deletes them. See
+//! [`floodgate_core::partial`] for the semantics of a merge.
+
+use crate::objects::{ObjectStore, PutCondition, StoreError};
+use crate::read::Pending;
+use crate::retry::RetryPolicy;
+use crate::state_store::{record, update_from, Changed, StateBackend, StateStoreError, Updated};
+use floodgate_core::config::{Config, ConfigSource};
+use floodgate_core::decision::Decision;
+use floodgate_core::engine;
+use floodgate_core::partial::{self, Partial};
+use floodgate_core::state::streams::payload_id;
+use tokio::task::JoinSet;
+
+/// Partials one reduction merges at most (the rest wait for the next cycle, which their own
+/// notifications start): bounds a reducer's memory whatever the backlog.
+pub const MAX_PARTIALS_PER_CYCLE: usize = 2_000;
+
+/// Where partials are written: a prefix of the state bucket.
+#[derive(Clone)]
+pub struct Partials<S> {
+    /// The store.
+    pub store: S,
+    /// The state bucket.
+    pub bucket: String,
+    /// Key prefix, e.g. `partials/`.
+    pub prefix: String,
+}
+
+/// What one reduction did.
+#[derive(Debug, Default)]
+pub struct Reduced {
+    /// The commit, when any partial was pending (its `written` is false when every id in them
+    /// was processed before).
+    pub done: Option<Updated<Decision>>,
+    /// Partials merged (and deleted).
+    pub merged: usize,
+    /// Partials that could not be read or decoded, with why: left in place (the caller logs
+    /// them; a lifecycle rule of the prefix expires them).
+    pub damaged: Vec<String>,
+    /// Why the merged partials could not be deleted (harmless: see the module docs).
+    pub undeleted: Option<StoreError>,
+    /// Whether more partials were pending than one cycle merges.
+    pub more: bool,
+}
+
+impl<S: ObjectStore> Partials<S> {
+    /// Whether `key` (of the state bucket) is a partial.
+    pub fn holds(&self, bucket: &str, key: &str) -> bool {
+        bucket == self.bucket && key.starts_with(&self.prefix)
+    }
+
+    /// The key of a partial holding `ids`, written at `now_ms`: time-ordered (the reducer merges
+    /// the oldest first), and the same for the same batch read again in the same millisecond.
+    pub fn key_for(&self, now_ms: i64, ids: &[&str]) -> String {
+        let hash = payload_id("part", ids);
+        let hash = hash.rsplit(':').next().unwrap_or_default();
+        format!("{}{:013}-{hash}.part", self.prefix, now_ms.max(0))
+    }
+
+    /// Write what `pending` read as one partial at `key`; `None` when it read nothing.
+    pub async fn write(
+        &self,
+        config: &Config,
+        pending: &Pending,
+        key: String,
+    ) -> Result<Option<String>, StoreError> {
+        if pending.read.is_empty() {
+            return Ok(None);
+        }
+        let bytes = partial::encode(
+            config,
+            pending
+                .read
+                .iter()
+                .map(|o| (o.id.as_str(), &o.summary, &o.tally)),
+            &pending.skipped,
+        );
+        self.store
+            .put(
+                &self.bucket,
+                &key,
+                bytes,
+                "application/octet-stream",
+                PutCondition::None,
+            )
+            .await?;
+        Ok(Some(key))
+    }
+
+    /// Merge every pending partial (up to [`MAX_PARTIALS_PER_CYCLE`]) into the state behind
+    /// `backend`, decide at `now_ms`, commit, then delete the partials merged.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn reduce<B: StateBackend>(
+        &self,
+        backend: &B,
+        policy: RetryPolicy,
+        config: &Config,
+        recorded: Option<&ConfigSource>,
+        now_ms: i64,
+        dry_run: bool,
+    ) -> Result<Reduced, StateStoreError> {
+        let listed = self
+            .store
+            .list(&self.bucket, &self.prefix)
+            .await
+            .map_err(|error| StateStoreError::Store {
+                location: format!("s3://{}/{}", self.bucket, self.prefix),
+                error,
+            })?;
+        let more = listed.len() > MAX_PARTIALS_PER_CYCLE;
+        let mut reads = JoinSet::new();
+        for (i, o) in listed.into_iter().take(MAX_PARTIALS_PER_CYCLE).enumerate() {
+            let store = self.store.clone();
+            reads.spawn(async move {
+                let got = store.get(&o.bucket, &o.key).await;
+                (i, o.key, got)
+            });
+        }
+        let mut got = Vec::new();
+        while let Some(r) = reads.join_next().await {
+            if let Ok(r) = r {
+                got.push(r);
+            }
+        }
+        got.sort_by_key(|(i, _, _)| *i);
+        let mut merged = Partial::default();
+        let mut keys = Vec::new();
+        let mut damaged = Vec::new();
+        for (_, key, r) in got {
+            let decoded = match r {
+                Ok(o) => partial::decode(config, &o.bytes).map_err(|e| e.to_string()),
+                // Deleted by another reducer after this one listed it: merged already.
+                Err(StoreError::NotFound(_)) => continue,
+                Err(e) => Err(e.to_string()),
+            };
+            match decoded {
+                Ok(p) => {
+                    merged.extend(p);
+                    keys.push(key);
+                }
+                Err(e) => {
+                    damaged.push(format!("s3://{}/{key}: {e}", self.bucket));
+                }
+            }
+        }
+        if keys.is_empty() {
+            return Ok(Reduced {
+                damaged,
+                more,
+                ..Reduced::default()
+            });
+        }
+        let done = update_from(backend, policy, None, |state| {
+            let input = merged.clone().into_input(config, state);
+            if input.processed_ids.is_empty() {
+                let again = engine::decide_again(config, state, state.last_run.now_ms);
+                return Ok(Changed::no(again));
+            }
+            let decision = engine::run(config, state, input, Some(now_ms), dry_run)
+                .map_err(|e| e.to_string())?;
+            record(state, recorded);
+            Ok(Changed::yes(decision))
+        })
+        .await?;
+        // Not deleted: their ids are in the state now, the next reducer skips and deletes them.
+        let undeleted = self.store.delete(&self.bucket, &keys).await.err();
+        Ok(Reduced {
+            done: Some(done),
+            merged: keys.len(),
+            damaged,
+            more,
+            undeleted,
+        })
+    }
+}

@@ -1,0 +1,181 @@
+//! `FLOODGATE_PARTIALS_PREFIX`: invocations that read logs write partials, the reducer (started
+//! by the partials' own S3 notifications, and by the schedule) commits them. The decision is
+//! the one direct commits reach, nothing is counted twice, nothing damaged is dropped silently.
+
+mod common;
+
+use common::*;
+use floodgate_aws::memory::MemoryStore;
+use serde_json::{json, Value};
+use std::io::Write;
+
+const PREFIX: &str = "partials/";
+
+fn with_partials() -> floodgate_lambda::Settings {
+    settings(&[("FLOODGATE_PARTIALS_PREFIX", PREFIX)])
+}
+
+/// The S3 notification of an object of the state bucket (what the stack sends to the reducer).
+fn created(bucket: &str, key: &str) -> Value {
+    json!({"Records": [{
+        "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+        "eventTime": "2026-11-02T10:00:00.000Z", "eventName": "ObjectCreated:Put",
+        "userIdentity": {"principalId": "AWS:X"}, "requestParameters": {"sourceIPAddress": "10.0.0.1"},
+        "responseElements": {"x-amz-request-id": "R", "x-amz-id-2": "I"},
+        "s3": {"s3SchemaVersion": "1.0", "configurationId": "c",
+               "bucket": {"name": bucket, "ownerIdentity": {"principalId": "P"},
+                          "arn": format!("arn:aws:s3:::{bucket}")},
+               "object": {"key": key, "size": 1, "eTag": "e", "sequencer": "0A"}}}]})
+}
+
+fn gz(lines: &[String]) -> Vec<u8> {
+    let mut g = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    g.write_all(lines.join("\n").as_bytes()).unwrap();
+    g.finish().unwrap()
+}
+
+fn pending(store: &MemoryStore) -> Vec<String> {
+    store.keys("state", PREFIX)
+}
+
+/// Requests held in the state's windows.
+fn counted(store: &MemoryStore) -> u64 {
+    state(store).rules["flood"]
+        .values()
+        .flat_map(|w| w.buckets.iter())
+        .map(|b| u64::from(b.1))
+        .sum()
+}
+
+#[tokio::test]
+async fn reading_writes_partials_and_the_reducer_commits_what_direct_commits_would() {
+    let lines = waf_flood(6);
+    // The flood in three log objects and two CloudWatch Logs deliveries.
+    let (objects, payloads) = lines.split_at(lines.len() / 2);
+    let chunks: Vec<Vec<String>> = objects.chunks(70).map(<[String]>::to_vec).collect();
+    let feed = |store: &MemoryStore| {
+        chunks
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let key = format!("AWSLogs/waf/{i}.log.gz");
+                let etag = store.insert("logs", &key, gz(c));
+                (key, etag)
+            })
+            .collect::<Vec<_>>()
+    };
+    let s3 = |objs: &[(String, String)]| {
+        let recs: Vec<Value> = objs
+            .iter()
+            .map(|(k, e)| {
+                let mut r = created("logs", k)["Records"][0].clone();
+                r["s3"]["object"]["eTag"] = json!(e);
+                r
+            })
+            .collect();
+        json!({ "Records": recs })
+    };
+    let deliveries: Vec<Value> = payloads
+        .chunks(payloads.len() / 2 + 1)
+        .enumerate()
+        .map(|(i, c)| awslogs("aws-waf-logs-site", &format!("s{i}"), c))
+        .collect();
+
+    // Direct commits, for reference.
+    let (direct_store, direct_waf) = (MemoryStore::new(), sets());
+    let d = app(&direct_store, &direct_waf).await;
+    d.handle(s3(&feed(&direct_store)), "d1").await.unwrap();
+    for (i, ev) in deliveries.iter().enumerate() {
+        d.handle(ev.clone(), &format!("d{}", i + 2)).await.unwrap();
+    }
+
+    // Partials: reading writes no state and no IP set.
+    let (store, waf) = (MemoryStore::new(), sets());
+    let a = app_with(&store, &waf, with_partials()).await;
+    let objs = feed(&store);
+    a.handle(s3(&objs), "r1").await.unwrap();
+    for (i, ev) in deliveries.iter().enumerate() {
+        a.handle(ev.clone(), &format!("r{}", i + 2)).await.unwrap();
+    }
+    let parts = pending(&store);
+    assert_eq!(parts.len(), 3, "one partial per invocation: {parts:?}");
+    assert!(store.bytes("state", "state/floodgate.state").is_none());
+    assert!(banned(&waf).is_empty());
+
+    // The first partial's notification starts the reducer: it merges all three.
+    a.handle(created("state", &parts[0]), "reduce-1")
+        .await
+        .unwrap();
+    assert!(pending(&store).is_empty(), "merged partials are deleted");
+    assert_eq!(banned(&waf), banned(&direct_waf));
+    assert_eq!(banned(&waf).len(), 6);
+    assert_eq!(state(&store).processed, state(&direct_store).processed);
+    assert_eq!(counted(&store), counted(&direct_store));
+    assert_eq!(counted(&store), lines.len() as u64);
+    // The later notifications find nothing left: no state write.
+    let puts = store.puts().len();
+    a.handle(created("state", &parts[1]), "reduce-2")
+        .await
+        .unwrap();
+    assert_eq!(store.puts().len(), puts);
+
+    // Everything delivered again (SQS and CloudWatch Logs redeliver): new partials, nothing
+    // counted twice.
+    let before = store.bytes("state", "state/floodgate.state");
+    a.handle(s3(&objs), "again-1").await.unwrap();
+    a.handle(deliveries[0].clone(), "again-2").await.unwrap();
+    assert_eq!(pending(&store).len(), 2);
+    a.handle(created("state", &pending(&store)[0]), "reduce-3")
+        .await
+        .unwrap();
+    assert!(pending(&store).is_empty());
+    assert_eq!(counted(&store), lines.len() as u64);
+    assert_eq!(
+        store.bytes("state", "state/floodgate.state"),
+        before,
+        "every id was processed: the state is not written again"
+    );
+}
+
+#[tokio::test]
+async fn a_damaged_partial_is_left_in_place_and_the_schedule_merges_what_was_missed() {
+    let (store, waf) = (MemoryStore::new(), sets());
+    let a = app_with(&store, &waf, with_partials()).await;
+    store.insert(
+        "state",
+        "partials/0000000000001-bad.part",
+        b"FLOODGATE-PART\n\0nope".to_vec(),
+    );
+    // A delivery whose partial's notification was lost: the schedule reduces it.
+    a.handle(awslogs("aws-waf-logs-site", "s", &waf_flood(3)), "r1")
+        .await
+        .unwrap();
+    assert_eq!(pending(&store).len(), 2);
+    let sched = json!({"version": "0", "id": "e", "detail-type": "Scheduled Event",
+        "source": "aws.events", "account": "1", "time": "2026-11-02T10:00:00Z",
+        "region": "us-east-1", "resources": [], "detail": {}});
+    a.handle(sched, "tick").await.unwrap();
+    assert_eq!(banned(&waf).len(), 3);
+    assert_eq!(
+        pending(&store),
+        vec!["partials/0000000000001-bad.part".to_string()],
+        "the damaged partial stays for a person to look at"
+    );
+}
+
+#[tokio::test]
+async fn a_partial_of_a_foreign_bucket_or_prefix_is_refused_not_reduced() {
+    let (store, waf) = (MemoryStore::new(), sets());
+    let a = app_with(&store, &waf, with_partials()).await;
+    a.handle(awslogs("aws-waf-logs-site", "s", &waf_flood(2)), "r1")
+        .await
+        .unwrap();
+    let key = pending(&store)[0].clone();
+    // The same key in a log bucket: a log object that is not a log, never a reduction.
+    a.handle(created("logs", &key), "r2").await.unwrap();
+    a.handle(created("state", "elsewhere/x.part"), "r3")
+        .await
+        .unwrap();
+    assert_eq!(pending(&store), vec![key]);
+    assert!(banned(&waf).is_empty());
+}
