@@ -9,13 +9,20 @@
 //!
 //! An ingesting invocation's cost is its batch (read, encode, one PUT): K of them never
 //! conflict. The reducer pays for the state once per cycle, however many partials it merges,
-//! so its cost per log object falls as the flow grows. Every partial's notification starts a
-//! reducer, which lists what is pending when it runs: a partial is always merged by the
-//! reducer its own notification started, if not by an earlier one. Two reducers at once (an
-//! SQS event source runs at least two) are safe: the state's conditional write makes the
-//! second re-read and find the ids already processed, and deleting a merged partial twice is
-//! harmless. A reducer that dies between its commit and its deletes leaves partials whose ids
-//! the state already has: the next one skips and deletes them. See
+//! so its cost per log object falls as the flow grows.
+//!
+//! **One reducer at a time, nothing left behind.** Every partial's notification starts a
+//! reducer invocation. It takes the reducer's lease ([`Partials::acquire`], a small object
+//! written with conditional puts, valid [`LEASE_MS`] unless renewed) or returns at once: an
+//! SQS event source runs at least two invocations, and two reducers would only conflict on the
+//! state and decode it twice. The holder merges every pending partial, again and again while
+//! new ones arrived during its cycle, releases the lease, and lists once more: a partial whose
+//! reducer found the lease taken was written before that attempt, so before the release, so
+//! this last list sees it, and the holder takes the lease again. (Without the lease, two
+//! reducers are still correct: the state's conditional write makes the second find the ids
+//! already processed.) A reducer that dies between its commit and its deletes leaves partials
+//! whose ids the state already has: the next one skips and deletes them; one that dies holding
+//! the lease holds it for [`LEASE_MS`], and the schedule reduces what waited. See
 //! [`floodgate_core::partial`] for the semantics of a merge.
 
 use crate::objects::{ObjectStore, PutCondition, StoreError};
@@ -33,6 +40,10 @@ use tokio::task::JoinSet;
 /// notifications start): bounds a reducer's memory whatever the backlog.
 pub const MAX_PARTIALS_PER_CYCLE: usize = 2_000;
 
+/// How long a reducer's lease is valid unless renewed (a cycle renews it; one on a
+/// botnet-sized state takes about a second).
+pub const LEASE_MS: i64 = 60_000;
+
 /// Where partials are written: a prefix of the state bucket.
 #[derive(Clone)]
 pub struct Partials<S> {
@@ -42,6 +53,20 @@ pub struct Partials<S> {
     pub bucket: String,
     /// Key prefix, e.g. `partials/`.
     pub prefix: String,
+    /// The reducer's lease object (outside the prefix: it is not a partial).
+    pub lease_key: String,
+}
+
+/// A held lease: the ETag of the lease object as this reducer wrote it.
+#[derive(Debug)]
+pub struct Lease {
+    etag: String,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct LeaseBody {
+    holder: String,
+    until_ms: i64,
 }
 
 /// What one reduction did.
@@ -52,9 +77,9 @@ pub struct Reduced {
     pub done: Option<Updated<Decision>>,
     /// Partials merged (and deleted).
     pub merged: usize,
-    /// Partials that could not be read or decoded, with why: left in place (the caller logs
-    /// them; a lifecycle rule of the prefix expires them).
-    pub damaged: Vec<String>,
+    /// Partials that could not be read or decoded, `(key, why)`: left in place (the caller
+    /// logs them; a lifecycle rule of the prefix expires them).
+    pub damaged: Vec<(String, String)>,
     /// Why the merged partials could not be deleted (harmless: see the module docs).
     pub undeleted: Option<StoreError>,
     /// Whether more partials were pending than one cycle merges.
@@ -73,6 +98,90 @@ impl<S: ObjectStore> Partials<S> {
         let hash = payload_id("part", ids);
         let hash = hash.rsplit(':').next().unwrap_or_default();
         format!("{}{:013}-{hash}.part", self.prefix, now_ms.max(0))
+    }
+
+    fn lease_body(holder: &str, until_ms: i64) -> Vec<u8> {
+        serde_json::to_vec(&LeaseBody {
+            holder: holder.to_string(),
+            until_ms,
+        })
+        .unwrap_or_default()
+    }
+
+    async fn put_lease(
+        &self,
+        body: Vec<u8>,
+        condition: PutCondition,
+    ) -> Result<Option<Lease>, StoreError> {
+        match self
+            .store
+            .put(
+                &self.bucket,
+                &self.lease_key,
+                body,
+                "application/json",
+                condition,
+            )
+            .await
+        {
+            Ok(etag) => Ok(Some(Lease {
+                etag: etag.unwrap_or_default(),
+            })),
+            Err(StoreError::Conflict(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Take the reducer's lease for `holder` until `now_ms + LEASE_MS`; `None` while another
+    /// reducer holds it. An unreadable lease object counts as expired.
+    pub async fn acquire(&self, holder: &str, now_ms: i64) -> Result<Option<Lease>, StoreError> {
+        let body = Self::lease_body(holder, now_ms + LEASE_MS);
+        match self.store.get(&self.bucket, &self.lease_key).await {
+            Err(StoreError::NotFound(_)) => self.put_lease(body, PutCondition::IfAbsent).await,
+            Err(e) => Err(e),
+            Ok(o) => {
+                let until = serde_json::from_slice::<LeaseBody>(&o.bytes).map_or(0, |l| l.until_ms);
+                if until > now_ms {
+                    return Ok(None);
+                }
+                let etag = o.etag.unwrap_or_default();
+                self.put_lease(body, PutCondition::IfMatch(etag)).await
+            }
+        }
+    }
+
+    /// Extend a held lease; `false` when it was lost (expired and taken by another reducer).
+    pub async fn renew(
+        &self,
+        lease: &mut Lease,
+        holder: &str,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let body = Self::lease_body(holder, now_ms + LEASE_MS);
+        match self
+            .put_lease(body, PutCondition::IfMatch(lease.etag.clone()))
+            .await?
+        {
+            Some(l) => {
+                *lease = l;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// Give the lease up (a lost one is left to its new holder).
+    pub async fn release(&self, lease: Lease, holder: &str) -> Result<(), StoreError> {
+        let body = Self::lease_body(holder, 0);
+        self.put_lease(body, PutCondition::IfMatch(lease.etag))
+            .await?;
+        Ok(())
+    }
+
+    /// Whether any partial other than `damaged` (keys a reduction could not merge) is pending.
+    pub async fn any_pending(&self, damaged: &[String]) -> Result<bool, StoreError> {
+        let listed = self.store.list(&self.bucket, &self.prefix).await?;
+        Ok(listed.iter().any(|o| !damaged.contains(&o.key)))
     }
 
     /// Write what `pending` read as one partial at `key`; `None` when it read nothing.
@@ -157,7 +266,7 @@ impl<S: ObjectStore> Partials<S> {
                     keys.push(key);
                 }
                 Err(e) => {
-                    damaged.push(format!("s3://{}/{key}: {e}", self.bucket));
+                    damaged.push((key, e));
                 }
             }
         }

@@ -2,7 +2,11 @@
 //! Lambda invocation during an attack (bench/run.sh records it in docs/performance.md).
 //!
 //! `cargo run --release -p floodgate-core --example invocation_cost -- STATE CONFIG OBJECT...`
-//! prints one JSON line: milliseconds per phase, state size, report sizes.
+//! prints one JSON line: milliseconds per phase, state size, report sizes, and under
+//! `"partials"` the same object the way `FLOODGATE_PARTIALS_PREFIX` splits it: what the reading
+//! invocation does besides reading (encode its partial; it never touches the state) and what
+//! the reducer's cycle costs to merge it (state decode, partial decode and merge, decide,
+//! state encode; reports are written on their own cadence, not in every cycle).
 
 use floodgate_core::config::Config;
 use floodgate_core::engine::{self, RunInput};
@@ -48,13 +52,14 @@ fn main() {
     lap("report_render", &mut phases);
     let saved = state.save();
     lap("state_encode", &mut phases);
+    let partials = partial_path(&config, &bytes, objects);
     let total: f64 = phases.iter().map(|p| p.1).sum();
     let sizes: Vec<String> = files
         .iter()
         .map(|(name, _, body)| format!("\"{name}\":{}", body.len()))
         .collect();
     println!(
-        "{{{},\"total_ms\":{total:.1},\"state_bytes\":{},\"bans\":{},\"clients_seen\":{},\"report_bytes\":{{{}}}}}",
+        "{{{},\"total_ms\":{total:.1},\"state_bytes\":{},\"bans\":{},\"clients_seen\":{},\"report_bytes\":{{{}}},\"partials\":{partials}}}",
         phases
             .iter()
             .map(|(n, ms)| format!("\"{n}_ms\":{ms:.1}"))
@@ -65,4 +70,51 @@ fn main() {
         decision.clients_seen,
         sizes.join(",")
     );
+}
+
+/// The partials path for the same objects (see the module docs): one JSON object of ms.
+fn partial_path(config: &Config, state_bytes: &[u8], objects: &[String]) -> String {
+    use floodgate_core::lateness::LateLines;
+    use floodgate_core::partial;
+    let t = Instant::now();
+    let read: Vec<_> = objects
+        .iter()
+        .map(|o| {
+            let file = std::fs::File::open(o).unwrap();
+            let (s, t) = read_object(config, &LateLines::default(), o, file).unwrap();
+            (o.clone(), s, t)
+        })
+        .collect();
+    let read_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let t = Instant::now();
+    let bytes = partial::encode(
+        config,
+        read.iter().map(|(id, s, t)| (id.as_str(), s, t)),
+        &[],
+    );
+    let encode_ms = t.elapsed().as_secs_f64() * 1000.0;
+    drop(read);
+    let t = Instant::now();
+    let mut state = State::load(state_bytes).unwrap();
+    let decode_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let t = Instant::now();
+    let input = partial::decode(config, &bytes)
+        .unwrap()
+        .into_input(config, &state);
+    let merge_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let t = Instant::now();
+    engine::run(config, &mut state, input, None, false).unwrap();
+    let run_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let t = Instant::now();
+    let saved = state.save();
+    let save_ms = t.elapsed().as_secs_f64() * 1000.0;
+    format!(
+        "{{\"read_ms\":{read_ms:.1},\"partial_encode_ms\":{encode_ms:.1},\"partial_bytes\":{},\
+         \"reader_state_ms\":0,\"reducer_state_decode_ms\":{decode_ms:.1},\
+         \"reducer_partial_merge_ms\":{merge_ms:.1},\"reducer_engine_run_ms\":{run_ms:.1},\
+         \"reducer_state_encode_ms\":{save_ms:.1},\"reducer_cycle_ms\":{:.1},\"state_bytes\":{}}}",
+        bytes.len(),
+        decode_ms + merge_ms + run_ms + save_ms,
+        saved.len()
+    )
 }

@@ -23,6 +23,15 @@
 //! of records per invocation (Lambda's 6 MB payload limit), `K` shards each read by one
 //! invocation at a time (parallelization factor 1, as floodgate requires); `ARRIVALS_PER_S`
 //! counts payloads.
+//! `PARTIALS=1` sets `FLOODGATE_PARTIALS_PREFIX`: the `K` invocations only read and write
+//! partials, and two reducer invocations (an SQS event source's least concurrency), fed by the
+//! partials' S3 notifications as they are written, commit them; a batch's time to block then
+//! runs from its arrival to the end of the reducer invocation that merged its partial.
+//! `MODEL_READS=1` (with `PARTIALS=1`, `SOURCE=s3-sqs` or `cloudwatch-logs`) gives each
+//! reading invocation its own vCPU, as Lambda does: every invocation is first run alone and
+//! timed, and in the measured run it waits that long and then writes the partial it wrote
+//! alone; the reducers run for real. On a machine with fewer cores than `K` this is how `K`
+//! invocations' throughput can be measured at all.
 //! `SETTLE=1` runs one scheduled invocation after the last batch before the sets are compared
 //! (what the 5-minute schedule does), printing its sync report to stderr.
 //!
@@ -51,6 +60,8 @@ use std::time::{Duration, Instant};
 const CONFIG: &str =
     "[[rules]]\nname = \"flood\"\nwindow = \"5m\"\nlimit = 50\n[ban]\nmax_entries = 50000\n";
 const BATCH: usize = 10;
+/// `FLOODGATE_PARTIALS_PREFIX` with `PARTIALS=1`.
+const PARTIALS: &str = "partials/";
 /// Invocation inputs waiting, each with the time its first record arrived.
 type Queue = Arc<Mutex<VecDeque<(Instant, Value)>>>;
 /// Plain bytes per object (~4 MB, a busy Firehose delivery).
@@ -67,6 +78,15 @@ struct Slow {
     inner: MemoryStore,
     puts: Arc<AtomicU64>,
     conflicts: Arc<AtomicU64>,
+    /// Partials written and not merged yet, with the arrival of the batch they hold.
+    partials: Arc<Mutex<Vec<(String, Instant)>>>,
+    /// Reducer notifications waiting (the partials' S3 events through their queue).
+    reduce: Queue,
+}
+
+tokio::task_local! {
+    /// The arrival of the batch the current invocation reads.
+    static ARRIVAL: Instant;
 }
 
 fn delay(base_ms: u64, bytes: usize, mb_per_s: f64) -> Duration {
@@ -101,6 +121,24 @@ impl ObjectStore for Slow {
             .inner
             .put(bucket, key, bytes, content_type, condition)
             .await;
+        if r.is_ok() && key.starts_with(PARTIALS) {
+            let arrived = ARRIVAL.try_with(|a| *a).unwrap_or_else(|_| Instant::now());
+            self.partials
+                .lock()
+                .unwrap()
+                .push((key.to_string(), arrived));
+            let event = json!({"Records": [{
+                "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+                "eventTime": "2026-11-02T09:00:00.000Z", "eventName": "ObjectCreated:Put",
+                "userIdentity": {"principalId": "AWS:X"},
+                "requestParameters": {"sourceIPAddress": "10.0.0.1"},
+                "responseElements": {"x-amz-request-id": "R", "x-amz-id-2": "I"},
+                "s3": {"s3SchemaVersion": "1.0", "configurationId": "c",
+                       "bucket": {"name": bucket, "ownerIdentity": {"principalId": "P"},
+                                  "arn": format!("arn:aws:s3:::{bucket}")},
+                       "object": {"key": key, "size": 1, "eTag": "e", "sequencer": "0A"}}}]});
+            self.reduce.lock().unwrap().push_back((arrived, event));
+        }
         if state {
             self.puts.fetch_add(1, Ordering::Relaxed);
             if matches!(r, Err(StoreError::Conflict(_))) {
@@ -120,7 +158,12 @@ impl ObjectStore for Slow {
 }
 
 fn settings() -> Settings {
+    let partials = std::env::var_os("PARTIALS").is_some();
     let env = [
+        (
+            "FLOODGATE_PARTIALS_PREFIX",
+            if partials { PARTIALS } else { "" },
+        ),
         ("FLOODGATE_STATE_BUCKET", "state"),
         ("FLOODGATE_STATE_KEY", "floodgate.state"),
         ("FLOODGATE_IPV4_SET", "v4a:a4,v4b:b4,v4c:c4,v4d:d4,v4e:e4"),
@@ -217,6 +260,64 @@ fn logs_payload(lines: &[u8], n: usize) -> Vec<u8> {
     gz.finish().expect("in memory")
 }
 
+/// What one reading invocation did alone: how long it took, the partials it wrote.
+type Modelled = (Duration, Vec<(String, Vec<u8>)>);
+
+/// Run each invocation of `pending` alone, one after another, against `store`'s log objects:
+/// its duration and the partials it wrote (removed again), keyed by the event.
+async fn time_alone(
+    store: &Slow,
+    config: &Config,
+    now: i64,
+    pending: &[Value],
+) -> std::collections::HashMap<String, Modelled> {
+    let scratch = Slow {
+        inner: store.inner.clone(),
+        puts: Arc::default(),
+        conflicts: Arc::default(),
+        partials: Arc::default(),
+        reduce: Arc::default(),
+    };
+    let mut app = App::new(
+        settings(),
+        config.clone(),
+        scratch.clone(),
+        MemoryIpSets::new(),
+    );
+    app.clock = Arc::new(move || now);
+    let mut out = std::collections::HashMap::new();
+    for (i, event) in pending.iter().enumerate() {
+        let t = Instant::now();
+        app.handle(event.clone(), &format!("alone-{i}"))
+            .await
+            .expect("the invocation succeeds");
+        let took = t.elapsed();
+        let keys: Vec<String> = scratch
+            .partials
+            .lock()
+            .unwrap()
+            .drain(..)
+            .map(|p| p.0)
+            .collect();
+        let parts = keys
+            .iter()
+            .map(|k| (k.clone(), scratch.inner.bytes("state", k).expect("written")))
+            .collect();
+        scratch
+            .inner
+            .delete("state", &keys)
+            .await
+            .expect("in memory");
+        out.insert(event.to_string(), (took, parts));
+    }
+    eprintln!(
+        "timed {} invocations alone: {:.1} s in all",
+        out.len(),
+        out.values().map(|m| m.0.as_secs_f64()).sum::<f64>()
+    );
+    out
+}
+
 fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
     for e in std::fs::read_dir(dir).expect("readable corpus folder") {
         let p = e.expect("entry").path();
@@ -293,18 +394,39 @@ async fn main() {
         }
     }
     let gz: usize = blobs.iter().map(|b| b.1.len()).sum();
+    let mut lines_in: u64 = 0;
+    for p in &paths {
+        let mut text = Vec::new();
+        flate2::read::MultiGzDecoder::new(std::fs::File::open(p).expect("readable object"))
+            .read_to_end(&mut text)
+            .expect("gzip");
+        lines_in += text
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.is_empty() && !l.starts_with(b"#"))
+            .count() as u64;
+    }
     let plain: u64 = blobs.iter().map(|b| b.2).sum();
     let config = Config::from_toml(CONFIG).expect("valid config");
     let rate: Option<f64> = std::env::var("ARRIVALS_PER_S")
         .ok()
         .map(|r| r.parse().expect("ARRIVALS_PER_S is objects per second"));
+    let model_reads = std::env::var_os("MODEL_READS").is_some();
+    assert!(
+        !model_reads || (std::env::var_os("PARTIALS").is_some() && !kinesis_mode),
+        "MODEL_READS needs PARTIALS=1 and SOURCE=s3-sqs or cloudwatch-logs"
+    );
+    // Per invocation input: how long it took alone and the partials it wrote.
+    let mut model: Arc<std::collections::HashMap<String, Modelled>> = Arc::default();
     for k in ks {
         let k: usize = k.parse().expect("K is a number");
         let store = Slow {
             inner: MemoryStore::new(),
             puts: Arc::default(),
             conflicts: Arc::default(),
+            partials: Arc::default(),
+            reduce: Arc::default(),
         };
+        let partials_mode = std::env::var_os("PARTIALS").is_some();
         let waf = MemoryIpSets::new();
         for id in ["a4", "b4", "c4", "d4", "e4", "a6", "b6", "c6", "d6", "e6"] {
             waf.create(id, &[]);
@@ -370,6 +492,9 @@ async fn main() {
             pending = payloads.clone();
         }
         let per_unit = if cwl { 1 } else { BATCH };
+        if model_reads && model.is_empty() {
+            model = Arc::new(time_alone(&store, &config, now, &pending).await);
+        }
         let start = Instant::now();
         let batches = pending.len();
         let queues: Vec<Queue> = (0..if kinesis_mode { k } else { 1 })
@@ -410,6 +535,7 @@ async fn main() {
             app.waf_write_interval = Duration::ZERO;
             let queue = queues[worker % queues.len()].clone();
             let (fed, latencies) = (fed.clone(), latencies.clone());
+            let (model, store) = (model.clone(), store.clone());
             tasks.push(tokio::spawn(async move {
                 let mut n = 0;
                 loop {
@@ -421,17 +547,72 @@ async fn main() {
                         tokio::time::sleep(Duration::from_millis(5)).await;
                         continue;
                     };
-                    let out = app
-                        .handle(event, &format!("w{worker}-{n}"))
+                    if let Some((took, parts)) = model.get(&event.to_string()) {
+                        tokio::time::sleep(*took).await;
+                        for (key, bytes) in parts {
+                            let put =
+                                store.put("state", key, bytes.clone(), "", PutCondition::None);
+                            ARRIVAL.scope(arrived, put).await.expect("partial written");
+                        }
+                        n += 1;
+                        continue;
+                    }
+                    let out = ARRIVAL
+                        .scope(arrived, app.handle(event, &format!("w{worker}-{n}")))
                         .await
                         .expect("the invocation succeeds");
                     let failed = out["batchItemFailures"].as_array().map_or(0, Vec::len);
                     assert_eq!(failed, 0, "{out}");
-                    latencies
-                        .lock()
-                        .unwrap()
-                        .push(arrived.elapsed().as_secs_f64());
+                    if !partials_mode {
+                        latencies
+                            .lock()
+                            .unwrap()
+                            .push(arrived.elapsed().as_secs_f64());
+                    }
                     n += 1;
+                }
+            }));
+        }
+        // The reducers: two invocations at most, each taking the notifications queued.
+        let ingest_done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut reducers = Vec::new();
+        for r in 0..if partials_mode { 2 } else { 0 } {
+            let mut app = App::new(settings(), config.clone(), store.clone(), waf.clone());
+            app.clock = Arc::new(move || now);
+            app.state_retry = RetryPolicy {
+                attempts: 50,
+                base: Duration::from_millis(5),
+                max: Duration::from_millis(200),
+            };
+            app.waf_write_interval = Duration::ZERO;
+            let (store, done, latencies) = (store.clone(), ingest_done.clone(), latencies.clone());
+            reducers.push(tokio::spawn(async move {
+                let mut n = 0;
+                loop {
+                    let batch: Vec<(Instant, Value)> =
+                        store.reduce.lock().unwrap().drain(..).collect();
+                    let Some((_, event)) = batch.into_iter().next() else {
+                        if done.load(Ordering::Acquire) && store.partials.lock().unwrap().is_empty()
+                        {
+                            break;
+                        }
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                        continue;
+                    };
+                    app.handle(event, &format!("reduce{r}-{n}"))
+                        .await
+                        .expect("the reducer succeeds");
+                    n += 1;
+                    // Partials gone from the store were merged (by this or the other reducer).
+                    let mut pending = store.partials.lock().unwrap();
+                    let mut lat = latencies.lock().unwrap();
+                    pending.retain(|(key, arrived)| {
+                        let merged = store.inner.bytes("state", key).is_none();
+                        if merged {
+                            lat.push(arrived.elapsed().as_secs_f64());
+                        }
+                        !merged
+                    });
                 }
             }));
         }
@@ -439,9 +620,17 @@ async fn main() {
         for t in tasks {
             t.await.expect("worker");
         }
+        ingest_done.store(true, Ordering::Release);
+        for t in reducers {
+            t.await.expect("reducer");
+        }
         let mut lat = latencies.lock().unwrap().clone();
         lat.sort_by(f64::total_cmp);
-        assert_eq!(lat.len(), batches, "every batch read once");
+        if partials_mode {
+            assert!(lat.len() <= batches, "one partial per invocation at most");
+        } else {
+            assert_eq!(lat.len(), batches, "every batch read once");
+        }
         let pick = |q: f64| {
             let i = ((lat.len() as f64 * q).ceil() as usize).clamp(1, lat.len().max(1)) - 1;
             lat.get(i).map_or(0.0, |x| (x * 100.0).round() / 100.0)
@@ -489,11 +678,16 @@ async fn main() {
             .iter()
             .filter(|a| have.binary_search(a).is_err())
             .count();
+        let counted: u64 = state.per_minute.values().sum();
         let line = json!({
+            "records_in": lines_in,
+            "records_counted": counted,
+            "lost": lines_in.saturating_sub(counted),
             "sets_equal_final_state": want == have,
             "set_entries_not_in_state": extra,
             "state_entries_not_in_sets": missing,
             "invocations_at_once": k,
+            "partials": partials_mode,
             "source": source,
             "invocations": batches,
             "objects": blobs.len(),

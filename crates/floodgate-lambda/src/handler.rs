@@ -160,6 +160,7 @@ impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
                 store: self.store.clone(),
                 bucket: self.settings.state_bucket.clone(),
                 prefix: prefix.clone(),
+                lease_key: format!("{}.reducer-lease", self.settings.state_key),
             })
     }
 
@@ -308,7 +309,7 @@ impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
             info!(ignored_keys = ?ignored, message = "not log keys (FLOODGATE_LOG_SUFFIXES)");
         }
         if reduce {
-            self.reduce(request_id, start).await?;
+            self.reduce(request_id, start, until).await?;
         }
         if wanted.is_empty() {
             return Ok(Vec::new());
@@ -402,7 +403,7 @@ impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
     async fn scheduled(&self, request_id: &str) -> Result<Value, HandlerError> {
         let start = Instant::now();
         // Partials whose reducer never ran (a lost notification, a failed invocation).
-        self.reduce(request_id, start).await?;
+        self.reduce(request_id, start, None).await?;
         let now = (self.clock)();
         let done = commit_expiry(
             &self.backend(),
@@ -419,44 +420,101 @@ impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
     }
 
     /// Merge every pending partial into the state and deliver the decision (a no-op without
-    /// partials). Started by the S3 notifications of the partials prefix, and by the schedule.
+    /// partials), holding the reducer's lease (see [`floodgate_aws::partials`]); returns at once
+    /// when another reducer holds it. Started by the S3 notifications of the partials prefix,
+    /// and by the schedule. Past `until` it stops between cycles; what is left waits for the
+    /// next notification or the schedule.
     pub(crate) async fn reduce(
         &self,
         request_id: &str,
         start: Instant,
+        until: Option<tokio::time::Instant>,
     ) -> Result<(), HandlerError> {
         let Some(partials) = self.partials() else {
             return Ok(());
         };
+        let store_error = |error| {
+            HandlerError::State(StateStoreError::Store {
+                location: format!("s3://{}/{}", partials.bucket, partials.lease_key),
+                error,
+            })
+        };
+        let past = || until.is_some_and(|u| tokio::time::Instant::now() >= u);
+        // Partials this invocation could not merge: not a reason to take the lease again.
+        let mut damaged = Vec::new();
         loop {
-            let now = (self.clock)();
-            let r = partials
-                .reduce(
-                    &self.backend(),
-                    self.state_retry,
-                    &self.config,
-                    self.recorded.as_ref(),
-                    now,
-                    self.dry_run(),
-                )
-                .await?;
-            for d in &r.damaged {
-                error!(partial = %d, message = "partial not merged (damaged): left in place");
-            }
-            if let Some(e) = &r.undeleted {
-                warn!(error = %e, message = "merged partials not deleted: the next reducer skips them");
-            }
-            match &r.done {
-                Some(done) if done.written => {
-                    info!(partials = r.merged, message = "partials merged");
-                    self.deliver(done, now, request_id, start).await;
+            let Some(mut lease) = partials
+                .acquire(request_id, (self.clock)())
+                .await
+                .map_err(store_error)?
+            else {
+                info!(message = "another reducer holds the lease: it merges what is pending");
+                return Ok(());
+            };
+            loop {
+                let now = (self.clock)();
+                if !partials
+                    .renew(&mut lease, request_id, now)
+                    .await
+                    .map_err(store_error)?
+                {
+                    warn!(message = "reducer lease lost (expired): leaving the rest to its holder");
+                    return Ok(());
                 }
-                Some(done) => self.reconcile(&done.state, start).await,
-                None => {}
+                let r = self
+                    .reduce_once(&partials, request_id, start, now, &mut damaged)
+                    .await?;
+                if (r == 0) || past() {
+                    break;
+                }
             }
-            if !r.more {
+            partials
+                .release(lease, request_id)
+                .await
+                .map_err(store_error)?;
+            // A reducer that found the lease taken returned; what it was started for is seen here.
+            if past() || !partials.any_pending(&damaged).await.map_err(store_error)? {
                 return Ok(());
             }
         }
+    }
+
+    /// One reducer cycle: merge what is pending, deliver; the number of partials merged.
+    async fn reduce_once(
+        &self,
+        partials: &Partials<S>,
+        request_id: &str,
+        start: Instant,
+        now: i64,
+        damaged: &mut Vec<String>,
+    ) -> Result<usize, HandlerError> {
+        let r = partials
+            .reduce(
+                &self.backend(),
+                self.state_retry,
+                &self.config,
+                self.recorded.as_ref(),
+                now,
+                self.dry_run(),
+            )
+            .await?;
+        for (key, why) in &r.damaged {
+            error!(partial = %key, error = %why, message = "partial not merged (damaged): left in place");
+            if !damaged.contains(key) {
+                damaged.push(key.clone());
+            }
+        }
+        if let Some(e) = &r.undeleted {
+            warn!(error = %e, message = "merged partials not deleted: the next reducer skips them");
+        }
+        match &r.done {
+            Some(done) if done.written => {
+                info!(partials = r.merged, message = "partials merged");
+                self.deliver(done, now, request_id, start).await;
+            }
+            Some(done) => self.reconcile(&done.state, start).await,
+            None => {}
+        }
+        Ok(r.merged)
     }
 }

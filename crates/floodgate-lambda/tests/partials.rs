@@ -113,11 +113,17 @@ async fn reading_writes_partials_and_the_reducer_commits_what_direct_commits_wou
     assert_eq!(counted(&store), counted(&direct_store));
     assert_eq!(counted(&store), lines.len() as u64);
     // The later notifications find nothing left: no state write.
-    let puts = store.puts().len();
+    let state_puts = |s: &MemoryStore| {
+        s.puts()
+            .iter()
+            .filter(|(_, k)| k == "state/floodgate.state")
+            .count()
+    };
+    let puts = state_puts(&store);
     a.handle(created("state", &parts[1]), "reduce-2")
         .await
         .unwrap();
-    assert_eq!(store.puts().len(), puts);
+    assert_eq!(state_puts(&store), puts);
 
     // Everything delivered again (SQS and CloudWatch Logs redeliver): new partials, nothing
     // counted twice.
@@ -178,4 +184,42 @@ async fn a_partial_of_a_foreign_bucket_or_prefix_is_refused_not_reduced() {
         .unwrap();
     assert_eq!(pending(&store), vec![key]);
     assert!(banned(&waf).is_empty());
+}
+
+#[tokio::test]
+async fn one_reducer_at_a_time_and_a_lease_left_by_a_dead_reducer_expires() {
+    let (store, waf) = (MemoryStore::new(), sets());
+    let a = app_with(&store, &waf, with_partials()).await;
+    a.handle(awslogs("aws-waf-logs-site", "s", &waf_flood(3)), "r1")
+        .await
+        .unwrap();
+    let key = pending(&store)[0].clone();
+    // Another reducer holds the lease (it died holding it): this one leaves the partial to it.
+    let other = floodgate_aws::partials::Partials {
+        store: store.clone(),
+        bucket: "state".into(),
+        prefix: PREFIX.into(),
+        lease_key: "state/floodgate.state.reducer-lease".into(),
+    };
+    let lease = other.acquire("dead", NOW).await.unwrap();
+    assert!(lease.is_some());
+    assert!(
+        other.acquire("second", NOW).await.unwrap().is_none(),
+        "held"
+    );
+    a.handle(created("state", &key), "reduce-1").await.unwrap();
+    assert_eq!(pending(&store), vec![key.clone()]);
+    assert!(banned(&waf).is_empty());
+    // After LEASE_MS the lease is free again.
+    let mut later = app_with(&store, &waf, with_partials()).await;
+    let t = NOW + floodgate_aws::partials::LEASE_MS + 1;
+    later.clock = std::sync::Arc::new(move || t);
+    later
+        .handle(created("state", &key), "reduce-2")
+        .await
+        .unwrap();
+    assert!(pending(&store).is_empty());
+    assert_eq!(banned(&waf).len(), 3);
+    // Released: the next reducer takes it at once.
+    assert!(other.acquire("next", t).await.unwrap().is_some());
 }
