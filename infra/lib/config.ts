@@ -115,6 +115,13 @@ export interface FloodgateSettings {
   readonly stateVersionDays?: number;
   /** IAM role that may overwrite or delete the state besides the function's role (break-glass). */
   readonly breakGlassRoleArn?: string;
+  /** FLOODGATE_PARTIALS_PREFIX: invocations that read logs write their counts as partials under `partialsPrefix` of the
+   * state bucket, and a reducer (started by those objects' S3 notifications through a queue of its own) commits them
+   * to the state. For when one state object cannot keep up with the commits. Default false. */
+  readonly partials?: boolean;
+  /** Prefix of the partials in the state bucket (`partials=true`); apart from the state key's folder and the reports.
+   * Default `partials/`. */
+  readonly partialsPrefix?: string;
 
   // ---- notifications (ban notifications, the first sink) ----
   /** Publish ban notifications to SNS. Default true. */
@@ -177,6 +184,14 @@ export const DEFAULTS = {
   stateVersionDays: 1,
   /** Replaced state versions always kept, whatever their age (S3 NewerNoncurrentVersions; AWS's maximum is 100). */
   stateVersionsToRetain: 100,
+  partials: false,
+  partialsPrefix: 'partials/',
+  /** Days a partial stays when no reducer deletes it (a damaged one, kept for a person to look at). */
+  partialsExpirationDays: 7,
+  /** The reducer's SQS event source: a notification only says "partials are pending" (the reducer LISTs them), so
+   * 10 of them at once and no batching window; 2 concurrent reducers is AWS's minimum MaximumConcurrency. */
+  partialsBatchSize: 10,
+  partialsMaxConcurrency: 2,
   notifications: true,
   budget: true,
   budgetAmount: 20,
@@ -201,7 +216,7 @@ export const CONTEXT_KEYS = [
   'lambdaZip', 'architecture', 'memorySize', 'timeoutSeconds', 'reservedConcurrency',
   'functionLogRetentionDays', 'configPath', 'allowlistFiles', 'dryRun', 'metricsNamespace', 'rustLog', 'batchSize',
   'maxBatchingWindowSeconds', 'maxReceiveCount', 'eventSourceMaxConcurrency', 'scheduleExpression',
-  'stateKey', 'reportsPrefix', 'reportRetentionDays', 'stateVersionDays', 'breakGlassRoleArn', 'notifications', 'notifyEmail',
+  'stateKey', 'reportsPrefix', 'reportRetentionDays', 'stateVersionDays', 'breakGlassRoleArn', 'partials', 'partialsPrefix', 'notifications', 'notifyEmail',
   'notifyTopicArn', 'alarmEmail', 'budget', 'budgetEmail', 'budgetAmount', 'queueAgeAlarmSeconds',
   'stateSizeAlarmBytes',
 ] as const;
@@ -313,6 +328,8 @@ export function settingsFromContext(ctx: ContextReader): FloodgateSettings {
     reportRetentionDays: num(ctx, 'reportRetentionDays'),
     stateVersionDays: num(ctx, 'stateVersionDays'),
     breakGlassRoleArn: nonEmpty(ctx, 'breakGlassRoleArn'),
+    partials: bool(ctx, 'partials'),
+    partialsPrefix: nonEmpty(ctx, 'partialsPrefix'),
     notifications: bool(ctx, 'notifications'),
     notifyEmail: emailOrNone(ctx, 'notifyEmail'),
     notifyTopicArn: nonEmpty(ctx, 'notifyTopicArn'),

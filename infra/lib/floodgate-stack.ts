@@ -20,6 +20,7 @@ import { IpSets, addIpSets } from './ipsets';
 import { FloodgateMonitoring } from './monitoring';
 import { applyNagSuppressions } from './nag';
 import { addNotifications } from './notifications';
+import { PartialsResources, addPartials } from './partials';
 import { Resolved, resolveSettings } from './resolve';
 import { addCloudWatchSources } from './sources/cloudwatch';
 import { addRealtimeSource } from './sources/kinesis';
@@ -47,6 +48,8 @@ export class FloodgateStack extends Stack {
   readonly failureQueue: sqs.Queue;
   /** The `s3` source (log bucket, queue, DLQ), when selected. */
   readonly s3Source?: S3Source;
+  /** `partials=true`: the reducer's queue and DLQ, the partials' ARN pattern. */
+  readonly partials?: PartialsResources;
   readonly monitoring: FloodgateMonitoring;
   /** The function's environment as deployed (tokens unresolved). */
   readonly lambdaEnvironment: Record<string, string>;
@@ -171,6 +174,12 @@ export class FloodgateStack extends Stack {
     }
     const notifications = addNotifications(this, r.notifications, r.namePrefix, this.role);
     Object.assign(env, notifications.env);
+    if (r.partials) {
+      this.partials = addPartials(this, {
+        settings: r.partials, fn: this.fn, stateBucket: this.stateBucket, timeoutSeconds: r.timeoutSeconds,
+      });
+      Object.assign(env, this.partials.env);
+    }
 
     // ---------------------------------------------------------------- least-privilege IAM
     const allow = (sid: string, actions: string[], resources: string[]) =>
@@ -186,11 +195,12 @@ export class FloodgateStack extends Stack {
     allow('SyncIpSets', ['wafv2:GetIPSet', 'wafv2:UpdateIPSet'], this.ipSets.all.map((s) => s.attrArn));
 
     // Only the function (and the break-glass role) may overwrite or delete the state: a stray
-    // `aws s3 cp` by an administrator would otherwise replace every ban and counter at once.
+    // `aws s3 cp` by an administrator would otherwise replace every ban and counter at once. With
+    // partials the same holds for them: a partial put there is merged into the state as counts.
     this.stateBucket.addToResourcePolicy(onlyWriters({
       sid: 'StateWritesOnlyByFloodgate',
       actions: ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion'],
-      resources: [this.stateBucket.arnForObjects(r.stateScope)],
+      resources: [this.stateBucket.arnForObjects(r.stateScope), ...(this.partials ? [this.partials.objectsArn] : [])],
       writers: [this.role.roleArn],
       breakGlassRoleArn: r.breakGlassRoleArn,
     }));
@@ -253,6 +263,8 @@ export class FloodgateStack extends Stack {
       fn: this.fn,
       queue: this.s3Source?.queue,
       dlq: this.s3Source?.dlq,
+      partialsQueue: this.partials?.queue,
+      partialsDlq: this.partials?.dlq,
       failureQueue: this.failureQueue,
       readsStream: realtime !== undefined || cw.stream !== undefined,
       metricsNamespace: r.metricsNamespace,
@@ -268,6 +280,7 @@ export class FloodgateStack extends Stack {
       stateBucket: this.stateBucket,
       stateScope: r.stateScope,
       reportsPrefix: r.reportsPrefix,
+      partialsPrefix: r.partials?.prefix,
       logBucket: this.s3Source?.bucket,
       existingLogBucket: r.s3?.existingBucket,
       logPrefixes: r.s3?.prefixes ?? [],

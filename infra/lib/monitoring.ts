@@ -15,6 +15,9 @@ export interface MonitoringProps {
   /** The S3 source's queue and its DLQ (absent without the s3 source). */
   readonly queue?: sqs.IQueue;
   readonly dlq?: sqs.IQueue;
+  /** `partials=true`: the reducer's queue (the state bucket's notifications of the partials) and its DLQ. */
+  readonly partialsQueue?: sqs.IQueue;
+  readonly partialsDlq?: sqs.IQueue;
   /** Failed schedule runs, failed async invocations and failed Kinesis batches. */
   readonly failureQueue: sqs.IQueue;
   /** The function reads a Kinesis stream (alarm on its iterator age). */
@@ -124,6 +127,18 @@ export class FloodgateMonitoring extends Construct {
       add('QueueBacklog', props.queue.metricApproximateAgeOfOldestMessage({ period: five, statistic: 'Maximum' }), {
         threshold: props.queueAgeAlarmSeconds,
         description: `Oldest log notification waits over ${props.queueAgeAlarmSeconds}s: floodgate is falling behind.`,
+      });
+    }
+    if (props.partialsQueue && props.partialsDlq) {
+      add('PartialsDlqNotEmpty', props.partialsDlq.metricApproximateNumberOfMessagesVisible({ period: five, statistic: 'Maximum' }), {
+        threshold: 0,
+        comparison: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        description: 'Reducer notifications failed maxReceiveCount times (partials DLQ): the reducer cannot commit. Their partials ' +
+          'stay under the prefix and the schedule retries them; read the function\'s log for why.',
+      });
+      add('PartialsQueueBacklog', props.partialsQueue.metricApproximateAgeOfOldestMessage({ period: five, statistic: 'Maximum' }), {
+        threshold: props.queueAgeAlarmSeconds,
+        description: `Oldest partial notification waits over ${props.queueAgeAlarmSeconds}s: the reducer is falling behind the reading invocations.`,
       });
     }
     add('FailureQueueNotEmpty', props.failureQueue.metricApproximateNumberOfMessagesVisible({ period: five, statistic: 'Maximum' }), {

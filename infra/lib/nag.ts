@@ -12,6 +12,8 @@ export interface NagProps {
   readonly stateBucket: s3.Bucket;
   readonly stateScope: string;
   readonly reportsPrefix: string;
+  /** `partials=true`: the partials' prefix in the state bucket. */
+  readonly partialsPrefix?: string;
   /** The s3 source: its bucket (a created one is suppressed for S1), the existing bucket's name, the log prefixes. */
   readonly logBucket?: s3.IBucket;
   readonly existingLogBucket?: string;
@@ -52,11 +54,15 @@ export function applyNagSuppressions(stack: Stack, p: NagProps): void {
       (p.logPrefixes.length > 0
         ? `s3:GetObject/GetObjectVersion on the configured log prefixes (${p.logPrefixes.map((x) => `${x}*`).join(', ')}; log object keys are not known in advance), and `
         : '') +
-      `s3:GetObject/PutObject on ${p.stateScope} (the state object's folder, for state shards) and ${p.reportsPrefix}* (one report per run) in the state bucket.`,
+      `s3:GetObject/PutObject on ${p.stateScope} (the state object's folder, for state shards) and ${p.reportsPrefix}* (one report per run) in the state bucket` +
+      (p.partialsPrefix !== undefined
+        ? `, and s3:GetObject/PutObject/DeleteObject on ${p.partialsPrefix}* (partials: one object per reading invocation, named at write time, deleted once merged).`
+        : '.'),
     appliesTo: [
       ...p.logPrefixes.map((x) => wildcard(logBucketArn, `${x}*`)),
       wildcard(arnRef('StateBucket'), p.stateScope),
       wildcard(arnRef('StateBucket'), `${p.reportsPrefix}*`),
+      ...(p.partialsPrefix !== undefined ? [wildcard(arnRef('StateBucket'), `${p.partialsPrefix}*`)] : []),
     ],
   }], true);
   // CDK's singleton handler that configures the bucket notifications (a CloudFormation custom resource).

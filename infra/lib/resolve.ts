@@ -42,6 +42,12 @@ export interface S3Settings {
   readonly maxConcurrency: number;
 }
 
+export interface PartialsSettings {
+  /** Key prefix in the state bucket, ending with `/` (FLOODGATE_PARTIALS_PREFIX). */
+  readonly prefix: string;
+  readonly maxReceiveCount: number;
+}
+
 export interface RealtimeSettings {
   readonly shards: number;
   readonly parallelization: number;
@@ -90,6 +96,8 @@ export interface Resolved {
   readonly reportRetentionDays: number;
   readonly stateVersionDays: number;
   readonly breakGlassRoleArn?: string;
+  /** `partials=true`: where the partials go, and the receives before a reducer notification goes to its DLQ. */
+  readonly partials?: PartialsSettings;
   readonly notifications: { readonly mode: 'none' } |
     { readonly mode: 'create'; readonly email?: string; readonly emailFrom?: 'notifyEmail' | 'alarmEmail' } |
     { readonly mode: 'existing'; readonly topicArn: string };
@@ -261,8 +269,10 @@ export function resolveSettings(props: FloodgateSettings, stackName: string, reg
   // when the subscriptions deliver into a stream, one per shard of it.
   const subscriptions = (sources.has('waf-cloudwatch') ? 1 : 0) + (sources.has('cloudfront-cloudwatch') ? 1 : 0);
   const logsConcurrency = logsDelivery?.kind === 'kinesis' ? logsDelivery.shards : subscriptions;
+  const partialsOn = props.partials ?? DEFAULTS.partials;
+  const reducers = partialsOn ? DEFAULTS.partialsMaxConcurrency : 0;
   const requiredConcurrency = (s3?.maxConcurrency ?? 0) +
-    (realtime ? realtime.shards * realtime.parallelization : 0) + logsConcurrency + 1;
+    (realtime ? realtime.shards * realtime.parallelization : 0) + logsConcurrency + reducers + 1;
   const reservedConcurrency = props.reservedConcurrency ?? undefined;
   if (reservedConcurrency !== undefined) {
     checkInt('reservedConcurrency', reservedConcurrency, 1, 10000);
@@ -273,6 +283,7 @@ export function resolveSettings(props: FloodgateSettings, stackName: string, reg
         logsDelivery?.kind === 'kinesis' ? `${logsDelivery.shards} (logsShards: the subscriptions' Kinesis stream)` : undefined,
         logsDelivery?.kind === 'lambda' && sources.has('waf-cloudwatch') ? '1 (waf-cloudwatch subscription)' : undefined,
         logsDelivery?.kind === 'lambda' && sources.has('cloudfront-cloudwatch') ? '1 (cloudfront-cloudwatch subscription)' : undefined,
+        partialsOn ? `${reducers} (partials: the reducer queue's event source)` : undefined,
         '1 (schedule)'].filter(Boolean).join(' + ') +
       '. Raise it, lower the event source concurrency, or leave it unreserved (-c reservedConcurrency=none, the default).');
   }
@@ -290,6 +301,27 @@ export function resolveSettings(props: FloodgateSettings, stackName: string, reg
   const stateScope = stateKey.includes('/') ? stateKey.slice(0, stateKey.lastIndexOf('/') + 1) + '*' : stateKey;
   check(!stateScope.startsWith(reportsPrefix) && !reportsPrefix.startsWith(stateScope.replace(/\*$/, '')),
     'stateKey must not be under reportsPrefix (reports expire, state must not)');
+  let partials: PartialsSettings | undefined;
+  check(partialsOn || props.partialsPrefix === undefined,
+    'partialsPrefix is where partials=true writes the partials: set partials=true (or drop partialsPrefix)');
+  if (partialsOn) {
+    const prefix = props.partialsPrefix ?? DEFAULTS.partialsPrefix;
+    check(prefix.endsWith('/') && !prefix.startsWith('/') && !prefix.includes('*') && prefix !== '/',
+      `partialsPrefix must be a folder: non-empty, ending with /, without a leading / or * (got ${prefix})`);
+    const stateFolder = stateScope.replace(/\*$/, '');
+    // The reducer DELETEs what it merged and the lifecycle rule expires the prefix after days: neither may reach the
+    // state; and a report (or the state) under the prefix would be read as a damaged partial.
+    check(!prefix.startsWith(stateFolder) && !stateFolder.startsWith(prefix) && !stateKey.startsWith(prefix),
+      `partialsPrefix=${prefix} overlaps the state (stateKey=${stateKey}, whose folder ${stateScope} the function writes): ` +
+      'the prefix is expired after days and its objects deleted once merged. Choose a prefix apart from the state key\'s folder.');
+    check(!prefix.startsWith(reportsPrefix) && !reportsPrefix.startsWith(prefix),
+      `partialsPrefix=${prefix} overlaps reportsPrefix=${reportsPrefix}: reports would be read (and kept) as damaged partials, ` +
+      'partials expired as reports. Choose prefixes apart from each other.');
+    partials = {
+      prefix,
+      maxReceiveCount: checkInt('maxReceiveCount', props.maxReceiveCount ?? DEFAULTS.maxReceiveCount, 1, 1000),
+    };
+  }
   if (props.breakGlassRoleArn !== undefined) {
     check(ROLE_ARN.test(props.breakGlassRoleArn), `breakGlassRoleArn=${props.breakGlassRoleArn} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)`);
   }
@@ -362,6 +394,7 @@ export function resolveSettings(props: FloodgateSettings, stackName: string, reg
     reportRetentionDays: checkInt('reportRetentionDays', props.reportRetentionDays ?? DEFAULTS.reportRetentionDays, 1, 36500),
     stateVersionDays: checkInt('stateVersionDays', props.stateVersionDays ?? DEFAULTS.stateVersionDays, 1, 365),
     breakGlassRoleArn: props.breakGlassRoleArn,
+    partials,
     notifications,
     alarmEmail,
     budget: budgetOn ? { email: email('budgetEmail', props.budgetEmail) ?? alarmEmail, amount: budgetAmount } : undefined,

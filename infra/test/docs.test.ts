@@ -54,12 +54,13 @@ const EMITTED = new Map([...METRICS_RS.matchAll(/\("([A-Z][A-Za-z]*)",\s*[\w.]+,
 
 // ---------------------------------------------------------------- the stack's alarms
 
-/** Variants that between them create every alarm: the default (`s3`), Kinesis sources, and CloudWatch Logs alone. */
+/** Variants that between them create every alarm: the default (`s3`), Kinesis sources, CloudWatch Logs alone, and partials. */
 const VARIANTS: Record<string, FloodgateStackProps> = {
   'default (s3)': {},
   'cloudfront-realtime': { sources: ['cloudfront-realtime'] },
   'waf-cloudwatch, logsDelivery=kinesis': { sources: ['waf-cloudwatch'], logsDelivery: 'kinesis' },
   'waf-cloudwatch (lambda)': { sources: ['waf-cloudwatch'] },
+  's3, partials=true': { partials: true },
 };
 
 interface DeployedAlarm { readonly id: string; readonly props: any } // eslint-disable-line @typescript-eslint/no-explicit-any

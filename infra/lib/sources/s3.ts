@@ -41,15 +41,16 @@ export interface S3Source {
  * (aws:SourceAccount): a bucket ARN carries no account, so without the latter a bucket of the same
  * name in another account, after this one is deleted, could write to the queue.
  */
-class QueueDestination implements s3.IBucketNotificationDestination {
+export class QueueDestination implements s3.IBucketNotificationDestination {
   private readonly bound = new Set<string>();
-  constructor(private readonly queue: sqs.Queue) {}
+  /** `sid`: the queue policy statement's id (the log queue's is `S3LogNotifications`). */
+  constructor(private readonly queue: sqs.Queue, private readonly sid = 'S3LogNotifications') {}
 
   bind(_scope: Construct, bucket: s3.IBucket): s3.BucketNotificationDestinationConfig {
     if (!this.bound.has(bucket.node.addr)) {
       this.bound.add(bucket.node.addr);
       this.queue.addToResourcePolicy(new iam.PolicyStatement({
-        sid: 'S3LogNotifications',
+        sid: this.sid,
         principals: [new iam.ServicePrincipal('s3.amazonaws.com')],
         actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
         resources: [this.queue.queueArn],
