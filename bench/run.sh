@@ -202,6 +202,25 @@ log "scale-out through CloudWatch Logs subscription events (one invocation per ~
 SOURCE=cloudwatch-logs "$ROOT/target/release/examples/scale_out" "$CORPUS/botnet-fifth" 1793610300000 1 2 \
     | grep '"invocations_at_once"' >"$RES/scale_out_cwl.jsonl"
 
+# Partials (FLOODGATE_PARTIALS_PREFIX): reading invocations write partials, one reducer commits.
+# The whole botnet hour; MODEL_READS gives each reading invocation its own vCPU (timed alone
+# first), so K above this machine's cores measures what K Lambda invocations would do.
+log "partials: the botnet hour at K = 1, 2, 4, 8 reading invocations (one reducer)"
+quiet
+PARTIALS=1 MODEL_READS=1 "$ROOT/target/release/examples/scale_out" "$CORPUS/botnet" 1793610300000 1 2 4 8 \
+    | grep '"invocations_at_once"' >"$RES/scale_out_partials.jsonl"
+log "partials under a paced flow on the whole hour's state: 1 GB a minute on 1, 4 GB a minute on 4"
+mkdir -p "$CORPUS/botnet-last15"
+find "$CORPUS/botnet" -name '*.gz' | LC_ALL=C sort | tail -3 | while read -r f; do
+    ln -sf "$f" "$CORPUS/botnet-last15/$(basename "$f")"
+done
+{
+    PRELOAD_STATE="$RES/botnet.state" PARTIALS=1 MODEL_READS=1 ARRIVALS_PER_S=4 \
+        "$ROOT/target/release/examples/scale_out" "$CORPUS/botnet-last15" 1793610300000 1
+    PRELOAD_STATE="$RES/botnet.state" PARTIALS=1 MODEL_READS=1 ARRIVALS_PER_S=16 \
+        "$ROOT/target/release/examples/scale_out" "$CORPUS/botnet" 1793610300000 4
+} | grep '"invocations_at_once"' >"$RES/scale_out_partials_paced.jsonl"
+
 # --- memory -----------------------------------------------------------------------------
 log "peak RSS per distinct client"
 : >"$RES/rss.csv"

@@ -32,6 +32,9 @@
 //! timed, and in the measured run it waits that long and then writes the partial it wrote
 //! alone; the reducers run for real. On a machine with fewer cores than `K` this is how `K`
 //! invocations' throughput can be measured at all.
+//! `PRELOAD_STATE=FILE` starts every run from that state (e.g. the state `floodgate analyze`
+//! left after the whole botnet hour) instead of an empty one, so each commit pays for a state
+//! of the attack's size from the first batch; `lost` then subtracts what it had counted.
 //! `SETTLE=1` runs one scheduled invocation after the last batch before the sets are compared
 //! (what the 5-minute schedule does), printing its sync report to stderr.
 //!
@@ -427,6 +430,15 @@ async fn main() {
             reduce: Arc::default(),
         };
         let partials_mode = std::env::var_os("PARTIALS").is_some();
+        let preloaded: u64 = match std::env::var_os("PRELOAD_STATE") {
+            Some(path) => {
+                let bytes = std::fs::read(path).expect("PRELOAD_STATE is a state file");
+                let st = floodgate_core::state::State::load(&bytes).expect("a state");
+                store.inner.insert("state", "floodgate.state", bytes);
+                st.per_minute.values().sum()
+            }
+            None => 0,
+        };
         let waf = MemoryIpSets::new();
         for id in ["a4", "b4", "c4", "d4", "e4", "a6", "b6", "c6", "d6", "e6"] {
             waf.create(id, &[]);
@@ -678,7 +690,7 @@ async fn main() {
             .iter()
             .filter(|a| have.binary_search(a).is_err())
             .count();
-        let counted: u64 = state.per_minute.values().sum();
+        let counted: u64 = state.per_minute.values().sum::<u64>() - preloaded;
         let line = json!({
             "records_in": lines_in,
             "records_counted": counted,

@@ -488,6 +488,7 @@ impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
         now: i64,
         damaged: &mut Vec<String>,
     ) -> Result<usize, HandlerError> {
+        let cycle = Instant::now();
         let r = partials
             .reduce(
                 &self.backend(),
@@ -509,8 +510,14 @@ impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
         }
         match &r.done {
             Some(done) if done.written => {
-                info!(partials = r.merged, message = "partials merged");
+                let commit_ms = cycle.elapsed().as_millis() as u64;
                 self.deliver(done, now, request_id, start).await;
+                info!(
+                    partials = r.merged,
+                    commit_ms,
+                    deliver_ms = cycle.elapsed().as_millis() as u64 - commit_ms,
+                    message = "partials merged"
+                );
             }
             Some(done) => self.reconcile(&done.state, start).await,
             None => {}
