@@ -13,6 +13,7 @@ pub mod engine;
 pub mod evidence;
 pub mod explain;
 pub mod explain_json;
+pub mod features;
 pub mod formats;
 pub mod history;
 pub mod ingest;
@@ -33,6 +34,7 @@ pub mod sketch;
 pub mod state;
 pub mod tally;
 pub mod timefmt;
+pub mod ua;
 pub mod window;
 
 pub use client_ip::ClientIpSource;

@@ -19,6 +19,7 @@
 
 use super::{Confidence, Emit, FileParser, LogFormat, ParseOptions};
 use crate::client_ip::{client_from, parse_ip, ClientIpSource, Unpicked};
+use crate::features::HeaderNames;
 use crate::reject::{Reject, RejectReason};
 use crate::request::{Format, Request};
 use crate::timefmt;
@@ -143,8 +144,9 @@ enum Col {
     TimestampMs,
     Timestamp,
     Country,
+    Asn,
 }
-const N_COLS: usize = 14;
+const N_COLS: usize = 15;
 
 fn col_of(name: &str) -> Option<Col> {
     Some(match name {
@@ -162,6 +164,7 @@ fn col_of(name: &str) -> Option<Col> {
         "timestamp(ms)" => Col::TimestampMs,
         "timestamp" => Col::Timestamp,
         "c-country" => Col::Country,
+        "asn" => Col::Asn,
         _ => return None,
     })
 }
@@ -274,6 +277,17 @@ pub(super) fn tab_fields(line: &str) -> impl Iterator<Item = &str> {
 }
 
 /// CloudFront's "empty": `-`.
+/// An `asn` field (standard logging v2, real-time logs): the number, or `None` for `-`, an
+/// empty field or anything that is not a plain 32-bit number (an auxiliary field: a bad one
+/// never costs the request its place in the counts).
+pub(super) fn asn(s: &str) -> Option<u32> {
+    let s = s.strip_prefix("AS").unwrap_or(s);
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
 pub(super) fn dash(s: &str) -> &str {
     if s == "-" {
         ""
@@ -472,6 +486,12 @@ pub fn parse_line<'a, F: Emit<'a>>(
         country: (!country.is_empty()).then_some(Cow::Borrowed(country)),
         user_agent: as_sent(dash(v[Col::UserAgent as usize])),
         labels: Vec::new(),
+        ja3: None,
+        ja4: None,
+        asn: asn(v[Col::Asn as usize]),
+        header_names: HeaderNames::default(),
+        challenge: None,
+        captcha: None,
     });
     Ok(())
 }
@@ -522,6 +542,26 @@ mod tests {
         assert_eq!(r.status, Some(403));
         let r = one("#Fields: c-ip timestamp", "192.0.2.9\t1684226820.937").unwrap();
         assert_eq!(r.time_ms, 1_684_226_820_937);
+        assert_eq!(r.asn, None);
+    }
+
+    /// `asn` (v2): a number; `-`, empty or anything else is no ASN, never a lost record.
+    #[test]
+    fn v2_asn_is_read_and_a_bad_one_is_absent() {
+        let h = "#Fields: timestamp(ms) asn c-ip";
+        for (field, want) in [
+            ("16509", Some(16509)),
+            ("AS7922", Some(7922)),
+            ("4294967295", Some(u32::MAX)),
+            ("4294967296", None),
+            ("-", None),
+            ("", None),
+            ("+1", None),
+            ("16509x", None),
+        ] {
+            let r = one(h, &format!("1731623425421\t{field}\t192.0.2.9")).unwrap();
+            assert_eq!(r.asn, want, "{field:?}");
+        }
     }
 
     #[test]
