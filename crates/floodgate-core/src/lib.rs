@@ -32,6 +32,7 @@ pub mod request;
 pub mod rules;
 pub mod sketch;
 pub mod state;
+pub mod surge;
 pub mod tally;
 pub mod timefmt;
 pub mod ua;
