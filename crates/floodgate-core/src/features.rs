@@ -161,6 +161,17 @@ impl HeaderNames {
     }
 }
 
+/// An `asn` field (CloudFront standard logging v2, real-time logs): the number (an `AS`
+/// prefix allowed), or `None` for `-`, an empty field or anything that is not a plain 32-bit
+/// number. An auxiliary field: a bad one never costs the request its place in the counts.
+pub fn parse_asn(s: &str) -> Option<u32> {
+    let s = s.strip_prefix("AS").unwrap_or(s);
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
 /// Why WAF's CAPTCHA or Challenge action found no valid token (`failureReason`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]

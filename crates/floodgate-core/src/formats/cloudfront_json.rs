@@ -8,10 +8,10 @@
 //! rejections are those of the W3C form ([`super::cloudfront`]). A record without `c-ip` is
 //! rejected as `missing_field`, naming the logging field to turn on.
 
-use super::cloudfront::{as_sent, asn, client, dash, status, time_of};
+use super::cloudfront::{as_sent, client, dash, status, time_of};
 use super::{Confidence, Emit, FileParser, LogFormat, ParseOptions};
 use crate::client_ip::ClientIpSource;
-use crate::features::HeaderNames;
+use crate::features::{parse_asn, HeaderNames};
 use crate::reject::{Reject, RejectReason};
 use crate::request::{Format, Request};
 use serde::de::{self, Deserializer, Visitor};
@@ -210,7 +210,7 @@ pub fn parse_line<'a, F: Emit<'a>>(
         labels: Vec::new(),
         ja3: None,
         ja4: None,
-        asn: asn(&r.asn.0),
+        asn: parse_asn(&r.asn.0),
         header_names: HeaderNames::default(),
         challenge: None,
         captcha: None,

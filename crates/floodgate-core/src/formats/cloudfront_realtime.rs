@@ -12,10 +12,10 @@
 //! * `cs-uri-stem` includes the query string here; it is split at the first `?`.
 //! * Values are percent-encoded as in standard logs and decoded once (as the client sent them).
 
-use super::cloudfront::{as_sent, asn, client, dash, status, tab_fields, time_of};
+use super::cloudfront::{as_sent, client, dash, status, tab_fields, time_of};
 use super::{Confidence, Emit, FileParser, LogFormat, ParseOptions};
 use crate::client_ip::ClientIpSource;
-use crate::features::HeaderNames;
+use crate::features::{parse_asn, HeaderNames};
 use crate::reject::{Reject, RejectReason};
 use crate::request::{Format, Request};
 use std::borrow::Cow;
@@ -253,7 +253,7 @@ fn parse_record<'a, F: Emit<'a>>(
         labels: Vec::new(),
         ja3: None,
         ja4: None,
-        asn: asn(get(11)),
+        asn: parse_asn(get(11)),
         header_names: HeaderNames::default(),
         challenge: None,
         captcha: None,
@@ -294,6 +294,24 @@ mod tests {
             .unwrap_err();
         assert_eq!(e.reason, RejectReason::WrongColumns);
         assert_eq!(r.asn, None);
+    }
+
+    /// `asn` (here and in v2): a number; `-`, empty or anything else is no ASN, never a
+    /// lost record.
+    #[test]
+    fn asn_values() {
+        for (field, want) in [
+            ("16509", Some(16509)),
+            ("AS7922", Some(7922)),
+            ("4294967295", Some(u32::MAX)),
+            ("4294967296", None),
+            ("-", None),
+            ("", None),
+            ("+1", None),
+            ("16509x", None),
+        ] {
+            assert_eq!(parse_asn(field), want, "{field:?}");
+        }
     }
 
     #[test]
