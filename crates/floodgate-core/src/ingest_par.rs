@@ -529,6 +529,12 @@ fn owned(r: Request<'_>) -> Request<'static> {
         country: r.country.map(own),
         user_agent: own(r.user_agent),
         labels: r.labels.into_iter().map(own).collect(),
+        ja3: r.ja3.map(own),
+        ja4: r.ja4.map(own),
+        asn: r.asn,
+        header_names: r.header_names,
+        challenge: r.challenge,
+        captcha: r.captcha,
     }
 }
 

@@ -13,6 +13,7 @@ pub mod engine;
 pub mod evidence;
 pub mod explain;
 pub mod explain_json;
+pub mod features;
 pub mod formats;
 pub mod history;
 pub mod ingest;
@@ -32,8 +33,10 @@ pub mod request;
 pub mod rules;
 pub mod sketch;
 pub mod state;
+pub mod surge;
 pub mod tally;
 pub mod timefmt;
+pub mod ua;
 pub mod window;
 
 pub use client_ip::ClientIpSource;

@@ -4,6 +4,8 @@
 //! record for the fields the engine needs. Strings that may carry escapes (JSON `\"`, `\/`)
 //! are [`Cow`]s that borrow whenever the source had no escape.
 
+use crate::features::{HeaderNames, TokenResponse, Verdict};
+use crate::ua::{self, UaClass};
 use std::borrow::Cow;
 use std::net::IpAddr;
 
@@ -81,6 +83,21 @@ pub struct Request<'a> {
     pub user_agent: Cow<'a, str>,
     /// WAF label names (`awswaf:managed:…`). Empty (and unallocated) when there are none.
     pub labels: Vec<Cow<'a, str>>,
+    /// WAF `ja3Fingerprint`: the JA3 hash of the client's TLS hello (CloudFront and ALB web
+    /// ACLs). A fleet of residential addresses often shares one; `None` when not logged.
+    pub ja3: Option<Cow<'a, str>>,
+    /// WAF `ja4Fingerprint` (`t13d1516h2_8daaf6152771_…`), what WAF rules can match on.
+    pub ja4: Option<Cow<'a, str>>,
+    /// Autonomous system number of the client's address: CloudFront standard logging v2 and
+    /// real-time logs' `asn` (when selected). `None` when not logged or not a number.
+    pub asn: Option<u32>,
+    /// Which header names the request carried (WAF `httpRequest.headers[].name`); empty for
+    /// the other logs. See [`HeaderNames`].
+    pub header_names: HeaderNames,
+    /// WAF `challengeResponse`, when the Challenge action applied.
+    pub challenge: Option<TokenResponse>,
+    /// WAF `captchaResponse`, when the CAPTCHA action applied.
+    pub captcha: Option<TokenResponse>,
 }
 
 impl Request<'_> {
@@ -100,6 +117,24 @@ impl Request<'_> {
             country: None,
             user_agent: Cow::Borrowed(""),
             labels: Vec::new(),
+            ja3: None,
+            ja4: None,
+            asn: None,
+            header_names: HeaderNames::default(),
+            challenge: None,
+            captcha: None,
         }
+    }
+
+    /// What WAF did with the request (from [`Request::waf_action`]): whether it reached the
+    /// origin or was blocked, challenged or shown a CAPTCHA. `Unknown` outside WAF logs.
+    pub fn verdict(&self) -> Verdict {
+        Verdict::of(self.waf_action.as_deref())
+    }
+
+    /// The user agent's family and major version, computed now (nothing is stored per record
+    /// for it: only what looks at it pays). See [`crate::ua`].
+    pub fn ua_class(&self) -> UaClass {
+        ua::classify(&self.user_agent)
     }
 }

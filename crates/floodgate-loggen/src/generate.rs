@@ -1,7 +1,8 @@
 //! The generation loop: time slices → events → ground truth → files → manifest.
 
 use crate::catalog::Catalog;
-use crate::manifest::{ClientEntry, Manifest, ScenarioEntry, Totals};
+use crate::catalog::{RES, TLS, UAS};
+use crate::manifest::{ClientEntry, FleetEntry, Manifest, ScenarioEntry, Totals};
 use crate::model::{Actor, Event};
 use crate::scenarios::{rng_for, World};
 use crate::time::{rfc3339, MINUTE};
@@ -9,7 +10,7 @@ use crate::truth::{allowlisted, ban_key, KeyTruth};
 use crate::writer::FormatOut;
 use crate::{Format, Options};
 use rand::Rng;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 use std::path::Path;
 
@@ -67,6 +68,7 @@ pub fn generate(opts: &Options, out: &Path) -> io::Result<Manifest> {
     let rules = crate::truth::rules(opts.flood_limit);
     let min_end = opts.start_ms + opts.duration_ms;
     let mut events: Vec<Event> = Vec::new();
+    let mut fleet = FleetTally::default();
     let mut t = opts.start_ms;
     loop {
         let total: u64 = outs.iter().map(|o| o.bytes).sum();
@@ -85,6 +87,7 @@ pub fn generate(opts: &Options, out: &Path) -> io::Result<Manifest> {
             if let Some(i) = slot[e.client as usize] {
                 truths[i].add(e, &rules);
             }
+            fleet.add(e, world.clients[e.client as usize].actor == Actor::Fleet);
         }
         for e in events.iter_mut() {
             e.order = e.t + order_rng.gen_range(-JITTER_MS..=JITTER_MS);
@@ -104,6 +107,7 @@ pub fn generate(opts: &Options, out: &Path) -> io::Result<Manifest> {
     }
 
     let mut manifest = build_manifest(opts, t, &world, &slot, &truths, outs);
+    manifest.fleet = fleet.entry(&world);
     manifest.networks = world.networks();
     manifest.networks.sort_by(|a, b| a.cidr.cmp(&b.cidr));
     manifest.files.sort_by(|a, b| a.path.cmp(&b.path));
@@ -183,6 +187,79 @@ fn build_manifest(
         clients,
         scenarios,
         networks: Vec::new(),
+        fleet: None,
         totals,
+    }
+}
+
+/// The residential fleet's truth, gathered from the events as they are written.
+#[derive(Default)]
+struct FleetTally {
+    first: Option<i64>,
+    last: i64,
+    paths: BTreeSet<u16>,
+    /// The fleet's requests by (fingerprint, user agent).
+    by_kind: BTreeMap<(u8, u16), u64>,
+    /// Fingerprints and user agents anyone else sent.
+    other_tls: BTreeSet<u8>,
+    other_ua: BTreeSet<u16>,
+    queries: BTreeSet<u32>,
+    repeated_query: bool,
+}
+
+impl FleetTally {
+    fn add(&mut self, e: &Event, fleet: bool) {
+        if !fleet {
+            self.other_tls.insert(e.tls);
+            self.other_ua.insert(e.ua);
+            return;
+        }
+        self.first = Some(self.first.map_or(e.t, |f| f.min(e.t)));
+        self.last = self.last.max(e.t);
+        self.paths.insert(e.res);
+        *self.by_kind.entry((e.tls, e.ua)).or_default() += 1;
+        self.repeated_query |= e.qseed == 0 || !self.queries.insert(e.qseed);
+    }
+
+    /// `None` when no fleet request was written.
+    fn entry(&self, world: &World) -> Option<FleetEntry> {
+        let first = self.first?;
+        let clients = world.clients.iter().filter(|c| c.actor == Actor::Fleet);
+        let (mut addresses, mut requests, mut max) = (0, 0, 0);
+        for c in clients.filter(|c| c.requests > 0) {
+            addresses += 1;
+            requests += c.requests;
+            max = max.max(c.requests);
+        }
+        let tls_only: BTreeSet<u8> = (self.by_kind.keys().map(|k| k.0))
+            .filter(|t| !self.other_tls.contains(t))
+            .collect();
+        let ua_only: BTreeSet<u16> = (self.by_kind.keys().map(|k| k.1))
+            .filter(|u| !self.other_ua.contains(u))
+            .collect();
+        let total: u64 = self.by_kind.values().sum();
+        let ordinary: u64 = (self.by_kind.iter())
+            .filter(|((t, u), _)| !tls_only.contains(t) && !ua_only.contains(u))
+            .map(|(_, n)| n)
+            .sum();
+        let sorted = |it: &mut dyn Iterator<Item = &'static str>| {
+            let mut v: Vec<String> = it.map(String::from).collect();
+            v.sort();
+            v
+        };
+        let path = self.paths.iter().map(|&r| RES[r as usize].path);
+        Some(FleetEntry {
+            start: rfc3339(first),
+            end: rfc3339(self.last),
+            path: path.collect::<Vec<_>>().join(" "),
+            distinct_queries: !self.repeated_query,
+            addresses,
+            requests,
+            max_requests_per_address: max,
+            ja3_only_fleet: sorted(&mut tls_only.iter().map(|&t| TLS[t as usize].ja3)),
+            ja4_only_fleet: sorted(&mut tls_only.iter().map(|&t| TLS[t as usize].ja4)),
+            user_agents_only_fleet: sorted(&mut ua_only.iter().map(|&u| UAS[u as usize].0)),
+            ordinary_share: ordinary as f64 / total.max(1) as f64,
+        })
     }
 }

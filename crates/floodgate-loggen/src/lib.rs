@@ -24,7 +24,7 @@ mod writer;
 
 pub use generate::generate;
 pub use manifest::{
-    ByFormat, ClientEntry, FileEntry, Manifest, NetworkEntry, ScenarioEntry, Totals,
+    ByFormat, ClientEntry, FileEntry, FleetEntry, Manifest, NetworkEntry, ScenarioEntry, Totals,
 };
 
 use serde::{Deserialize, Serialize};
@@ -118,11 +118,15 @@ pub enum Scenario {
     /// [`DecoysOptions`]), on top of background traffic that starts before the attack; not
     /// part of `Mixed`.
     Decoys,
+    /// A headless fleet on residential proxies (see [`FleetOptions`]): thousands of addresses
+    /// with one or two requests each on `/search`, after an hour of ordinary history; no
+    /// address is over any limit. Not part of `Mixed`.
+    ResidentialFleet,
 }
 
 impl Scenario {
     /// Every scenario, in CLI help order.
-    pub const ALL: [Scenario; 10] = [
+    pub const ALL: [Scenario; 11] = [
         Scenario::Mixed,
         Scenario::Background,
         Scenario::Flood,
@@ -133,6 +137,7 @@ impl Scenario {
         Scenario::Healthcheck,
         Scenario::Botnet,
         Scenario::Decoys,
+        Scenario::ResidentialFleet,
     ];
 
     /// The CLI/manifest name.
@@ -148,6 +153,7 @@ impl Scenario {
             Scenario::Healthcheck => "healthcheck",
             Scenario::Botnet => "botnet",
             Scenario::Decoys => "decoys",
+            Scenario::ResidentialFleet => "residential-fleet",
         }
     }
 
@@ -196,6 +202,38 @@ pub struct Options {
     pub botnet: BotnetOptions,
     /// Size and shape of the `decoys` scenario.
     pub decoys: DecoysOptions,
+    /// Size and shape of the `residential-fleet` scenario.
+    pub fleet: FleetOptions,
+}
+
+/// The `residential-fleet` scenario: the flood of issue #24 that no per-address limit sees.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FleetOptions {
+    /// Distinct addresses (one per /24 or /64, none an ordinary client's network); each sends
+    /// one request, about a third two.
+    pub addresses: u32,
+    /// When the fleet starts, ms after the start of the run (earlier when the run is too short
+    /// to hold the whole attack after it).
+    pub start_ms: i64,
+    /// How long it lasts, ms.
+    pub length_ms: i64,
+    /// Percent of the fleet's addresses that send the background's own browser agents and
+    /// fingerprints (indistinguishable from ordinary visitors); the rest are headless, with
+    /// fingerprints only the fleet has.
+    pub ordinary_pct: u8,
+}
+
+impl Default for FleetOptions {
+    /// The incident's shape: 12,000 addresses in 7 minutes from the 70th minute (after an
+    /// hour of ordinary history), a quarter of them looking like ordinary browsers.
+    fn default() -> FleetOptions {
+        FleetOptions {
+            addresses: 12_000,
+            start_ms: 70 * time::MINUTE,
+            length_ms: 7 * time::MINUTE,
+            ordinary_pct: 25,
+        }
+    }
 }
 
 /// The `botnet` scenario: who attacks, how hard, among how many ordinary clients.
@@ -289,6 +327,7 @@ impl Default for Options {
             flood_limit: 600,
             botnet: BotnetOptions::default(),
             decoys: DecoysOptions::default(),
+            fleet: FleetOptions::default(),
         }
     }
 }

@@ -2,7 +2,8 @@
 
 use clap::Parser;
 use floodgate_loggen::{
-    generate, time, BotnetOptions, Compression, DecoysOptions, Format, Options, Scenario,
+    generate, time, BotnetOptions, Compression, DecoysOptions, FleetOptions, Format, Options,
+    Scenario,
 };
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -15,7 +16,7 @@ struct Cli {
     /// Output folder (created if missing).
     #[arg(long)]
     out: PathBuf,
-    /// mixed | background | flood | scanner | bruteforce | ipv6-rotation | nat-office | healthcheck | botnet | decoys
+    /// mixed | background | flood | scanner | bruteforce | ipv6-rotation | nat-office | healthcheck | botnet | decoys | residential-fleet
     #[arg(long, default_value = "mixed", value_parser = parse_scenario)]
     scenario: Scenario,
     /// Comma-separated formats: waf, cloudfront, alb, and the CloudFront standard logging v2
@@ -67,6 +68,15 @@ struct Cli {
     /// decoys: aged decoy /64s of a second /48 (one GET long before the attack, then 21 POSTs).
     #[arg(long, default_value_t = DecoysOptions::default().aged)]
     decoys_aged: u32,
+    /// residential-fleet: distinct addresses (one or two requests each).
+    #[arg(long, default_value_t = FleetOptions::default().addresses)]
+    fleet_addresses: u32,
+    /// residential-fleet: when it starts, after the start of the run (e.g. 70m).
+    #[arg(long, default_value = "70m", value_parser = time::parse_duration)]
+    fleet_start: i64,
+    /// residential-fleet: percent of its addresses indistinguishable from ordinary browsers.
+    #[arg(long, default_value_t = FleetOptions::default().ordinary_pct)]
+    fleet_ordinary_pct: u8,
 }
 
 #[derive(Clone, Debug)]
@@ -135,6 +145,12 @@ fn main() -> ExitCode {
             quiet: cli.decoys_quiet,
             aged: cli.decoys_aged,
             ..DecoysOptions::default()
+        },
+        fleet: FleetOptions {
+            addresses: cli.fleet_addresses,
+            start_ms: cli.fleet_start,
+            ordinary_pct: cli.fleet_ordinary_pct.min(100),
+            ..FleetOptions::default()
         },
     };
     let started = std::time::Instant::now();

@@ -27,8 +27,40 @@ pub struct Manifest {
     /// by CIDR.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub networks: Vec<NetworkEntry>,
+    /// The residential fleet's truth (the `residential-fleet` scenario only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fleet: Option<FleetEntry>,
     /// Record counts.
     pub totals: Totals,
+}
+
+/// What a detector of floods that no single address makes must find in a
+/// `residential-fleet` run, computed from the requests written (not from the intent).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FleetEntry {
+    /// RFC 3339 time of the fleet's first request.
+    pub start: String,
+    /// RFC 3339 time of its last request.
+    pub end: String,
+    /// The path it hits (one; several would be listed space-separated).
+    pub path: String,
+    /// Every one of its requests had a query string no other request had.
+    pub distinct_queries: bool,
+    /// Its addresses.
+    pub addresses: u64,
+    /// Its requests (every query string distinct).
+    pub requests: u64,
+    /// Most requests any one of its addresses sent.
+    pub max_requests_per_address: u64,
+    /// JA3 fingerprints that only the fleet sent (blockable without collateral), sorted.
+    pub ja3_only_fleet: Vec<String>,
+    /// JA4 fingerprints that only the fleet sent, sorted.
+    pub ja4_only_fleet: Vec<String>,
+    /// User agents that only the fleet sent (older majors, HeadlessChrome), sorted.
+    pub user_agents_only_fleet: Vec<String>,
+    /// Share of its requests with a fingerprint and user agent ordinary clients also send:
+    /// what no fingerprint block can stop (a challenge of the path can).
+    pub ordinary_share: f64,
 }
 
 /// One generated log object.

@@ -39,6 +39,7 @@ pub enum Actor {
     Decoy,
     DecoyQuiet,
     DecoyAged,
+    Fleet,
 }
 
 impl Actor {
@@ -59,6 +60,7 @@ impl Actor {
             Actor::Decoy => "decoy",
             Actor::DecoyQuiet => "decoy-quiet",
             Actor::DecoyAged => "decoy-aged",
+            Actor::Fleet => "residential-fleet",
         }
     }
 
@@ -79,6 +81,7 @@ impl Actor {
             Actor::Decoy => "Decoy IPv6 /64s of one /48, each sending 21 POST /login (just over `login`) to make the attack look like a broken rule: banned, and their /48 banned whole (ipv6_many_offenders).",
             Actor::DecoyQuiet => "Quiet /64s of the decoys' /48 with one GET each, keeping its share of offenders under ranges.min_share: not over any limit, covered by the /48's range ban.",
             Actor::DecoyAged => "Decoy IPv6 /64s of a second /48, aged in advance (one GET well before the attack) to pass as the site's audience, then 21 POST /login each: banned, their /48 banned whole.",
+            Actor::Fleet => "A headless fleet on residential proxies: thousands of addresses with one or two GET /search each, every query string distinct, rotating real browsers' user agents; most with TLS fingerprints only the fleet has, the rest indistinguishable from ordinary browsers (manifest `fleet`). No address is over any limit: must NOT be banned.",
         }
     }
 
@@ -89,7 +92,7 @@ impl Actor {
             Actor::Flood => Format::Waf,
             Actor::Scanner | Actor::Ipv6Rotation | Actor::NatOffice => Format::Cloudfront,
             Actor::Bruteforce | Actor::Healthcheck => Format::Alb,
-            Actor::Decoy | Actor::DecoyQuiet => Format::Waf,
+            Actor::Decoy | Actor::DecoyQuiet | Actor::Fleet => Format::Waf,
             Actor::Stuffer | Actor::DecoyAged => Format::Alb,
         }
     }
@@ -106,6 +109,8 @@ pub struct Client {
     pub country: &'static str,
     /// CloudFront edge location serving this client.
     pub edge: &'static str,
+    /// Its network's autonomous system number (a residential ISP of its country; 0 unknown).
+    pub asn: u32,
     /// Original client behind a proxy, logged as X-Forwarded-For.
     pub xff: Option<String>,
     /// Valid records written for this client.
@@ -132,11 +137,21 @@ impl Client {
             ua,
             country,
             edge,
+            asn: crate::catalog::asn_for(country, ip_salt(ip)),
             xff: None,
             requests: 0,
             conn: (0, 0, 0),
         }
     }
+}
+
+/// A number from an address, to pick among equals (its ISP) without an RNG draw.
+fn ip_salt(ip: IpAddr) -> u64 {
+    let bits = match ip {
+        IpAddr::V4(a) => u32::from(a) as u128 >> 8,
+        IpAddr::V6(a) => u128::from(a) >> 80,
+    };
+    (bits as u64 ^ (bits >> 64) as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 40
 }
 
 /// Event flag: the request was blocked by AWS WAF (403 at the ALB, BLOCK in WAF logs).
@@ -161,6 +176,12 @@ pub struct Event {
     pub status: u16,
     /// User agent index.
     pub ua: u16,
+    /// TLS fingerprint (index into `catalog::TLS`): the user agent's own unless a scenario
+    /// says otherwise.
+    pub tls: u8,
+    /// Non-zero: the query string is generated from this number (`catalog::query_text`),
+    /// distinct per number, instead of `query`.
+    pub qseed: u32,
     pub method: Method,
     pub format: Format,
     pub flags: u8,

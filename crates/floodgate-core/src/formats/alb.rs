@@ -11,6 +11,7 @@
 
 use super::{Confidence, Emit, FileParser, LogFormat, ParseOptions};
 use crate::client_ip::{parse_ip_port, ClientIpSource};
+use crate::features::HeaderNames;
 use crate::reject::{Reject, RejectReason};
 use crate::request::{Format, Request};
 use crate::timefmt;
@@ -213,6 +214,12 @@ pub fn parse_line<'a, F: Emit<'a>>(line: &'a str, emit: &mut F) -> Result<(), Re
         country: None,
         user_agent: Cow::Borrowed(if v[13] == "-" { "" } else { v[13] }),
         labels: Vec::new(),
+        ja3: None,
+        ja4: None,
+        asn: None,
+        header_names: HeaderNames::default(),
+        challenge: None,
+        captcha: None,
     });
     Ok(())
 }

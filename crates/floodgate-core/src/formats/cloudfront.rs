@@ -19,6 +19,7 @@
 
 use super::{Confidence, Emit, FileParser, LogFormat, ParseOptions};
 use crate::client_ip::{client_from, parse_ip, ClientIpSource, Unpicked};
+use crate::features::{parse_asn, HeaderNames};
 use crate::reject::{Reject, RejectReason};
 use crate::request::{Format, Request};
 use crate::timefmt;
@@ -143,8 +144,9 @@ enum Col {
     TimestampMs,
     Timestamp,
     Country,
+    Asn,
 }
-const N_COLS: usize = 14;
+const N_COLS: usize = 15;
 
 fn col_of(name: &str) -> Option<Col> {
     Some(match name {
@@ -162,6 +164,7 @@ fn col_of(name: &str) -> Option<Col> {
         "timestamp(ms)" => Col::TimestampMs,
         "timestamp" => Col::Timestamp,
         "c-country" => Col::Country,
+        "asn" => Col::Asn,
         _ => return None,
     })
 }
@@ -472,6 +475,12 @@ pub fn parse_line<'a, F: Emit<'a>>(
         country: (!country.is_empty()).then_some(Cow::Borrowed(country)),
         user_agent: as_sent(dash(v[Col::UserAgent as usize])),
         labels: Vec::new(),
+        ja3: None,
+        ja4: None,
+        asn: parse_asn(v[Col::Asn as usize]),
+        header_names: HeaderNames::default(),
+        challenge: None,
+        captcha: None,
     });
     Ok(())
 }
@@ -512,16 +521,18 @@ mod tests {
     #[test]
     fn v2_subsets_in_any_order_with_timestamp_ms() {
         let r = one(
-            "#Fields: timestamp(ms) c-ip cs-uri-stem c-country sc-status",
-            "1731623425421\t192.0.2.9\t/a%2541dmin\tDE\t403",
+            "#Fields: timestamp(ms) c-ip cs-uri-stem c-country sc-status asn",
+            "1731623425421\t192.0.2.9\t/a%2541dmin\tDE\t403\t16509",
         )
         .unwrap();
+        assert_eq!(r.asn, Some(16509));
         assert_eq!(r.time_ms, 1_731_623_425_421);
         assert_eq!(r.path, "/a%41dmin", "CloudFront's own encoding undone once");
         assert_eq!(r.country.as_deref(), Some("DE"));
         assert_eq!(r.status, Some(403));
         let r = one("#Fields: c-ip timestamp", "192.0.2.9\t1684226820.937").unwrap();
         assert_eq!(r.time_ms, 1_684_226_820_937);
+        assert_eq!(r.asn, None);
     }
 
     #[test]

@@ -11,6 +11,7 @@
 use super::cloudfront::{as_sent, client, dash, status, time_of};
 use super::{Confidence, Emit, FileParser, LogFormat, ParseOptions};
 use crate::client_ip::ClientIpSource;
+use crate::features::{parse_asn, HeaderNames};
 use crate::reject::{Reject, RejectReason};
 use crate::request::{Format, Request};
 use serde::de::{self, Deserializer, Visitor};
@@ -153,6 +154,8 @@ struct Record<'a> {
     forwarded_for: Value<'a>,
     #[serde(default, borrow, rename = "c-country")]
     country: Value<'a>,
+    #[serde(default, borrow)]
+    asn: Value<'a>,
 }
 
 /// Parse one record and emit one [`Request`].
@@ -205,6 +208,12 @@ pub fn parse_line<'a, F: Emit<'a>>(
         country: (!country.is_empty()).then_some(country),
         user_agent: decoded(r.user_agent),
         labels: Vec::new(),
+        ja3: None,
+        ja4: None,
+        asn: parse_asn(&r.asn.0),
+        header_names: HeaderNames::default(),
+        challenge: None,
+        captcha: None,
     });
     Ok(())
 }
@@ -227,6 +236,7 @@ mod tests {
         assert_eq!(r.path, "/a%41dmin");
         assert_eq!(r.user_agent, "curl/8.0 x");
         assert_eq!((r.status, r.country.as_deref()), (Some(403), Some("FR")));
+        assert_eq!(r.asn, Some(16509));
         // date and time when there is no timestamp
         let r = parse(r#"{"date":"2024-11-14","time":"21:34:06","c-ip":"192.0.2.7"}"#).unwrap();
         assert_eq!(r.time_ms, 1_731_620_046_000);

@@ -15,6 +15,7 @@
 use super::cloudfront::{as_sent, client, dash, status, tab_fields, time_of};
 use super::{Confidence, Emit, FileParser, LogFormat, ParseOptions};
 use crate::client_ip::ClientIpSource;
+use crate::features::{parse_asn, HeaderNames};
 use crate::reject::{Reject, RejectReason};
 use crate::request::{Format, Request};
 use std::borrow::Cow;
@@ -174,6 +175,7 @@ impl LogFormat for CloudfrontRealtime {
                 at("cs-user-agent"),
                 at("x-forwarded-for"),
                 at("c-country"),
+                at("asn"),
             ],
             width: order.len(),
             client: opts.client_ip.clone(),
@@ -182,10 +184,10 @@ impl LogFormat for CloudfrontRealtime {
 }
 
 /// Column indices of: timestamp, c-ip, cs-method, cs-host, x-host-header, cs-uri-stem,
-/// cs-uri-query, sc-status, cs-user-agent, x-forwarded-for, c-country.
+/// cs-uri-query, sc-status, cs-user-agent, x-forwarded-for, c-country, asn.
 #[derive(Clone)]
 struct RealtimeParser {
-    cols: [Option<usize>; 11],
+    cols: [Option<usize>; 12],
     width: usize,
     client: ClientIpSource,
 }
@@ -249,6 +251,12 @@ fn parse_record<'a, F: Emit<'a>>(
         country: (!country.is_empty()).then_some(Cow::Borrowed(country)),
         user_agent: as_sent(get(8)),
         labels: Vec::new(),
+        ja3: None,
+        ja4: None,
+        asn: parse_asn(get(11)),
+        header_names: HeaderNames::default(),
+        challenge: None,
+        captcha: None,
     });
     Ok(())
 }
@@ -285,6 +293,37 @@ mod tests {
             .parse("1684226820.937\t192.0.2.4", &mut |_| {})
             .unwrap_err();
         assert_eq!(e.reason, RejectReason::WrongColumns);
+        assert_eq!(r.asn, None);
+    }
+
+    /// `asn` (here and in v2): a number; `-`, empty or anything else is no ASN, never a
+    /// lost record.
+    #[test]
+    fn asn_values() {
+        for (field, want) in [
+            ("16509", Some(16509)),
+            ("AS7922", Some(7922)),
+            ("4294967295", Some(u32::MAX)),
+            ("4294967296", None),
+            ("-", None),
+            ("", None),
+            ("+1", None),
+            ("16509x", None),
+        ] {
+            assert_eq!(parse_asn(field), want, "{field:?}");
+        }
+    }
+
+    #[test]
+    fn asn_is_read_when_selected() {
+        let mut p = parser(&["asn", "c-ip", "timestamp", "c-country"]);
+        let mut out = Vec::new();
+        p.parse("1684226820.937\t192.0.2.4\tDE\t3320", &mut |r| out.push(r))
+            .unwrap();
+        assert_eq!(
+            (out[0].asn, out[0].country.as_deref()),
+            (Some(3320), Some("DE"))
+        );
     }
 
     #[test]

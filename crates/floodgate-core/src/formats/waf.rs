@@ -3,11 +3,16 @@
 //! Only the fields the engine needs are materialised; everything else (rule match details,
 //! rate-based rule lists with their string-or-number `evaluationWindowSec`, `requestId` "null",
 //! redacted headers …) is skipped without allocation. Strings borrow from the line unless they
-//! contain JSON escapes. From the headers array only Host, User-Agent and X-Forwarded-For are
-//! looked at, case-insensitively.
+//! contain JSON escapes. From the headers array the values of Host, User-Agent and
+//! X-Forwarded-For are read, case-insensitively, and every name is noted in a
+//! [`HeaderNames`] (a bitset: no copy). The features of DESIGN.md "Floods no single address
+//! makes" are read too: `ja3Fingerprint`, `ja4Fingerprint` (borrowed), and the top-level
+//! `challengeResponse` / `captchaResponse` (numbers and a known reason). A value of another
+//! type in any of these four is read as absent: they never decide whether a record counts.
 
 use super::{Confidence, Emit, FileParser, LogFormat, ParseOptions};
 use crate::client_ip::{client_from, parse_ip, ClientIpSource, Unpicked};
+use crate::features::{header_index, HeaderNames, HOST, USER_AGENT, X_FORWARDED_FOR};
 use crate::reject::{Reject, RejectReason};
 use crate::request::{Format, Request};
 use crate::timefmt;
@@ -18,6 +23,9 @@ use std::fmt;
 
 #[path = "waf_fast.rs"]
 mod fast;
+#[path = "waf_token.rs"]
+mod token;
+use token::{Text, Token};
 #[cfg(test)]
 #[path = "waf_fast_tests.rs"]
 mod fast_tests;
@@ -102,6 +110,14 @@ struct Record<'a> {
         rename = "responseCodeSent"
     )]
     response_code_sent: Option<i64>,
+    #[serde(default, borrow, rename = "ja3Fingerprint")]
+    ja3: Text<'a>,
+    #[serde(default, borrow, rename = "ja4Fingerprint")]
+    ja4: Text<'a>,
+    #[serde(default, rename = "challengeResponse")]
+    challenge: Token,
+    #[serde(default, rename = "captchaResponse")]
+    captcha: Token,
 }
 
 #[derive(Default, Deserialize)]
@@ -122,35 +138,39 @@ struct HttpRequest<'a> {
     host: Option<Cow<'a, str>>,
 }
 
-/// The three headers floodgate reads, picked out of the array without collecting it.
+/// The three headers floodgate reads, picked out of the array without collecting it, and
+/// the names of all of them.
 #[derive(Default)]
 struct Headers<'a> {
     host: Option<Cow<'a, str>>,
     user_agent: Option<Cow<'a, str>>,
     forwarded_for: Option<Cow<'a, str>>,
+    names: HeaderNames,
 }
 
 impl<'a> Headers<'a> {
-    /// Keep `value` if `name` is one of the three headers (case-insensitive) and the first of
-    /// its name; X-Forwarded-For headers are all kept, joined in order into one list (as RFC
-    /// 7230 combines a repeated field), so a second header cannot hide the address a proxy
-    /// appended. The one rule both WAF parsers follow.
-    fn keep(&mut self, name: Cow<'a, str>, value: Cow<'a, str>) {
-        if name.eq_ignore_ascii_case("x-forwarded-for") {
-            self.forwarded_for = Some(match self.forwarded_for.take() {
-                None => value,
-                Some(before) => Cow::Owned(format!("{before}, {value}")),
-            });
+    /// Note `name`; keep `value` if `name` is one of the three headers (case-insensitive) and
+    /// the first of its name; X-Forwarded-For headers are all kept, joined in order into one
+    /// list (as RFC 7230 combines a repeated field), so a second header cannot hide the address
+    /// a proxy appended. A header with a name and no value counts as sent. The one rule both
+    /// WAF parsers follow.
+    fn keep(&mut self, name: &str, value: Option<Cow<'a, str>>) {
+        let index = header_index(name);
+        self.names.add(index);
+        let (Some(index), Some(value)) = (index, value) else {
             return;
-        }
-        let slot = if name.eq_ignore_ascii_case("host") {
-            &mut self.host
-        } else if name.eq_ignore_ascii_case("user-agent") {
-            &mut self.user_agent
-        } else if name.eq_ignore_ascii_case("x-forwarded-for") {
-            &mut self.forwarded_for
-        } else {
-            return;
+        };
+        let slot = match index {
+            X_FORWARDED_FOR => {
+                self.forwarded_for = Some(match self.forwarded_for.take() {
+                    None => value,
+                    Some(before) => Cow::Owned(format!("{before}, {value}")),
+                });
+                return;
+            }
+            HOST => &mut self.host,
+            USER_AGENT => &mut self.user_agent,
+            _ => return,
         };
         if slot.is_none() {
             *slot = Some(value);
@@ -180,8 +200,8 @@ impl<'de: 'a, 'a> Deserialize<'de> for Headers<'a> {
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
                 let mut h = Headers::default();
                 while let Some(Header { name, value }) = seq.next_element::<Header<'de>>()? {
-                    if let (Some(name), Some(value)) = (name, value) {
-                        h.keep(name, value);
+                    if let Some(name) = name {
+                        h.keep(&name, value);
                     }
                 }
                 Ok(h)
@@ -464,5 +484,11 @@ fn to_request<'a>(
         country: http.country.filter(|c| !c.is_empty() && c != "-"),
         user_agent: headers.user_agent.unwrap_or(Cow::Borrowed("")),
         labels: r.labels.map(|l| l.0).unwrap_or_default(),
+        ja3: r.ja3.0.filter(|f| !f.is_empty()),
+        ja4: r.ja4.0.filter(|f| !f.is_empty()),
+        asn: None,
+        header_names: headers.names,
+        challenge: r.challenge.0,
+        captcha: r.captcha.0,
     })
 }

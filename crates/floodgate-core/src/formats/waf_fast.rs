@@ -15,7 +15,8 @@
 //! byte by byte; here one vectorised pass rules out escapes, after which a string ends at the
 //! next `"` (found with `memchr`), and keys are compared as byte slices.
 
-use super::{Headers, HttpRequest, LabelNames, Record, Timestamp};
+use super::{Headers, HttpRequest, LabelNames, Record, Text, Timestamp, Token};
+use crate::features::{TokenFailure, TokenResponse};
 use memchr::memchr;
 use std::borrow::Cow;
 
@@ -55,7 +56,7 @@ struct Scanner<'a> {
 }
 
 /// Set the bit for a field, failing on a duplicate key (serde rejects those).
-fn first(seen: &mut u8, bit: u8) -> Option<()> {
+fn first(seen: &mut u16, bit: u16) -> Option<()> {
     if *seen & bit != 0 {
         return None;
     }
@@ -247,7 +248,7 @@ impl<'a> Scanner<'a> {
 
     fn record(&mut self) -> Option<Record<'a>> {
         let mut r = Record::default();
-        let mut seen = 0u8;
+        let mut seen = 0u16;
         self.object(|s, key| match key.as_bytes() {
             b"timestamp" => {
                 first(&mut seen, 1)?;
@@ -290,6 +291,26 @@ impl<'a> Scanner<'a> {
                 r.webacl_id = s.opt_str()?;
                 Some(())
             }
+            b"ja3Fingerprint" => {
+                first(&mut seen, 128)?;
+                r.ja3 = Text(s.opt_str()?);
+                Some(())
+            }
+            b"ja4Fingerprint" => {
+                first(&mut seen, 256)?;
+                r.ja4 = Text(s.opt_str()?);
+                Some(())
+            }
+            b"challengeResponse" => {
+                first(&mut seen, 512)?;
+                r.challenge = s.token()?;
+                Some(())
+            }
+            b"captchaResponse" => {
+                first(&mut seen, 1024)?;
+                r.captcha = s.token()?;
+                Some(())
+            }
             _ => s.skip(1),
         })?;
         Some(r)
@@ -297,7 +318,7 @@ impl<'a> Scanner<'a> {
 
     fn http_request(&mut self) -> Option<HttpRequest<'a>> {
         let mut h = HttpRequest::default();
-        let mut seen = 0u8;
+        let mut seen = 0u16;
         self.object(|s, key| {
             let (bit, slot) = match key.as_bytes() {
                 b"clientIp" => (1, &mut h.client_ip),
@@ -329,7 +350,7 @@ impl<'a> Scanner<'a> {
         let mut h = Headers::default();
         self.array(|s| {
             let (mut name, mut value) = (None, None);
-            let mut seen = 0u8;
+            let mut seen = 0u16;
             s.object(|s, key| match key.as_bytes() {
                 b"name" => {
                     first(&mut seen, 1)?;
@@ -343,12 +364,45 @@ impl<'a> Scanner<'a> {
                 }
                 _ => s.skip(4),
             })?;
-            if let (Some(name), Some(value)) = (name, value) {
-                h.keep(name, value);
+            if let Some(name) = name {
+                h.keep(&name, value);
             }
             Some(())
         })?;
         Some(h)
+    }
+
+    /// `challengeResponse` / `captchaResponse`: null, or an object whose `responseCode` and
+    /// `solveTimestamp` are null or plain integers and whose `failureReason` is null or a
+    /// string (what `Token`'s serde reading makes of it); any other shape goes to serde.
+    fn token(&mut self) -> Option<Token> {
+        if self.peek()? == b'n' {
+            return self.literal(b"null").map(|_| Token(None));
+        }
+        let mut t = TokenResponse::default();
+        let mut seen = 0u16;
+        self.object(|s, key| match key.as_bytes() {
+            b"responseCode" => {
+                first(&mut seen, 1)?;
+                t.response_code = s.opt_int()?.map_or(0, |c| u16::try_from(c).unwrap_or(0));
+                Some(())
+            }
+            b"solveTimestamp" => {
+                first(&mut seen, 2)?;
+                t.solve_timestamp = s.opt_int()?.unwrap_or(0);
+                Some(())
+            }
+            b"failureReason" => {
+                first(&mut seen, 4)?;
+                t.failure = s
+                    .opt_str()?
+                    .filter(|r| !r.is_empty())
+                    .map(|r| TokenFailure::parse(&r));
+                Some(())
+            }
+            _ => s.skip(2),
+        })?;
+        Some(Token(Some(t)))
     }
 
     /// The labels array: `[{"name": …}, …]` → the names.
@@ -356,7 +410,7 @@ impl<'a> Scanner<'a> {
         let mut names = Vec::new();
         self.array(|s| {
             let mut name = None;
-            let mut seen = 0u8;
+            let mut seen = 0u16;
             s.object(|s, key| match key.as_bytes() {
                 b"name" => {
                     first(&mut seen, 1)?;

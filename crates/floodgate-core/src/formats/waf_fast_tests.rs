@@ -115,7 +115,7 @@ const PIECES: [&str; 24] = [
     "\\\"", "\\u0041", "\\/", "x", "\u{1}", "01", "fals",
 ];
 
-const SWAPS: [(&str, &str); 30] = [
+const SWAPS: &[(&str, &str)] = &[
     ("\"timestamp\":", "\"timestamp\":\"1793606400402\",\"x\":"),
     ("\"timestamp\":", "\"timestamp\":-1,\"x\":"),
     ("\"timestamp\":", "\"timestamp\":1.5e12,\"x\":"),
@@ -145,6 +145,20 @@ const SWAPS: [(&str, &str); 30] = [
     ("\"responseCodeSent\":", "\"responseCodeSent\":403,\"r\":"),
     ("Mozilla", "Moz\\u0069lla \\\"quoted\\\""),
     ("\"uri\":\"", "\"uri\":\"/caf\u{e9}/\u{1F600}"),
+    ("\"ja3Fingerprint\":", "\"ja3Fingerprint\":7,\"j\":"),
+    ("\"ja3Fingerprint\":", "\"ja3Fingerprint\":null,\"j\":"),
+    ("\"ja3Fingerprint\":", "\"ja3Fingerprint\":[\"a\"],\"j\":"),
+    ("\"ja3Fingerprint\":", "\"ja3Fingerprint\":\"a\",\"ja3Fingerprint\":"),
+    ("\"ja3Fingerprint\":", "\"ja4Fingerprint\":\"t13d\\u0031516h2\",\"ja3Fingerprint\":"),
+    ("\"ja3Fingerprint\":", "\"ja4Fingerprint\":\"\",\"ja3Fingerprint\":"),
+    ("\"ja3Fingerprint\":", "\"challengeResponse\":{\"responseCode\":405,\"solveTimestamp\":0,\"failureReason\":\"TOKEN_MISSING\"},\"ja3Fingerprint\":"),
+    ("\"ja3Fingerprint\":", "\"challengeResponse\":{\"responseCode\":\"405\",\"solveTimestamp\":-1,\"failureReason\":5},\"ja3Fingerprint\":"),
+    ("\"ja3Fingerprint\":", "\"challengeResponse\":{\"responseCode\":70000,\"failureReason\":\"\",\"x\":{\"y\":[1]}},\"ja3Fingerprint\":"),
+    ("\"ja3Fingerprint\":", "\"challengeResponse\":{\"responseCode\":1,\"responseCode\":2},\"ja3Fingerprint\":"),
+    ("\"ja3Fingerprint\":", "\"challengeResponse\":[1],\"captchaResponse\":\"x\",\"ja3Fingerprint\":"),
+    ("\"ja3Fingerprint\":", "\"captchaResponse\":{},\"challengeResponse\":null,\"ja3Fingerprint\":"),
+    ("\"ja3Fingerprint\":", "\"captchaResponse\":{\"solveTimestamp\":1632420429,\"failureReason\":\"TOKEN_\\u0045XPIRED\"},\"ja3Fingerprint\":"),
+    ("\"headers\":[", "\"headers\":[{\"name\":\"Accept-Language\"},{\"name\":\"sec-fetch-mode\",\"value\":null},{\"name\":\"X-Custom\",\"value\":\"1\"},"),
     ("{\"timestamp\"", "{\"deep\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]],\"timestamp\""),
 ];
 
@@ -207,4 +221,45 @@ fn fast_path_equals_serde_on_hostile_variants() {
     ] {
         check(odd);
     }
+}
+
+/// The features of "Floods no single address makes", read by both paths alike and borrowed.
+#[test]
+fn features_are_read_without_copies() {
+    use crate::features::{TokenFailure, Verdict};
+    let line = concat!(
+        r#"{"timestamp":1793606400402,"action":"CHALLENGE","httpRequest":{"clientIp":"1.2.3.4","#,
+        r#""headers":[{"name":"Host","value":"a"},{"name":"user-agent","value":"curl/8.5.0"},"#,
+        r#"{"name":"Sec-Fetch-Mode","value":"navigate"},{"name":"X-Thing","value":"1"},{"name":"Accept-Language"}],"#,
+        r#""uri":"/search"},"ja3Fingerprint":"773906b0efdefa24a7f2b8eb6985bf37","#,
+        r#""ja4Fingerprint":"t13d1516h2_8daaf6152771_02713d6af862","#,
+        r#""challengeResponse":{"responseCode":405,"solveTimestamp":0,"failureReason":"TOKEN_MISSING"}}"#
+    );
+    check(line);
+    let mut out = Vec::new();
+    parse_line(line, &ClientIpSource::Source, &mut |r| out.push(r)).unwrap();
+    let r = &out[0];
+    assert!(matches!(
+        r.ja3,
+        Some(Cow::Borrowed("773906b0efdefa24a7f2b8eb6985bf37"))
+    ));
+    assert!(matches!(
+        r.ja4,
+        Some(Cow::Borrowed("t13d1516h2_8daaf6152771_02713d6af862"))
+    ));
+    let names: Vec<&str> = r.header_names.names().collect();
+    assert_eq!(
+        names,
+        ["host", "user-agent", "accept-language", "sec-fetch-mode"]
+    );
+    assert_eq!(r.header_names.others, 1);
+    let c = r.challenge.unwrap();
+    assert_eq!(
+        (c.response_code, c.failure),
+        (405, Some(TokenFailure::Missing))
+    );
+    assert!(c.terminated() && r.captcha.is_none());
+    assert_eq!(r.verdict(), Verdict::Challenged);
+    assert!(!r.verdict().reached_origin());
+    assert_eq!(r.ua_class().to_string(), "curl 8");
 }

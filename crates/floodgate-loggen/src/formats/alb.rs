@@ -1,7 +1,7 @@
 //! Application Load Balancer access logs (space-separated, quoted fields, 5-minute files).
 
 use super::{push_rand_hex, replace_first, BAD_IP, BAD_TIME, HOST, INVALID_UTF8, NOT_UTF8};
-use crate::catalog::{Catalog, UaKind, HEALTH, LOGIN, QUERIES, RES, UAS};
+use crate::catalog::{query_text, Catalog, UaKind, HEALTH, LOGIN, RES, UAS};
 use crate::model::{Client, Event, FLAG_BLOCKED};
 use crate::text::{push_fixed, push_u64};
 use crate::time::push_iso_micros;
@@ -95,7 +95,8 @@ pub fn write_record(
         buf.extend_from_slice(b":443");
     }
     buf.extend_from_slice(res.path.as_bytes());
-    let q = QUERIES[ev.query as usize];
+    let q = query_text(ev.query, ev.qseed);
+    let q = q.as_ref();
     if !q.is_empty() {
         buf.push(b'?');
         buf.extend_from_slice(q.as_bytes());

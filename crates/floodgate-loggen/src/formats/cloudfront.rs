@@ -1,7 +1,7 @@
 //! CloudFront standard access logs (W3C extended, tab-separated, hourly files).
 
 use super::{replace_first, BAD_IP, BAD_TIME, HOST, INVALID_UTF8, NOT_UTF8};
-use crate::catalog::{Catalog, UaKind, ASSETS, QUERIES, RES, UAS};
+use crate::catalog::{query_text, Catalog, UaKind, ASSETS, RES, UAS};
 use crate::model::{Client, Event, FLAG_BLOCKED};
 use crate::text::{push_fixed, push_u64};
 use crate::time::{push_date, push_hms, Civil};
@@ -155,7 +155,8 @@ pub fn write_record(
     };
     buf.extend_from_slice(ua[ev.ua as usize].as_bytes());
     buf.push(b'\t');
-    let q = QUERIES[ev.query as usize];
+    let q = query_text(ev.query, ev.qseed);
+    let q = q.as_ref();
     buf.extend_from_slice(if q.is_empty() { "-" } else { q }.as_bytes());
     buf.push(b'\t');
     buf.push(b'-'); // cookie

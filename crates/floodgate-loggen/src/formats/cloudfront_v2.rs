@@ -14,12 +14,12 @@
 
 use super::cloudfront::{push_request_id, Outcome, DIST};
 use super::{replace_first, BAD_IP, BAD_JSON, BAD_TIME, HOST, INVALID_UTF8, NOT_UTF8};
-use crate::catalog::{Catalog, QUERIES, RES};
+use crate::catalog::{query_text, Catalog, RES};
 use crate::model::{Client, Event};
 use crate::text::{push_fixed, push_u64};
 use crate::time::{push_date, push_hms, Civil};
 use rand::seq::SliceRandom;
-use rand::{Rng, RngCore};
+use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 /// Fields every layout has besides its time fields: without them a record is rejected or
@@ -160,9 +160,10 @@ fn push_value(
             buf.extend_from_slice(RES[ev.referer as usize - 1].path.as_bytes());
         }
         "cs(User-Agent)" => buf.extend_from_slice(cat.ua_cf[ev.ua as usize].as_bytes()),
-        "cs-uri-query" if !QUERIES[ev.query as usize].is_empty() => {
-            buf.extend_from_slice(QUERIES[ev.query as usize].as_bytes())
-        }
+        "cs-uri-query" => match query_text(ev.query, ev.qseed) {
+            q if q.is_empty() => buf.push(b'-'),
+            q => buf.extend_from_slice(q.as_bytes()),
+        },
         "x-edge-result-type" => buf.extend_from_slice(out.result.as_bytes()),
         "x-edge-request-id" => push_request_id(buf, rng),
         "x-host-header" => buf.extend_from_slice(HOST.as_bytes()),
@@ -170,7 +171,7 @@ fn push_value(
         "time-taken" => push_fixed(buf, out.taken_ms, 3),
         "c-port" => push_u64(buf, super::connection(c, rng).0 as u64),
         "c-country" => buf.extend_from_slice(c.country.as_bytes()),
-        "asn" => push_u64(buf, 64_512 + (rng.next_u32() % 1000) as u64),
+        "asn" if c.asn != 0 => push_u64(buf, c.asn as u64),
         _ => buf.push(b'-'),
     }
 }

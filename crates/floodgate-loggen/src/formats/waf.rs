@@ -3,7 +3,7 @@
 use super::{
     push_rand_hex, replace_first, BAD_IP, BAD_JSON, BAD_TIME, HOST, INVALID_UTF8, NOT_UTF8,
 };
-use crate::catalog::{Catalog, UaKind, QUERIES, RES, UAS};
+use crate::catalog::{query_text, Catalog, UaKind, RES, TLS, UAS};
 use crate::model::{Client, Event, Method, FLAG_BLOCKED};
 use crate::text::push_u64;
 use rand_chacha::ChaCha8Rng;
@@ -84,7 +84,7 @@ pub fn write_record(
     if blocked {
         buf.extend_from_slice(b"file=../../../../etc/passwd");
     } else {
-        buf.extend_from_slice(QUERIES[ev.query as usize].as_bytes());
+        buf.extend_from_slice(query_text(ev.query, ev.qseed).as_bytes());
     }
     buf.extend_from_slice(b"\",\"httpVersion\":\"");
     let browser = UAS[ev.ua as usize].1 == UaKind::Browser;
@@ -108,8 +108,11 @@ pub fn write_record(
         ),
         UaKind::Browser => {}
     }
+    let tls = &TLS[ev.tls as usize];
     buf.extend_from_slice(b",\"ja3Fingerprint\":\"");
-    buf.extend_from_slice(cat.ja3[ev.ua as usize].as_bytes());
+    buf.extend_from_slice(tls.ja3.as_bytes());
+    buf.extend_from_slice(b"\",\"ja4Fingerprint\":\"");
+    buf.extend_from_slice(tls.ja4.as_bytes());
     buf.extend_from_slice(b"\"}\n");
 }
 

@@ -130,19 +130,9 @@ impl Background {
                 };
                 Ipv4Addr::from(a).to_string()
             });
-            let ip_str = ip.to_string();
-            clients.push(Client {
-                ip,
-                ip_str,
-                format,
-                actor: Actor::Background,
-                ua,
-                country,
-                edge,
-                xff,
-                requests: 0,
-                conn: (0, 0, 0),
-            });
+            let mut c = Client::new(ip, format, Actor::Background, ua, country, edge);
+            c.xff = xff;
+            clients.push(c);
         }
         let per_ms = opts.users as f64 * SESSIONS_PER_USER_HOUR / HOUR as f64;
         Background {

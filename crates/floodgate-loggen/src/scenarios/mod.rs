@@ -6,6 +6,7 @@
 mod background;
 mod botnet;
 mod decoys;
+mod fleet;
 mod nat;
 mod schedule;
 
@@ -16,6 +17,7 @@ use crate::{Format, Options, Scenario};
 use background::Background;
 use botnet::Botnet;
 use decoys::Decoys;
+use fleet::Fleet;
 use nat::Nat;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -74,6 +76,7 @@ pub struct World {
     background: Option<Background>,
     botnet: Option<Botnet>,
     decoys: Option<Decoys>,
+    fleet: Option<Fleet>,
 }
 
 impl World {
@@ -231,6 +234,9 @@ impl World {
         // After the background: the stuffers keep out of its /24s.
         let decoys = (opts.scenario == Scenario::Decoys)
             .then(|| Decoys::new(opts, &opts.decoys, &mut clients));
+        // After the background too: the fleet keeps out of its networks.
+        let fleet = (opts.scenario == Scenario::ResidentialFleet)
+            .then(|| Fleet::new(opts, &opts.fleet, &mut clients));
         World {
             clients,
             streams,
@@ -238,6 +244,7 @@ impl World {
             background,
             botnet,
             decoys,
+            fleet,
         }
     }
 
@@ -265,6 +272,9 @@ impl World {
         if let Some(d) = &mut self.decoys {
             d.fill(from, to, &self.clients, out);
         }
+        if let Some(f) = &mut self.fleet {
+            f.fill(from, to, &self.clients, out);
+        }
     }
 }
 
@@ -286,6 +296,8 @@ pub(crate) fn event(
         referer: 0,
         status,
         ua,
+        tls: catalog::tls_of_ua(ua),
+        qseed: 0,
         method,
         format: c.format,
         flags: 0,
