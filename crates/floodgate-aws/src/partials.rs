@@ -28,10 +28,9 @@
 use crate::objects::{ObjectStore, PutCondition, StoreError};
 use crate::read::Pending;
 use crate::retry::RetryPolicy;
-use crate::state_store::{record, update_from, Changed, StateBackend, StateStoreError, Updated};
+use crate::state_store::{apply_input, update_from, StateBackend, StateStoreError, Updated};
 use floodgate_core::config::{Config, ConfigSource};
 use floodgate_core::decision::Decision;
-use floodgate_core::engine;
 use floodgate_core::partial::{self, Partial};
 use floodgate_core::state::streams::payload_id;
 use tokio::task::JoinSet;
@@ -279,14 +278,7 @@ impl<S: ObjectStore> Partials<S> {
         }
         let done = update_from(backend, policy, None, |state| {
             let input = merged.clone().into_input(config, state);
-            if input.processed_ids.is_empty() {
-                let again = engine::decide_again(config, state, state.last_run.now_ms);
-                return Ok(Changed::no(again));
-            }
-            let decision = engine::run(config, state, input, Some(now_ms), dry_run)
-                .map_err(|e| e.to_string())?;
-            record(state, recorded);
-            Ok(Changed::yes(decision))
+            apply_input(config, recorded, state, input, Some(now_ms), dry_run)
         })
         .await?;
         // Not deleted: their ids are in the state now, the next reducer skips and deletes them.

@@ -282,17 +282,29 @@ pub async fn commit_run_from<B: StateBackend>(
 ) -> Result<Updated<Decision>, StateStoreError> {
     update_from(backend, policy, first, |state| {
         let input = pending.to_input(config, state);
-        if input.processed_ids.is_empty() {
-            // Everything was processed by another writer meanwhile: a no-op, nothing written.
-            let again = engine::decide_again(config, state, state.last_run.now_ms);
-            return Ok(Changed::no(again));
-        }
-        let decision =
-            engine::run(config, state, input, now_ms, dry_run).map_err(|e| e.to_string())?;
-        record(state, recorded);
-        Ok(Changed::yes(decision))
+        apply_input(config, recorded, state, input, now_ms, dry_run)
     })
     .await
+}
+
+/// The change a commit makes, from a direct read or from partials ([`crate::partials`]): run
+/// the engine over `input` and record the configuration; when every object of `input` was
+/// processed before (by another writer meanwhile), decide again and change nothing.
+pub(crate) fn apply_input(
+    config: &Config,
+    recorded: Option<&ConfigSource>,
+    state: &mut State,
+    input: floodgate_core::engine::RunInput,
+    now_ms: Option<i64>,
+    dry_run: bool,
+) -> Result<Changed<Decision>, String> {
+    if input.processed_ids.is_empty() {
+        let again = engine::decide_again(config, state, state.last_run.now_ms);
+        return Ok(Changed::no(again));
+    }
+    let decision = engine::run(config, state, input, now_ms, dry_run).map_err(|e| e.to_string())?;
+    record(state, recorded);
+    Ok(Changed::yes(decision))
 }
 
 /// Record the configuration a state was decided with, when known.

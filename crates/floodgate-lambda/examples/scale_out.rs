@@ -263,6 +263,20 @@ fn logs_payload(lines: &[u8], n: usize) -> Vec<u8> {
     gz.finish().expect("in memory")
 }
 
+/// The handler as each simulated invocation runs it: the run's clock, patient state retries,
+/// IP set writes not paced.
+fn app_of(store: &Slow, waf: &MemoryIpSets, config: &Config, now: i64) -> App<Slow, MemoryIpSets> {
+    let mut app = App::new(settings(), config.clone(), store.clone(), waf.clone());
+    app.clock = Arc::new(move || now);
+    app.state_retry = RetryPolicy {
+        attempts: 50,
+        base: Duration::from_millis(5),
+        max: Duration::from_millis(200),
+    };
+    app.waf_write_interval = Duration::ZERO;
+    app
+}
+
 /// What one reading invocation did alone: how long it took, the partials it wrote.
 type Modelled = (Duration, Vec<(String, Vec<u8>)>);
 
@@ -537,14 +551,7 @@ async fn main() {
         };
         let mut tasks = Vec::new();
         for worker in 0..k {
-            let mut app = App::new(settings(), config.clone(), store.clone(), waf.clone());
-            app.clock = Arc::new(move || now);
-            app.state_retry = RetryPolicy {
-                attempts: 50,
-                base: Duration::from_millis(5),
-                max: Duration::from_millis(200),
-            };
-            app.waf_write_interval = Duration::ZERO;
+            let app = app_of(&store, &waf, &config, now);
             let queue = queues[worker % queues.len()].clone();
             let (fed, latencies) = (fed.clone(), latencies.clone());
             let (model, store) = (model.clone(), store.clone());
@@ -589,14 +596,7 @@ async fn main() {
         let ingest_done = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let mut reducers = Vec::new();
         for r in 0..if partials_mode { 2 } else { 0 } {
-            let mut app = App::new(settings(), config.clone(), store.clone(), waf.clone());
-            app.clock = Arc::new(move || now);
-            app.state_retry = RetryPolicy {
-                attempts: 50,
-                base: Duration::from_millis(5),
-                max: Duration::from_millis(200),
-            };
-            app.waf_write_interval = Duration::ZERO;
+            let app = app_of(&store, &waf, &config, now);
             let (store, done, latencies) = (store.clone(), ingest_done.clone(), latencies.clone());
             reducers.push(tokio::spawn(async move {
                 let mut n = 0;

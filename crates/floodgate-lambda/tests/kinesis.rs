@@ -170,15 +170,6 @@ async fn waf_and_cloudfront_payloads_sharing_a_stream_are_each_read_in_their_for
     all_banned(&waf, &cf_attackers);
 }
 
-/// How many requests the state's windows hold.
-fn counted(store: &MemoryStore) -> u64 {
-    state(store).rules["flood"]
-        .values()
-        .flat_map(|w| w.buckets.iter())
-        .map(|b| u64::from(b.1))
-        .sum()
-}
-
 /// A batch whose invocation failed, and which Lambda then gave up on (to the failure
 /// destination) while later batches of the shard were committed, still counts when it is
 /// replayed: a committed later batch does not make the shard skip records it never counted.

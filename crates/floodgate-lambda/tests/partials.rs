@@ -38,15 +38,6 @@ fn pending(store: &MemoryStore) -> Vec<String> {
     store.keys("state", PREFIX)
 }
 
-/// Requests held in the state's windows.
-fn counted(store: &MemoryStore) -> u64 {
-    state(store).rules["flood"]
-        .values()
-        .flat_map(|w| w.buckets.iter())
-        .map(|b| u64::from(b.1))
-        .sum()
-}
-
 #[tokio::test]
 async fn reading_writes_partials_and_the_reducer_commits_what_direct_commits_would() {
     let lines = waf_flood(6);

@@ -87,6 +87,15 @@ pub fn state(store: &MemoryStore) -> State {
     State::load(&store.bytes("state", "state/floodgate.state").unwrap()).unwrap()
 }
 
+/// How many requests the state's windows hold.
+pub fn counted(store: &MemoryStore) -> u64 {
+    state(store).rules["flood"]
+        .values()
+        .flat_map(|w| w.buckets.iter())
+        .map(|b| u64::from(b.1))
+        .sum()
+}
+
 /// A WAF record of `ip` at `ms`.
 pub fn waf_line(ip: &str, ms: i64, acl: &str) -> String {
     json!({"timestamp": ms, "formatVersion": 1, "webaclId": acl,
