@@ -32,7 +32,9 @@ use crate::state_store::{apply_input, update_from, StateBackend, StateStoreError
 use floodgate_core::config::{Config, ConfigSource};
 use floodgate_core::decision::Decision;
 use floodgate_core::partial::{self, Partial};
-use floodgate_core::state::streams::payload_id;
+use floodgate_core::state::streams::{is_stream_id, payload_id};
+use floodgate_core::state::State;
+use std::collections::BTreeMap;
 use tokio::task::JoinSet;
 
 /// Partials one reduction merges at most (the rest wait for the next cycle, which their own
@@ -54,6 +56,10 @@ pub struct Partials<S> {
     pub prefix: String,
     /// The reducer's lease object (outside the prefix: it is not a partial).
     pub lease_key: String,
+    /// The streams head: the state's stream batch ids, written by the reducer after each
+    /// commit, so a Kinesis reading invocation learns its shard's committed ranges without
+    /// decoding the state ([`Partials::read_head`]).
+    pub head_key: String,
 }
 
 /// A held lease: the ETag of the lease object as this reducer wrote it.
@@ -181,6 +187,48 @@ impl<S: ObjectStore> Partials<S> {
     pub async fn any_pending(&self, damaged: &[String]) -> Result<bool, StoreError> {
         let listed = self.store.list(&self.bucket, &self.prefix).await?;
         Ok(listed.iter().any(|o| !damaged.contains(&o.key)))
+    }
+
+    /// Write the streams head of `state` (its stream batch ids); nothing when it has none.
+    pub async fn write_head(&self, state: &State) -> Result<(), StoreError> {
+        let ids: BTreeMap<&String, &i64> = state
+            .processed
+            .iter()
+            .filter(|(id, _)| is_stream_id(id))
+            .collect();
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let body = serde_json::to_vec(&ids).unwrap_or_default();
+        self.store
+            .put(
+                &self.bucket,
+                &self.head_key,
+                body,
+                "application/json",
+                PutCondition::None,
+            )
+            .await
+            .map(|_| ())
+    }
+
+    /// A state holding only the stream batch ids of the streams head (what
+    /// `kinesis_ranges` reads), or `None` when there is no head (yet) or it does not parse:
+    /// the caller then reads the state itself. It is at most one reducer cycle old: a batch
+    /// whose partial is not merged yet is not in it, and a retry of that batch is the same
+    /// batch id, which the reducer merges once.
+    pub async fn read_head(&self) -> Result<Option<State>, StoreError> {
+        let o = match self.store.get(&self.bucket, &self.head_key).await {
+            Ok(o) => o,
+            Err(StoreError::NotFound(_)) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let Ok(ids) = serde_json::from_slice::<BTreeMap<String, i64>>(&o.bytes) else {
+            return Ok(None);
+        };
+        let mut state = State::default();
+        state.processed = ids.into_iter().filter(|(id, _)| is_stream_id(id)).collect();
+        Ok(Some(state))
     }
 
     /// Write what `pending` read as one partial at `key`; `None` when it read nothing.

@@ -19,18 +19,18 @@ use tracing::{error, info};
 impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
     /// The sinks a committed decision goes to, in order; `state_bytes` is the committed
     /// state's size for the metrics.
-    fn sinks(&self, state_bytes: u64) -> Vec<Box<dyn DecisionSink>> {
-        let mut sinks: Vec<Box<dyn DecisionSink>> = vec![
-            Box::new(self.ip_sets()),
-            Box::new(ReportSink {
+    fn sinks(&self, state_bytes: u64, reports: bool) -> Vec<Box<dyn DecisionSink>> {
+        let mut sinks: Vec<Box<dyn DecisionSink>> = vec![Box::new(self.ip_sets())];
+        if reports {
+            sinks.push(Box::new(ReportSink {
                 store: self.store.clone(),
                 bucket: self.settings.state_bucket.clone(),
                 prefix: self.settings.reports_prefix.clone(),
                 interval_ms: self.settings.report_interval_ms,
                 backend: self.backend(),
                 state_retry: self.state_retry,
-            }),
-        ];
+            }));
+        }
         if let Some(p) = &self.notifier {
             sinks.push(Box::new(NotifySink {
                 publisher: p.clone(),
@@ -91,6 +91,21 @@ impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
         request_id: &str,
         start: Instant,
     ) -> Vec<Delivery> {
+        self.deliver_with(done, now, request_id, start, true).await
+    }
+
+    /// [`Self::deliver`], the report sink left out when `reports` is false: the reducer's
+    /// cycles leave the reports (a 25 MB report.json and a state write at botnet scale, once
+    /// per `FLOODGATE_REPORT_INTERVAL`) to the schedule, so no cycle is the slow one a ban
+    /// waits behind.
+    pub(crate) async fn deliver_with(
+        &self,
+        done: &Updated<Decision>,
+        now: i64,
+        request_id: &str,
+        start: Instant,
+        reports: bool,
+    ) -> Vec<Delivery> {
         let run = format!("{}-{}", format_rfc3339_ms(now), request_id);
         let outcome = Outcome {
             config: &self.config,
@@ -102,7 +117,7 @@ impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
             state_conflicts: done.conflicts,
             started: start,
         };
-        let deliveries = deliver_all(&self.sinks(done.state_bytes), &outcome).await;
+        let deliveries = deliver_all(&self.sinks(done.state_bytes, reports), &outcome).await;
         for d in &deliveries {
             log_delivery(d);
         }

@@ -161,20 +161,27 @@ impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
                 bucket: self.settings.state_bucket.clone(),
                 prefix: prefix.clone(),
                 lease_key: format!("{}.reducer-lease", self.settings.state_key),
+                head_key: format!("{}.streams", self.settings.state_key),
             })
     }
 
     /// The state objects are read against: the stored one, or, when partials are written, an
     /// empty one (the reducer judges processed ids and lateness), so reading never decodes the
-    /// state. `ranges` asks for the stored one anyway (a Kinesis shard's committed ranges).
+    /// state. `ranges` asks for a Kinesis shard's committed ranges: with partials, the streams
+    /// head the reducer writes ([`Partials::read_head`]), else the state.
     pub(crate) async fn load_for_reading(
         &self,
         ranges: bool,
     ) -> Result<(State, Version), HandlerError> {
-        if self.partials().is_some() && !ranges {
-            return Ok((State::default(), None));
+        match self.partials() {
+            Some(_) if !ranges => Ok((State::default(), None)),
+            Some(p) => match p.read_head().await {
+                Ok(Some(head)) => Ok((head, None)),
+                // No head yet (or unreadable): the state itself has the ranges.
+                Ok(None) | Err(_) => Ok(self.backend().load().await?),
+            },
+            None => Ok(self.backend().load().await?),
         }
-        Ok(self.backend().load().await?)
     }
 
     /// The configuration records are read with: `[source]` with the wall clock of this
@@ -510,8 +517,12 @@ impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
         }
         match &r.done {
             Some(done) if done.written => {
+                if let Err(e) = partials.write_head(&done.state).await {
+                    // Readers then decode the state for their ranges: slower, still exact.
+                    warn!(error = %e, message = "streams head not written");
+                }
                 let commit_ms = cycle.elapsed().as_millis() as u64;
-                self.deliver(done, now, request_id, start).await;
+                self.deliver_with(done, now, request_id, start, false).await;
                 info!(
                     partials = r.merged,
                     commit_ms,

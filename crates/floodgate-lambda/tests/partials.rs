@@ -6,6 +6,7 @@ mod common;
 
 use common::*;
 use floodgate_aws::memory::MemoryStore;
+use floodgate_aws::ObjectStore;
 use serde_json::{json, Value};
 use std::io::Write;
 
@@ -32,6 +33,16 @@ fn gz(lines: &[String]) -> Vec<u8> {
     let mut g = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     g.write_all(lines.join("\n").as_bytes()).unwrap();
     g.finish().unwrap()
+}
+
+/// What the first pending partial's notification does: start the reducer.
+async fn reduce_pending(
+    a: &floodgate_lambda::App<MemoryStore, floodgate_aws::memory::MemoryIpSets>,
+    store: &MemoryStore,
+) {
+    if let Some(key) = pending(store).first() {
+        a.handle(created("state", key), "reduce").await.unwrap();
+    }
 }
 
 fn pending(store: &MemoryStore) -> Vec<String> {
@@ -191,6 +202,7 @@ async fn one_reducer_at_a_time_and_a_lease_left_by_a_dead_reducer_expires() {
         bucket: "state".into(),
         prefix: PREFIX.into(),
         lease_key: "state/floodgate.state.reducer-lease".into(),
+        head_key: "state/floodgate.state.streams".into(),
     };
     let lease = other.acquire("dead", NOW).await.unwrap();
     assert!(lease.is_some());
@@ -213,4 +225,58 @@ async fn one_reducer_at_a_time_and_a_lease_left_by_a_dead_reducer_expires() {
     assert_eq!(banned(&waf).len(), 3);
     // Released: the next reducer takes it at once.
     assert!(other.acquire("next", t).await.unwrap().is_some());
+}
+
+/// Kinesis with partials: a reading invocation learns its shard's committed ranges from the
+/// streams head the reducer writes (not from the state), so retries from the middle and
+/// bisected halves count nothing twice once the reducer merged the first delivery.
+#[tokio::test]
+async fn kinesis_retries_count_once_through_the_streams_head() {
+    let (store, waf) = (MemoryStore::new(), sets());
+    let a = app_with(&store, &waf, with_partials()).await;
+    let records = realtime_flood(4);
+    a.handle(kinesis(&records), "r1").await.unwrap();
+    reduce_pending(&a, &store).await;
+    assert_eq!(banned(&waf).len(), 4);
+    let total = counted(&store);
+    assert_eq!(total, records.len() as u64);
+    let head = store
+        .bytes("state", "state/floodgate.state.streams")
+        .unwrap();
+    let head = String::from_utf8(head).unwrap();
+    assert!(
+        head.contains("stream:kinesis:") && !head.contains("s3://"),
+        "the reducer wrote the shard's committed range, and only stream ids: {head}"
+    );
+    // Reading against the head alone (the state gone) still drops what it covers.
+    let saved = store.bytes("state", "state/floodgate.state").unwrap();
+    store
+        .delete("state", &["state/floodgate.state".to_string()])
+        .await
+        .unwrap();
+    a.handle(kinesis(&records), "again").await.unwrap();
+    assert!(
+        pending(&store).is_empty(),
+        "every record was covered: no partial"
+    );
+    store.insert("state", "state/floodgate.state", saved);
+    // A retry from the middle with 7 new records, then the first half again.
+    let extra: Vec<(u64, String)> = (0..7)
+        .map(|i| {
+            (
+                1000 + i,
+                realtime_line("192.0.2.77", NOW - 1_000 + i as i64),
+            )
+        })
+        .collect();
+    let mut retry = records[records.len() / 2..].to_vec();
+    retry.extend(extra.iter().cloned());
+    a.handle(kinesis(&retry), "r2").await.unwrap();
+    reduce_pending(&a, &store).await;
+    a.handle(kinesis(&records[..records.len() / 2]), "r3")
+        .await
+        .unwrap();
+    reduce_pending(&a, &store).await;
+    assert_eq!(counted(&store), total + 7);
+    assert!(pending(&store).is_empty());
 }
