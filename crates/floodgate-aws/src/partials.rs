@@ -226,9 +226,10 @@ impl<S: ObjectStore> Partials<S> {
         let Ok(ids) = serde_json::from_slice::<BTreeMap<String, i64>>(&o.bytes) else {
             return Ok(None);
         };
-        let mut state = State::default();
-        state.processed = ids.into_iter().filter(|(id, _)| is_stream_id(id)).collect();
-        Ok(Some(state))
+        Ok(Some(State {
+            processed: ids.into_iter().filter(|(id, _)| is_stream_id(id)).collect(),
+            ..State::default()
+        }))
     }
 
     /// Write what `pending` read as one partial at `key`; `None` when it read nothing.
