@@ -18,6 +18,7 @@ use super::{KeyWindow, LastRun, State, StateError, MAGIC, VERSION};
 use crate::decision::{Blocklist, Offence};
 use crate::history::{self, History};
 use crate::key::Key;
+use crate::keymap::KeyMap;
 use crate::sketch::TopK;
 use crate::tally::Profile;
 use crate::window::Buckets;
@@ -146,6 +147,12 @@ fn sorted<V>(m: &FxHashMap<Key, V>) -> Vec<(&Key, &V)> {
     v
 }
 
+fn sorted_windows(m: &KeyMap<KeyWindow>) -> Vec<(&Key, &KeyWindow)> {
+    let mut v: Vec<(&Key, &KeyWindow)> = m.iter().collect();
+    v.sort_unstable_by_key(|(k, _)| **k);
+    v
+}
+
 /// Profile strings, each written once.
 #[derive(Default)]
 struct Table<'a> {
@@ -230,7 +237,11 @@ pub(super) fn save(state: &State) -> Vec<u8> {
         resolution_ms: state.resolution_ms,
         watermark_ms: state.watermark_ms,
         settled_bucket: state.settled_bucket,
-        rules: state.rules.iter().map(|(n, m)| (n, sorted(m))).collect(),
+        rules: state
+            .rules
+            .iter()
+            .map(|(n, m)| (n, sorted_windows(m)))
+            .collect(),
         offences: sorted(&state.offences),
         strings: table.strings,
         profiles: coded,
@@ -341,7 +352,7 @@ pub(super) fn load(bytes: &[u8]) -> Result<State, StateError> {
         rules: i
             .rules
             .into_iter()
-            .map(|(n, v)| (n, v.into_iter().collect()))
+            .map(|(n, v)| (n, KeyMap::from_entries(v)))
             .collect(),
         offences: i.offences.into_iter().collect(),
         profiles,
@@ -440,7 +451,7 @@ mod v1 {
         last_run.prev_blocklist = prev.prev_blocklist;
         let mut rules = BTreeMap::new();
         for (name, keys) in enc.rules {
-            let mut map = FxHashMap::default();
+            let mut map = KeyMap::new();
             for (k, w) in keys {
                 if w.buckets.windows(2).any(|p| p[0].0 >= p[1].0) {
                     return Err(corrupt("buckets out of order"));
@@ -541,7 +552,7 @@ mod v1 {
                     .rules
                     .iter()
                     .map(|(n, m)| {
-                        let v = sorted(m)
+                        let v = sorted_windows(m)
                             .into_iter()
                             .map(|(k, w)| {
                                 (
