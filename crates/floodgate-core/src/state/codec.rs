@@ -141,14 +141,9 @@ struct In {
     extensions: BTreeMap<String, Vec<u8>>,
 }
 
-fn sorted<V>(m: &FxHashMap<Key, V>) -> Vec<(&Key, &V)> {
-    let mut v: Vec<(&Key, &V)> = m.iter().collect();
-    v.sort_unstable_by_key(|(k, _)| **k);
-    v
-}
-
-fn sorted_windows(m: &KeyMap<KeyWindow>) -> Vec<(&Key, &KeyWindow)> {
-    let mut v: Vec<(&Key, &KeyWindow)> = m.iter().collect();
+/// A map's entries by key (a `FxHashMap`'s or a [`KeyMap`]'s iterator).
+fn sorted<'a, V>(m: impl IntoIterator<Item = (&'a Key, &'a V)>) -> Vec<(&'a Key, &'a V)> {
+    let mut v: Vec<(&Key, &V)> = m.into_iter().collect();
     v.sort_unstable_by_key(|(k, _)| **k);
     v
 }
@@ -237,11 +232,7 @@ pub(super) fn save(state: &State) -> Vec<u8> {
         resolution_ms: state.resolution_ms,
         watermark_ms: state.watermark_ms,
         settled_bucket: state.settled_bucket,
-        rules: state
-            .rules
-            .iter()
-            .map(|(n, m)| (n, sorted_windows(m)))
-            .collect(),
+        rules: state.rules.iter().map(|(n, m)| (n, sorted(m))).collect(),
         offences: sorted(&state.offences),
         strings: table.strings,
         profiles: coded,
@@ -552,7 +543,7 @@ mod v1 {
                     .rules
                     .iter()
                     .map(|(n, m)| {
-                        let v = sorted_windows(m)
+                        let v = sorted(m)
                             .into_iter()
                             .map(|(k, w)| {
                                 (
