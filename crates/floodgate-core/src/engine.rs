@@ -60,6 +60,9 @@ fn absorb(config: &Config, state: &mut State, tally: &mut Tally) -> u64 {
     for (i, rule) in config.rules.iter().enumerate() {
         let keys = state.rules.entry(rule.name.clone()).or_default();
         let mut counted = std::mem::take(&mut tally.rules[i]).into_entries();
+        if keys.is_empty() {
+            keys.reserve(counted.len());
+        }
         let mut moved = 0usize;
         while let Some((key, counts)) = counted.pop() {
             moved += 1;

@@ -55,6 +55,14 @@ impl<V> KeyMap<V> {
         Self::default()
     }
 
+    /// Room for `additional` more keys without growing (the vector's room is not resident
+    /// until written; the index's is).
+    pub fn reserve(&mut self, additional: usize) {
+        let KeyMap { index, entries } = self;
+        entries.reserve(additional);
+        index.reserve(additional, rehash(entries));
+    }
+
     /// Keys held.
     pub fn len(&self) -> usize {
         self.entries.len()
