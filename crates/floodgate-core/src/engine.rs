@@ -42,15 +42,16 @@ pub struct RunInput {
 /// Unsettled offences per rule (index) and key.
 type Pending = FxHashMap<(usize, Key), Vec<Found>>;
 
-/// Entries moved out of a tally between two shrinks of its vector (see [`absorb`]).
-const SHRINK_EVERY: usize = 1 << 16;
+/// Fewest entries moved out of a tally between two shrinks of its vector (see [`absorb`]).
+const SHRINK_MIN: usize = 4096;
 
 /// Move the tally's counts into the state. The caller has checked the resolution.
 ///
 /// Memory: the bucket vectors are moved, not copied, and each rule's entries are drained from
-/// the back of the tally's vector, which is shrunk every [`SHRINK_EVERY`] entries (its index is
-/// freed first): the counts of a run are held about once, whether the state's map is new or
-/// already large, instead of once in the tally and once in the state.
+/// the back of the tally's vector (its index is freed first), which is shrunk each time an
+/// eighth of it (at least [`SHRINK_MIN`] entries) is free: the counts of a run are held about
+/// once, whether the state's map is new or already large, instead of once in the tally and
+/// once in the state.
 fn absorb(config: &Config, state: &mut State, tally: &mut Tally) -> u64 {
     state.resolution_ms = config.engine.resolution_ms;
     // Lateness was judged per source while reading (`crate::lateness`): a request older than
@@ -63,10 +64,8 @@ fn absorb(config: &Config, state: &mut State, tally: &mut Tally) -> u64 {
         if keys.is_empty() {
             keys.reserve(counted.len());
         }
-        let mut moved = 0usize;
         while let Some((key, counts)) = counted.pop() {
-            moved += 1;
-            if moved.is_multiple_of(SHRINK_EVERY) {
+            if counted.capacity() - counted.len() >= (counted.capacity() / 8).max(SHRINK_MIN) {
                 counted.shrink_to_fit();
             }
             let buckets = counts.buckets;
