@@ -78,8 +78,10 @@ TAKES = {
     "GoAccess": "GoAccess spends its time in its own parser; the ratio moves with floodgate's parse speed.",
     "--jobs 2": "the serial part (merging tallies in path order, deciding, writing reports) runs on "
                 "one core in both cases; absorbing per-file tallies as they arrive would shrink it.",
-    "B/key": "a flat per-rule arena (key → offset, buckets as packed (u32, u16) runs) instead of a hash "
-             "map of small vectors, and absorbing per-file tallies into the state as they arrive.",
+    "B/key": "a key costs its state entry (56 B: key 16, buckets 24 with two pairs inline, peak 4, "
+             "reset 8) and ~10 B of KeyMap index; a `reset` held as a u32 with a sentinel (48 B entries) "
+             "and buckets as packed (u32, u16) runs are the next steps, and absorbing per-file tallies "
+             "into the state as they arrive for runs over many files.",
     "linear": "a super-linear part appears at size; profile the decision on the full corpus.",
     "one more object": "evaluate only the keys the run touched and keep the state's encoding incremental "
                        "(decode and encode of the whole state are most of the fixed cost).",

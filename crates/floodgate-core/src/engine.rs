@@ -42,9 +42,16 @@ pub struct RunInput {
 /// Unsettled offences per rule (index) and key.
 type Pending = FxHashMap<(usize, Key), Vec<Found>>;
 
-/// Move the tally's counts into the state (the tally's bucket vectors are moved, not copied,
-/// and each rule's map is freed as soon as it is absorbed: peak memory stays near one copy).
-/// The caller has checked the resolution.
+/// Fewest entries moved out of a tally between two shrinks of its vector (see [`absorb`]).
+const SHRINK_MIN: usize = 4096;
+
+/// Move the tally's counts into the state. The caller has checked the resolution.
+///
+/// Memory: the bucket vectors are moved, not copied, and each rule's entries are drained from
+/// the back of the tally's vector (its index is freed first), which is shrunk each time an
+/// eighth of it (at least [`SHRINK_MIN`] entries) is free: the counts of a run are held about
+/// once, whether the state's map is new or already large, instead of once in the tally and
+/// once in the state.
 fn absorb(config: &Config, state: &mut State, tally: &mut Tally) -> u64 {
     state.resolution_ms = config.engine.resolution_ms;
     // Lateness was judged per source while reading (`crate::lateness`): a request older than
@@ -53,9 +60,14 @@ fn absorb(config: &Config, state: &mut State, tally: &mut Tally) -> u64 {
     let late = tally.late;
     for (i, rule) in config.rules.iter().enumerate() {
         let keys = state.rules.entry(rule.name.clone()).or_default();
-        let counted = std::mem::take(&mut tally.rules[i]);
-        keys.reserve(counted.len().saturating_sub(keys.capacity() - keys.len()));
-        for (key, counts) in counted {
+        let mut counted = std::mem::take(&mut tally.rules[i]).into_entries();
+        if keys.is_empty() {
+            keys.reserve(counted.len());
+        }
+        while let Some((key, counts)) = counted.pop() {
+            if counted.capacity() - counted.len() >= (counted.capacity() / 8).max(SHRINK_MIN) {
+                counted.shrink_to_fit();
+            }
             let buckets = counts.buckets;
             if buckets.is_empty() {
                 continue;
@@ -65,16 +77,11 @@ fn absorb(config: &Config, state: &mut State, tally: &mut Tally) -> u64 {
                     .history
                     .observe(crate::history::network(config, key), f.0, l.0);
             }
-            match keys.entry(key) {
-                std::collections::hash_map::Entry::Vacant(v) => {
-                    v.insert(KeyWindow {
-                        buckets,
-                        ..KeyWindow::default()
-                    });
-                }
-                std::collections::hash_map::Entry::Occupied(mut o) => {
-                    window::merge(&mut o.get_mut().buckets, &buckets)
-                }
+            let kw = keys.get_or_insert_with(key, KeyWindow::default);
+            if kw.buckets.is_empty() {
+                kw.buckets = buckets;
+            } else {
+                window::merge(&mut kw.buckets, &buckets);
             }
         }
     }

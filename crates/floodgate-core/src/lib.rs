@@ -19,6 +19,7 @@ pub mod history;
 pub mod ingest;
 pub mod ingest_par;
 pub mod key;
+pub mod keymap;
 pub mod lateness;
 pub mod lines;
 pub mod manual;

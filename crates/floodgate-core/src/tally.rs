@@ -12,6 +12,7 @@
 
 use crate::config::Config;
 use crate::key::{allowed, Key};
+use crate::keymap::KeyMap;
 use crate::request::Request;
 use crate::rules::match_path;
 use crate::sketch::TopK;
@@ -94,7 +95,7 @@ impl Profile {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Tally {
     /// Per rule (config order): key → counts.
-    pub rules: Vec<FxHashMap<Key, Counts>>,
+    pub rules: Vec<KeyMap<Counts>>,
     /// Profiles of suspicious keys.
     pub profiles: FxHashMap<Key, Profile>,
     /// All records seen (allowlisted and late included).
@@ -136,7 +137,7 @@ impl Tally {
     /// An empty tally for `config`; requests in buckets before `settled_bucket` are late.
     pub fn new(config: &Config, settled_bucket: u32) -> Tally {
         Tally {
-            rules: vec![FxHashMap::default(); config.rules.len()],
+            rules: vec![KeyMap::new(); config.rules.len()],
             settled_bucket,
             resolution_ms: config.engine.resolution_ms,
             profile_at: config.rules.iter().map(|r| (r.limit / 4).max(1)).collect(),
@@ -180,7 +181,7 @@ impl Tally {
         let mut profile = false;
         for (i, rule) in config.rules.iter().enumerate() {
             if rule.filters.matches(r, &path) {
-                let c = self.rules[i].entry(key).or_default();
+                let c = self.rules[i].get_or_insert_with(key, Counts::default);
                 window::add(&mut c.buckets, bucket, 1);
                 c.total = c.total.saturating_add(1);
                 profile |= c.total >= self.profile_at[i];
@@ -222,7 +223,7 @@ impl Tally {
     /// Add another tally of the same run (commutative, associative).
     pub fn merge(&mut self, other: &Tally) {
         if self.rules.is_empty() {
-            self.rules = vec![FxHashMap::default(); other.rules.len()];
+            self.rules = vec![KeyMap::new(); other.rules.len()];
             self.settled_bucket = other.settled_bucket;
             self.resolution_ms = other.resolution_ms;
             self.profile_at = other.profile_at.clone();
@@ -235,7 +236,7 @@ impl Tally {
         }
         for (mine, theirs) in self.rules.iter_mut().zip(&other.rules) {
             for (key, c) in theirs {
-                let m = mine.entry(*key).or_default();
+                let m = mine.get_or_insert_with(*key, Counts::default);
                 window::merge(&mut m.buckets, &c.buckets);
                 m.total = m.total.saturating_add(c.total);
             }

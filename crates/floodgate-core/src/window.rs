@@ -27,8 +27,11 @@
 //! key hit, shown in reports and used to rank bans.
 
 /// Sorted `(bucket, count)` pairs of one key for one rule. Sparse: a key with 3 requests in one
-/// second costs one pair.
-pub type Buckets = smallvec::SmallVec<[(u32, u32); 1]>;
+/// second costs one pair. Two pairs are held inline, in the 24 bytes the vector takes anyway
+/// (smallvec's `union` layout): most clients of a big run are seen in one or two seconds of a
+/// window, and a heap allocation each cost them ~32 bytes more (the memory per client at 1 M
+/// clients, docs/performance.md).
+pub type Buckets = smallvec::SmallVec<[(u32, u32); 2]>;
 
 /// Add `n` requests at bucket `b`, keeping the pairs sorted (appends are the common case).
 pub fn add(buckets: &mut Buckets, b: u32, n: u32) {

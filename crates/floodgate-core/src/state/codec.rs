@@ -18,6 +18,7 @@ use super::{KeyWindow, LastRun, State, StateError, MAGIC, VERSION};
 use crate::decision::{Blocklist, Offence};
 use crate::history::{self, History};
 use crate::key::Key;
+use crate::keymap::KeyMap;
 use crate::sketch::TopK;
 use crate::tally::Profile;
 use crate::window::Buckets;
@@ -140,8 +141,9 @@ struct In {
     extensions: BTreeMap<String, Vec<u8>>,
 }
 
-fn sorted<V>(m: &FxHashMap<Key, V>) -> Vec<(&Key, &V)> {
-    let mut v: Vec<(&Key, &V)> = m.iter().collect();
+/// A map's entries by key (a `FxHashMap`'s or a [`KeyMap`]'s iterator).
+fn sorted<'a, V>(m: impl IntoIterator<Item = (&'a Key, &'a V)>) -> Vec<(&'a Key, &'a V)> {
+    let mut v: Vec<(&Key, &V)> = m.into_iter().collect();
     v.sort_unstable_by_key(|(k, _)| **k);
     v
 }
@@ -341,7 +343,7 @@ pub(super) fn load(bytes: &[u8]) -> Result<State, StateError> {
         rules: i
             .rules
             .into_iter()
-            .map(|(n, v)| (n, v.into_iter().collect()))
+            .map(|(n, v)| (n, KeyMap::from_entries(v)))
             .collect(),
         offences: i.offences.into_iter().collect(),
         profiles,
@@ -440,7 +442,7 @@ mod v1 {
         last_run.prev_blocklist = prev.prev_blocklist;
         let mut rules = BTreeMap::new();
         for (name, keys) in enc.rules {
-            let mut map = FxHashMap::default();
+            let mut map = KeyMap::new();
             for (k, w) in keys {
                 if w.buckets.windows(2).any(|p| p[0].0 >= p[1].0) {
                     return Err(corrupt("buckets out of order"));

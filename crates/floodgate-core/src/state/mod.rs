@@ -34,6 +34,7 @@ pub(crate) use codec::delta;
 use crate::decision::{Blocklist, Offence};
 use crate::ingest::FileSummary;
 use crate::key::Key;
+use crate::keymap::KeyMap;
 use crate::reject::RejectStats;
 use crate::tally::Profile;
 use crate::window::Buckets;
@@ -129,7 +130,7 @@ pub struct State {
     /// Buckets before this are settled (0: nothing settled yet).
     pub settled_bucket: u32,
     /// Per rule name: per key windows.
-    pub rules: BTreeMap<String, FxHashMap<Key, KeyWindow>>,
+    pub rules: BTreeMap<String, KeyMap<KeyWindow>>,
     /// Settled offences within memory, per key, time-ordered.
     pub offences: FxHashMap<Key, Vec<Offence>>,
     /// Profiles of suspicious keys.
@@ -211,6 +212,20 @@ impl State {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The per-client budget at 1 M clients (docs/performance.md) is made of these sizes: a
+    /// change that grows them should be a decision, not an accident.
+    #[test]
+    fn per_key_values_stay_small() {
+        use std::mem::size_of;
+        assert_eq!(
+            size_of::<Buckets>(),
+            24,
+            "two pairs inline in smallvec's union layout"
+        );
+        assert_eq!(size_of::<(Key, KeyWindow)>(), 56);
+        assert_eq!(size_of::<(Key, crate::tally::Counts)>(), 48);
+    }
 
     #[test]
     fn unknown_magic_and_version_are_clear_errors() {
