@@ -66,6 +66,11 @@ rows = []  # (target, figure, ratio text, pass)
 
 # What a failing target would take (bench/optimisations.md has the measured steps so far).
 TAKES = {
+    "partials: K": "the one reducer is the bottleneck: record IP set ownership in the reducer's own "
+                   "commit instead of a second state write, merge partials on both vCPUs, and a state "
+                   "in sections so a cycle decodes and encodes only what it touches.",
+    "reducer cycle": "deciding sweeps every key's windows and replays the bans, and the state is decoded "
+                     "and encoded whole: a state in sections, swept incrementally.",
     "one object": "the decompressing thread also cuts chunks and counts lines, the tally is kept in "
                   "file order on whichever thread's turn it is, and the reports and hashing stay serial; "
                   "see the inflate column for the part only one thread can do.",

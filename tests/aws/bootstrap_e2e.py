@@ -288,10 +288,10 @@ def awslogs(group, stream, messages):
     return {"awslogs": {"data": data}}
 
 
-def kinesis(lines):
+def kinesis(lines, base=0):
     recs = []
     for i, line in enumerate(lines):
-        seq = f"4959{i + 1:052d}"
+        seq = f"4959{base + i + 1:052d}"
         recs.append({"kinesis": {"kinesisSchemaVersion": "1.0", "partitionKey": "p", "sequenceNumber": seq,
                                  "data": base64.b64encode(f"{line}\n".encode()).decode(),
                                  "approximateArrivalTimestamp": time.time()},
@@ -404,6 +404,60 @@ def schedule():
             "source": "aws.events", "account": "123456789012",
             "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "region": "us-east-1", "resources": [], "detail": {}}
+
+
+def partials_step():
+    """11. FLOODGATE_PARTIALS_PREFIX (the stack's partials=true), on the same state: reading
+    invocations write partials and ban nothing yet; a partial's notification (through SQS) starts
+    the reducer, which merges every pending partial, bans, deletes them (DeleteObjects), releases
+    its lease and writes the streams head; a redelivered Kinesis batch is dropped through it."""
+    rt3 = Runtime()
+    proc3, _, err3 = start_bootstrap(rt3, dict(ENV, FLOODGATE_PARTIALS_PREFIX="partials/"), "bootstrap-partials")
+
+    def invoke(name, event):
+        kind, body, _, secs = rt3.invoke(proc3, event)
+        print(f"     {name}: {kind} in {secs:.2f} s: {json.dumps(body)[:200]}")
+        return kind, body
+
+    def pending():
+        return [o["Key"] for o in s3.list_objects_v2(Bucket=STATE, Prefix="partials/").get("Contents", [])]
+
+    try:
+        before = covered()
+        at = now_ms() - 2_000
+        waf_flood, rt_flood = ["203.0.113.220"], ["203.0.113.221"]
+        lines = [waf_line(ip, ms) for ip, ms in flood(waf_flood, ORDINARY, at)]
+        rt_lines = [realtime_line(ip, ms) for ip, ms in flood(rt_flood, ORDINARY, at)]
+        kind, body = invoke("cloudwatch logs (partials)", awslogs(GROUP, "us-east-1_site_9", lines))
+        check("partials: a CloudWatch Logs delivery is answered", kind == "response", f"{kind} {body}")
+        kind, body = invoke("kinesis (partials)", kinesis(rt_lines, 10_000))
+        check("partials: a Kinesis batch is answered with no failure", kind == "response" and body == {"batchItemFailures": []},
+              f"{kind} {body}")
+        keys = pending()
+        check("partials: one partial per reading invocation, nothing banned yet", len(keys) == 2 and covered() == before,
+              f"{keys} {show(covered() - before)}")
+        note = {"Records": [s3_record(STATE, keys[0], "e", 1)]}
+        kind, body = invoke("reducer (a partial's notification)", sqs([("m-part", json.dumps(note))]))
+        check("partials: the reducer's SQS batch is answered with no failure", kind == "response" and failures(body) == [],
+              f"{kind} {body}")
+        check("partials: the reducer merged both partials, both floods banned",
+              covered() == before | expect(waf_flood, rt_flood), show(covered() ^ before))
+        check("partials: the merged partials are deleted (DeleteObjects)", pending() == [], f"{pending()}")
+        lease = json.loads(s3.get_object(Bucket=STATE, Key=STATE_KEY + ".reducer-lease")["Body"].read())
+        check("partials: the reducer's lease is released", lease.get("until_ms") == 0, f"{lease}")
+        head = s3.get_object(Bucket=STATE, Key=STATE_KEY + ".streams")["Body"].read().decode()
+        check("partials: the streams head holds the Kinesis batch's range", "stream:kinesis:" in head, head[:200])
+        kind, body = invoke("redelivered kinesis (partials)", kinesis(rt_lines, 10_000))
+        check("partials: a redelivered Kinesis batch is dropped through the streams head (no partial)",
+              kind == "response" and pending() == [], f"{kind} {body} {pending()}")
+        check("partials: the runtime is still polling", proc3.poll() is None)
+    except Died as e:
+        check("partials: the bootstrap answered every invocation", False, str(e))
+    finally:
+        proc3.kill()
+        proc3.wait()
+    errors = [l for l in err3.read_text(errors="replace").splitlines() if '"level":"ERROR"' in l]
+    check("partials: no ERROR log line", not errors, "\n".join(errors[:3]))
 
 
 def main():
@@ -599,6 +653,8 @@ def main():
         # Not asserted: the runtime does not post /runtime/init/error (Lambda reports
         # Runtime.ExitError with the log tail).
         print(f"     {name}: exit {code}, init/error posts: {rt2.init_errors}")
+
+    partials_step()
 
     broken = dict(ENV)
     del broken["FLOODGATE_STATE_BUCKET"]
