@@ -130,16 +130,7 @@ impl ObjectStore for Slow {
                 .lock()
                 .unwrap()
                 .push((key.to_string(), arrived));
-            let event = json!({"Records": [{
-                "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
-                "eventTime": "2026-11-02T09:00:00.000Z", "eventName": "ObjectCreated:Put",
-                "userIdentity": {"principalId": "AWS:X"},
-                "requestParameters": {"sourceIPAddress": "10.0.0.1"},
-                "responseElements": {"x-amz-request-id": "R", "x-amz-id-2": "I"},
-                "s3": {"s3SchemaVersion": "1.0", "configurationId": "c",
-                       "bucket": {"name": bucket, "ownerIdentity": {"principalId": "P"},
-                                  "arn": format!("arn:aws:s3:::{bucket}")},
-                       "object": {"key": key, "size": 1, "eTag": "e", "sequencer": "0A"}}}]});
+            let event = s3_created(bucket, key, "e", 1);
             self.reduce.lock().unwrap().push_back((arrived, event));
         }
         if state {
@@ -191,21 +182,26 @@ fn settings() -> Settings {
     .expect("valid settings")
 }
 
+/// The S3 notification of one created object.
+fn s3_created(bucket: &str, key: &str, etag: &str, size: usize) -> Value {
+    json!({"Records": [{
+        "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+        "eventTime": "2026-11-02T09:00:00.000Z", "eventName": "ObjectCreated:Put",
+        "userIdentity": {"principalId": "AWS:X"},
+        "requestParameters": {"sourceIPAddress": "10.0.0.1"},
+        "responseElements": {"x-amz-request-id": "R", "x-amz-id-2": "I"},
+        "s3": {"s3SchemaVersion": "1.0", "configurationId": "c",
+               "bucket": {"name": bucket, "ownerIdentity": {"principalId": "P"},
+                          "arn": format!("arn:aws:s3:::{bucket}")},
+               "object": {"key": key, "size": size, "eTag": etag, "sequencer": "0A"}}}]})
+}
+
 fn sqs(objects: &[(String, String, usize)]) -> Value {
     let records: Vec<Value> = objects
         .iter()
         .enumerate()
         .map(|(i, (key, etag, size))| {
-            let s3 = json!({"Records": [{
-                "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
-                "eventTime": "2026-11-02T09:00:00.000Z", "eventName": "ObjectCreated:Put",
-                "userIdentity": {"principalId": "AWS:X"},
-                "requestParameters": {"sourceIPAddress": "10.0.0.1"},
-                "responseElements": {"x-amz-request-id": "R", "x-amz-id-2": "I"},
-                "s3": {"s3SchemaVersion": "1.0", "configurationId": "c",
-                       "bucket": {"name": "logs", "ownerIdentity": {"principalId": "P"},
-                                  "arn": "arn:aws:s3:::logs"},
-                       "object": {"key": key, "size": size, "eTag": etag, "sequencer": "0A"}}}]});
+            let s3 = s3_created("logs", key, etag, *size);
             json!({"messageId": format!("m{i}"), "receiptHandle": "r", "body": s3.to_string(),
                    "eventSource": "aws:sqs", "awsRegion": "us-east-1", "attributes": {}})
         })
