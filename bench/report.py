@@ -389,6 +389,23 @@ if os.path.exists(pp):
             rows.append((f"partials: p95 ≤ 5 s at ~{mbs * 60 / 1000:.0f} GB a minute on {r['invocations_at_once']}",
                          f"{a['p95']:.1f} s", a["p95"] <= 5))
         p("")
+    pcw = os.path.join(res, "scale_out_partials_cwl.jsonl")
+    if os.path.exists(pcw):
+        cw = [json.loads(l) for l in open(pcw) if l.strip()]
+        p("**The streaming path** (`SOURCE=cloudwatch-logs`, the hour's last 15 minutes as ~1 MB subscription")
+        p("events, one reading invocation each, on the hour's state):")
+        p("")
+        p("| reading invocations | wall | uncompressed MB/s | × K = 1 | state writes | lost | sets = final state |")
+        p("|---|---|---|---|---|---|---|")
+        b0 = cw[0]["plain_mb_per_s"]
+        for r in cw:
+            p(f"| {r['invocations_at_once']} | {r['wall_s']:.1f} s | {r['plain_mb_per_s']:.1f} | "
+              f"{r['plain_mb_per_s'] / b0:.2f}× | {r['state_writes']:,} | {r.get('lost', '?')} | {sets(r)} |")
+        p("")
+        for r in cw[1:]:
+            k = r["invocations_at_once"]
+            rows.append((f"partials: K = {k} ≥ {0.8 * k:.1f}× K = 1 (CloudWatch Logs path)",
+                         f"{r['plain_mb_per_s'] / b0:.2f}×", r["plain_mb_per_s"] / b0 >= 0.8 * k))
     if inv and "partials" in best:
         q = best["partials"]
         p(f"The same 29 MB object on the hour's state, split this way (`invocation_cost`): the reading invocation")

@@ -220,6 +220,10 @@ done
     PRELOAD_STATE="$RES/botnet.state" PARTIALS=1 MODEL_READS=1 ARRIVALS_PER_S=16 \
         "$ROOT/target/release/examples/scale_out" "$CORPUS/botnet" 1793610300000 4
 } | grep '"invocations_at_once"' >"$RES/scale_out_partials_paced.jsonl"
+log "partials, streaming: the hour's last 15 minutes as CloudWatch Logs events on the hour's state"
+PRELOAD_STATE="$RES/botnet.state" SOURCE=cloudwatch-logs PARTIALS=1 MODEL_READS=1 \
+    "$ROOT/target/release/examples/scale_out" "$CORPUS/botnet-last15" 1793610300000 1 2 4 8 \
+    | grep '"invocations_at_once"' >"$RES/scale_out_partials_cwl.jsonl"
 
 # --- memory -----------------------------------------------------------------------------
 log "peak RSS per distinct client"
