@@ -447,9 +447,12 @@ def partials_step():
         check("partials: the reducer's lease is released", lease.get("until_ms") == 0, f"{lease}")
         head = s3.get_object(Bucket=STATE, Key=STATE_KEY + ".streams")["Body"].read().decode()
         check("partials: the streams head holds the Kinesis batch's range", "stream:kinesis:" in head, head[:200])
+        banned_now = covered()
         kind, body = invoke("redelivered kinesis (partials)", kinesis(rt_lines, 10_000))
         check("partials: a redelivered Kinesis batch is dropped through the streams head (no partial)",
               kind == "response" and pending() == [], f"{kind} {body} {pending()}")
+        check("partials: a reading invocation leaves the IP sets to the reducer", covered() == banned_now,
+              show(covered() ^ banned_now))
         check("partials: the runtime is still polling", proc3.poll() is None)
     except Died as e:
         check("partials: the bootstrap answered every invocation", False, str(e))

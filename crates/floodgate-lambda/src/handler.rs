@@ -361,8 +361,9 @@ impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
                 failed = pending.failed.len(),
                 message = "nothing new"
             );
-            if !pending.skipped.is_empty() {
-                // An up-to-date set costs one GetIPSet and no write.
+            // An up-to-date set costs one GetIPSet and no write. With partials, what this
+            // invocation read against is not the state (the reducer syncs the sets).
+            if !pending.skipped.is_empty() && self.partials().is_none() {
                 self.reconcile(&loaded.0, start).await;
             }
             return Ok(());

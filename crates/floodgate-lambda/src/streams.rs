@@ -365,7 +365,8 @@ impl<S: ObjectStore, W: IpSetApi + Clone + 'static> App<S, W> {
         if !batches.is_empty() {
             self.commit_batches((state, version), batches, request_id, start)
                 .await?;
-        } else if unread.is_empty() {
+        } else if unread.is_empty() && self.partials().is_none() {
+            // (With partials `state` is the streams head, not the state: the reducer syncs.)
             self.reconcile(&state, start).await;
         }
         let failures: Vec<Value> = unread
