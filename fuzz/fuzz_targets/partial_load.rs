@@ -22,14 +22,8 @@ fn config() -> &'static Config {
 }
 
 fuzz_target!(|input: &[u8]| {
-    let [b0, rest @ ..] = input else { return };
-    let bytes = if b0 & 1 == 0 {
-        let mut v = MAGIC.to_vec();
-        v.extend_from_slice(&VERSION.to_le_bytes());
-        v.extend_from_slice(rest);
-        v
-    } else {
-        rest.to_vec()
+    let Some(bytes) = floodgate_fuzz::behind_header(input, MAGIC, VERSION) else {
+        return;
     };
     let config = config();
     if let Ok(p) = partial::decode(config, &bytes) {

@@ -7,14 +7,8 @@ use floodgate_core::state::{State, MAGIC, VERSION};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|input: &[u8]| {
-    let [b0, rest @ ..] = input else { return };
-    let bytes = if b0 & 1 == 0 {
-        let mut v = MAGIC.to_vec();
-        v.extend_from_slice(&VERSION.to_le_bytes());
-        v.extend_from_slice(rest);
-        v
-    } else {
-        rest.to_vec()
+    let Some(bytes) = floodgate_fuzz::behind_header(input, MAGIC, VERSION) else {
+        return;
     };
     if let Ok(state) = State::load(&bytes) {
         let saved = state.save();

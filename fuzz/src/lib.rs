@@ -162,3 +162,18 @@ pub fn gzip_stored(data: &[u8], block: usize) -> Vec<u8> {
     out.extend((data.len() as u32).to_le_bytes());
     out
 }
+
+/// The input the codec targets decode: when the first byte is even, the rest behind a valid
+/// `magic` and little-endian `version` (so the body's decoder is reached), else the rest as it
+/// is (so the header checks are too).
+pub fn behind_header(input: &[u8], magic: &[u8], version: u32) -> Option<Vec<u8>> {
+    let [b0, rest @ ..] = input else { return None };
+    if b0 & 1 == 0 {
+        let mut v = magic.to_vec();
+        v.extend_from_slice(&version.to_le_bytes());
+        v.extend_from_slice(rest);
+        Some(v)
+    } else {
+        Some(rest.to_vec())
+    }
+}

@@ -11,6 +11,8 @@
 //! The directory is outside the repository (it must not be copied in). Without it the test
 //! says so and passes, except under `CI=true`, where a missing directory is a failure.
 
+mod common;
+
 use floodgate_core::{read_log, FileSummary, IngestOptions, RejectReason};
 use std::collections::BTreeSet;
 use std::net::IpAddr;
@@ -168,26 +170,8 @@ const EXPECT: &[Expect] = &[
     ok("alb/vrl-parse_aws_alb_log-tests.log", "alb", 13),
 ];
 
-/// `../shared/realworld` next to the repository, or `FLOODGATE_REALWORLD`.
 fn root() -> Option<PathBuf> {
-    let dir = std::env::var_os("FLOODGATE_REALWORLD").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/realworld"),
-        PathBuf::from,
-    );
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-    assert!(
-        !ci,
-        "CI=true but the real-world samples are not at {} (set FLOODGATE_REALWORLD)",
-        dir.display()
-    );
-    eprintln!(
-        "SKIPPED: no real-world samples at {} (set FLOODGATE_REALWORLD)",
-        dir.display()
-    );
-    None
+    common::realworld_root()
 }
 
 /// The fields an expected.tsv row names.

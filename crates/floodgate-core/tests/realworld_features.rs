@@ -4,27 +4,14 @@
 //! the JSON says them, and CloudFront v2's `asn`. Without the directory the tests say so and
 //! pass, except under `CI=true` (as `realworld.rs`).
 
+mod common;
+
 use floodgate_core::{read_log, IngestOptions};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-/// `../shared/realworld` next to the repository, or `FLOODGATE_REALWORLD`.
 fn root() -> Option<PathBuf> {
-    let dir = std::env::var_os("FLOODGATE_REALWORLD").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/realworld"),
-        PathBuf::from,
-    );
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-    assert!(
-        !ci,
-        "CI=true but the real-world samples are not at {}",
-        dir.display()
-    );
-    eprintln!("SKIPPED: no real-world samples at {}", dir.display());
-    None
+    common::realworld_root()
 }
 
 /// Every WAF sample (`waf/*.log`), sorted.
